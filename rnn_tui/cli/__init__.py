@@ -1,0 +1,116 @@
+"""The ``rnn-tui`` command: a thin click front over the services.
+
+Subcommands live one module per group and are imported only when invoked, so ``--help`` and
+the instant commands never pay for TensorFlow (see ``rnn_tui.backend``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from rnn_tui import __version__
+from rnn_tui.errors import RnnTuiError
+
+# name -> (module, attribute, one-line help shown by ``rnn-tui --help``)
+SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "tui": ("rnn_tui.cli.tui", "tui", "Open the terminal app (the default with no command)."),
+    "data": ("rnn_tui.cli.data", "data", "List, fetch, import and inspect corpora."),
+    "train": ("rnn_tui.cli.train", "train", "Train a model and publish it to the registry."),
+    "evaluate": ("rnn_tui.cli.evaluate", "evaluate", "Score a model on a corpus' test split."),
+    "summary": ("rnn_tui.cli.summary", "summary", "Show a model's layers, parameters and card."),
+    "predict": ("rnn_tui.cli.predict", "predict", "Classify texts from arguments, stdin or a file."),
+    "models": ("rnn_tui.cli.models", "models", "List and manage the model registry."),
+    "plot": ("rnn_tui.cli.plot", "plot", "Plot a model's loss and accuracy curves."),
+    "neighbors": ("rnn_tui.cli.neighbors", "neighbors", "Nearest words in a model's embedding."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = SUBCOMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attribute, _ = entry
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name == module_name:  # a command not built yet
+                return None
+            raise
+        return getattr(module, attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Help text comes from the table above, so listing commands imports none of them.
+        rows = [(name, SUBCOMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="rnn-tui")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Train, inspect and use recurrent text classifiers (SimpleRNN, LSTM, GRU) from a terminal.
+
+    With no command, opens the terminal app. Examples:
+
+    \b
+      rnn-tui                                   # the app
+      rnn-tui predict "a wonderful, moving film"
+      rnn-tui data list
+      rnn-tui train --dataset imdb --arch lstm --epochs 2 --name my-imdb
+    """
+    if ctx.invoked_subcommand is None:
+        command = cli.get_command(ctx, "tui")
+        if command is None:
+            click.echo(ctx.get_help())
+            return
+        ctx.invoke(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; anticipated errors become one line on stderr and an exit code."""
+    debug = os.environ.get("RNN_TUI_DEBUG") == "1"
+    try:
+        cli.main(args=argv, prog_name="rnn-tui", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("cancelled", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as error:
+        sys.exit(error.exit_code)
+    except RnnTuiError as error:
+        if debug:
+            raise
+        click.echo(f"rnn-tui: error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("cancelled", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        # `rnn-tui predict ... | head`: the reader went away, which is not an error.
+        sys.stderr.close()
+        sys.exit(0)
+    except Exception as error:  # the last line of defence: still no traceback for users
+        if debug:
+            raise
+        click.echo(
+            f"rnn-tui: internal error: {type(error).__name__}: {error} "
+            "(set RNN_TUI_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        sys.exit(1)

@@ -1,0 +1,312 @@
+"""A vocabulary that does the job of Keras 2's ``Tokenizer`` (removed from Keras 3).
+
+Same semantics, so the tutorials' recipes carry over unchanged:
+
+- ids start at 1 (0 is padding); words are ranked by frequency, ties in first-seen order;
+  with an ``oov_token`` it takes id 1;
+- ``num_words`` keeps ids below ``num_words`` only: rarer words map to the OOV id, or are
+  dropped when there is no OOV token;
+- a text given as a list of tokens is used as is (lowercased), as Keras did.
+
+On top of that: char level, Korean morphemes (kiwipiepy), a regex tokenizer, named cleaning
+steps, cutting tokens to N characters (the NSMC tutorial's ``word[:5]``), and JSON in/out
+(never pickle), so a saved model carries its own preprocessing.
+
+>>> vocabulary = Vocabulary(num_words=10, oov_token="<OOV>").fit(
+...     ["You are the Best", "You are the Nice"])
+>>> vocabulary.texts_to_sequences(["You are the One"])
+[[2, 3, 4, 1]]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnn_tui.errors import DataError
+from rnn_tui.text.cleaning import get_cleaner
+from rnn_tui.text.padding import pad_sequences
+
+KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
+FORMAT = "rnn-tui-vocabulary"
+FORMAT_VERSION = 1
+LEVELS = ("word", "char", "morpheme")
+
+Text = str | Sequence[str]
+
+
+@dataclass
+class Vocabulary:
+    """Text -> ids. See the module docstring for the semantics.
+
+    Args:
+        level: "word" (split on ``split`` after removing ``filters``, or ``pattern``), "char"
+            (every character; Keras applied no filters at char level), or "morpheme"
+            (Korean morphemes by kiwipiepy).
+        num_words: keep the ``num_words - 1`` most frequent tokens (Keras' convention);
+            None keeps all.
+        oov_token: the token that stands for unknown words (id 1), or None to drop them.
+        lower: lowercase before tokenizing.
+        filters: characters replaced by ``split`` before splitting (word level).
+        split: the separator for word level.
+        pattern: a regex; when set, word-level tokens are ``re.findall(pattern, text)``
+            instead of filters + split (lets "!" and "?" be tokens, for example).
+        cleaner: a named cleaning step (see ``rnn_tui.text.cleaning``) applied first.
+        max_token_chars: cut every token to this many characters.
+        morpheme_tags: at morpheme level, tokens are "form/TAG".
+    """
+
+    level: str = "word"
+    num_words: int | None = None
+    oov_token: str | None = "<OOV>"
+    lower: bool = True
+    filters: str = KERAS_FILTERS
+    split: str = " "
+    pattern: str | None = None
+    cleaner: str = "none"
+    max_token_chars: int | None = None
+    morpheme_tags: bool = False
+    word_index: dict[str, int] = field(default_factory=dict)
+    word_counts: dict[str, int] = field(default_factory=dict)
+    word_docs: dict[str, int] = field(default_factory=dict)
+    document_count: int = 0
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {self.level!r}")
+        if self.num_words is not None and self.num_words < 1:
+            raise ValueError(f"num_words must be at least 1, not {self.num_words}")
+        if self.max_token_chars is not None and self.max_token_chars < 1:
+            raise ValueError(f"max_token_chars must be at least 1, not {self.max_token_chars}")
+        self._clean = get_cleaner(self.cleaner)
+        self._pattern = re.compile(self.pattern) if self.pattern else None
+        self._translation = str.maketrans({c: self.split for c in self.filters})
+
+    # ------------------------------------------------------------------ tokenizing
+    def tokenize(self, text: Text) -> list[str]:
+        """The tokens of one text, exactly as ``fit`` and ``texts_to_sequences`` see them."""
+        if not isinstance(text, str):
+            tokens = [t.lower() for t in text] if self.lower else list(text)
+            return self._cut(tokens)
+        text = self._clean(text)
+        if self.lower:
+            text = text.lower()
+        if self.level == "char":
+            tokens = list(text)
+        elif self.level == "morpheme":
+            from rnn_tui.text.korean import morphemes
+
+            tokens = morphemes(text, with_tags=self.morpheme_tags)
+        elif self._pattern is not None:
+            tokens = self._pattern.findall(text)
+        else:
+            tokens = [t for t in text.translate(self._translation).split(self.split) if t]
+        return self._cut(tokens)
+
+    def tokenize_many(self, texts: Iterable[Text]) -> list[list[str]]:
+        """Tokenize many texts; at morpheme level Kiwi processes them as one batch."""
+        texts = list(texts)
+        if self.level != "morpheme" or not all(isinstance(t, str) for t in texts):
+            return [self.tokenize(t) for t in texts]
+        from rnn_tui.text.korean import morphemes_many
+
+        cleaned = [self._clean(t) for t in texts]
+        if self.lower:
+            cleaned = [t.lower() for t in cleaned]
+        return [self._cut(tokens) for tokens in morphemes_many(cleaned, self.morpheme_tags)]
+
+    def _cut(self, tokens: list[str]) -> list[str]:
+        if self.max_token_chars is None:
+            return tokens
+        return [t[: self.max_token_chars] for t in tokens]
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, texts: Iterable[Text]) -> Vocabulary:
+        """Count tokens and rank them (Keras' ``fit_on_texts``); can be called repeatedly."""
+        counts = Counter(self.word_counts)
+        docs = Counter(self.word_docs)
+        for tokens in self.tokenize_many(texts):
+            self.document_count += 1
+            counts.update(tokens)
+            docs.update(set(tokens))
+        self.word_counts = dict(counts)
+        self.word_docs = dict(docs)
+        # sorted() is stable, so equally frequent words keep their first-seen order.
+        ranked = sorted(self.word_counts.items(), key=lambda item: item[1], reverse=True)
+        words = [self.oov_token] if self.oov_token is not None else []
+        words.extend(word for word, _ in ranked if word != self.oov_token)
+        self.word_index = {word: index for index, word in enumerate(words, start=1)}
+        return self
+
+    @property
+    def oov_index(self) -> int | None:
+        return self.word_index.get(self.oov_token) if self.oov_token is not None else None
+
+    @property
+    def size(self) -> int:
+        """The Embedding ``input_dim`` this vocabulary needs (ids are < size)."""
+        if self.num_words:
+            return min(self.num_words, len(self.word_index) + 1)
+        return len(self.word_index) + 1
+
+    @property
+    def index_word(self) -> dict[int, str]:
+        return {index: word for word, index in self.word_index.items()}
+
+    # ------------------------------------------------------------------ converting
+    def tokens_to_ids(self, tokens: Iterable[str]) -> list[int]:
+        num_words = self.num_words
+        oov = self.oov_index
+        ids = []
+        for token in tokens:
+            index = self.word_index.get(token)
+            if index is not None and not (num_words and index >= num_words):
+                ids.append(index)
+            elif oov is not None:
+                ids.append(oov)
+        return ids
+
+    def texts_to_sequences(self, texts: Iterable[Text]) -> list[list[int]]:
+        """Each text as a list of ids (Keras' ``texts_to_sequences``)."""
+        return [self.tokens_to_ids(tokens) for tokens in self.tokenize_many(texts)]
+
+    def encode(
+        self,
+        texts: Iterable[Text],
+        maxlen: int | None = None,
+        padding: str = "pre",
+        truncating: str = "pre",
+    ) -> np.ndarray:
+        """Texts as one padded int32 array: ``texts_to_sequences`` then ``pad_sequences``."""
+        sequences = self.texts_to_sequences(texts)
+        return pad_sequences(sequences, maxlen=maxlen, padding=padding, truncating=truncating)
+
+    def sequences_to_texts(self, sequences: Iterable[Sequence[int]]) -> list[str]:
+        """Ids back to space-joined tokens (padding 0 is skipped)."""
+        index_word = self.index_word
+        joiner = "" if self.level == "char" else " "
+        return [
+            joiner.join(index_word.get(int(i), "") for i in sequence if int(i) != 0)
+            for sequence in sequences
+        ]
+
+    def sequences_to_matrix(self, sequences: Sequence[Sequence[int]], mode: str = "binary"):
+        """One row per sequence over the vocabulary: binary, count, freq or tfidf.
+
+        Same as Keras' ``sequences_to_matrix``: width ``num_words`` (or vocabulary + 1).
+        """
+        if mode not in ("binary", "count", "freq", "tfidf"):
+            raise ValueError(f"unknown mode {mode!r} (binary, count, freq, tfidf)")
+        if self.num_words:
+            width = self.num_words
+        elif self.word_index:
+            width = len(self.word_index) + 1
+        else:
+            raise ValueError("the vocabulary is empty: fit it or give num_words")
+        matrix = np.zeros((len(sequences), width))
+        index_docs = {self.word_index[w]: c for w, c in self.word_docs.items() if w in self.word_index}
+        for row, sequence in enumerate(sequences):
+            if not len(sequence):
+                continue
+            counts = Counter(int(i) for i in sequence if int(i) < width)
+            for column, count in counts.items():
+                if mode == "binary":
+                    matrix[row, column] = 1
+                elif mode == "count":
+                    matrix[row, column] = count
+                elif mode == "freq":
+                    matrix[row, column] = count / len(sequence)
+                else:
+                    idf = math.log(1 + self.document_count / (1 + index_docs.get(column, 0)))
+                    matrix[row, column] = (1 + math.log(count)) * idf
+        return matrix
+
+    # ------------------------------------------------------------------ JSON
+    _CONFIG_FIELDS = (
+        "level", "num_words", "oov_token", "lower", "filters", "split", "pattern", "cleaner",
+        "max_token_chars", "morpheme_tags",
+    )
+
+    def config(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._CONFIG_FIELDS}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data. With ``num_words`` only the kept words are stored."""
+        ranked = sorted(self.word_index.items(), key=lambda item: item[1])
+        if self.num_words:
+            ranked = [(w, i) for w, i in ranked if i < self.num_words]
+        tokens = [w for w, _ in ranked]
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "config": self.config(),
+            "document_count": self.document_count,
+            "tokens": tokens,
+            "counts": [self.word_counts.get(w, 0) for w in tokens],
+            "docs": [self.word_docs.get(w, 0) for w in tokens],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Vocabulary:
+        if data.get("format") != FORMAT:
+            raise ValueError("not an rnn-tui vocabulary")
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ValueError(f"unknown vocabulary format version {version!r}")
+        config = data["config"]
+        unknown = set(config) - set(cls._CONFIG_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown vocabulary settings: {', '.join(sorted(unknown))}")
+        tokens = data["tokens"]
+        counts = data.get("counts") or [0] * len(tokens)
+        docs = data.get("docs") or [0] * len(tokens)
+        if not (len(tokens) == len(counts) == len(docs)):
+            raise ValueError("tokens, counts and docs differ in length")
+        if not all(isinstance(t, str) for t in tokens):
+            raise ValueError("tokens must be strings")
+        vocabulary = cls(**config)
+        vocabulary.word_index = {word: index for index, word in enumerate(tokens, start=1)}
+        if len(vocabulary.word_index) != len(tokens):
+            raise ValueError("duplicate tokens")
+        vocabulary.word_counts = dict(zip(tokens, counts))
+        vocabulary.word_docs = dict(zip(tokens, docs))
+        vocabulary.document_count = int(data.get("document_count", 0))
+        return vocabulary
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Vocabulary:
+        return cls.from_dict(json.loads(text))
+
+    def save(self, path: str | Path) -> None:
+        """Write atomically (temp file, then rename), so a crash never leaves half a file."""
+        from rnn_tui.fileio import atomic_write_text
+
+        atomic_write_text(Path(path), self.to_json())
+
+    @classmethod
+    def load(cls, path: str | Path) -> Vocabulary:
+        """Read a saved vocabulary; a damaged file is a DataError naming it."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise DataError("vocabulary file not found", path) from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise DataError(f"cannot read vocabulary: {error}", path) from None
+        try:
+            return cls.from_json(text)
+        except json.JSONDecodeError as error:
+            raise DataError(f"not valid JSON ({error.msg})", path, error.lineno) from None
+        except (ValueError, KeyError, TypeError) as error:
+            raise DataError(f"not a usable vocabulary: {error}", path) from None
