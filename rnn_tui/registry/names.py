@@ -1,0 +1,139 @@
+"""Model names, aliases, tags and references (``name``, ``name:3``, ``name@best``).
+
+Names become folder names, so they are kept plain: lowercase letters, digits, ``-``, ``_`` and
+``.``, not starting with ``.``, no ``..``, at most 64 characters. Aliases and tags follow the
+same rule; an alias may not be all digits (``name@3`` would read like a version) and
+``latest`` is reserved: it always means the highest version.
+
+>>> ModelRef.parse("imdb-lstm@best")
+ModelRef(name='imdb-lstm', version=None, alias='best')
+>>> str(ModelRef.parse("imdb-lstm:3"))
+'imdb-lstm:3'
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rnn_tui.errors import UserError
+
+MAX_NAME_LENGTH = 64
+LATEST = "latest"
+_PLAIN = re.compile(r"[a-z0-9_-][a-z0-9._-]*")
+
+
+def check_plain(value: object, what: str = "model name") -> str:
+    """Return ``value`` if it is a plain name, else raise a UserError saying what is wrong.
+
+    >>> check_plain("nsmc-gru_2")
+    'nsmc-gru_2'
+    """
+    if not isinstance(value, str) or not value:
+        raise UserError(f"the {what} is empty")
+    shown = repr(value)
+    if len(value) > MAX_NAME_LENGTH:
+        raise UserError(f"{what} {shown} is longer than {MAX_NAME_LENGTH} characters")
+    if "/" in value or "\\" in value:
+        raise UserError(f"{what} {shown} must not contain a path separator")
+    if value.startswith("."):
+        raise UserError(f"{what} {shown} must not start with '.'")
+    if ".." in value:
+        raise UserError(f"{what} {shown} must not contain '..'")
+    if value != value.lower() and _PLAIN.fullmatch(value.lower()):
+        raise UserError(f"{what} {shown} must be lowercase (try {value.lower()!r})")
+    if not _PLAIN.fullmatch(value):
+        raise UserError(
+            f"{what} {shown} may hold only lowercase letters, digits, '-', '_' and '.'"
+        )
+    return value
+
+
+def check_name(name: object) -> str:
+    """Validate a model name (see the module docstring)."""
+    return check_plain(name, "model name")
+
+
+def check_alias(alias: object, *, settable: bool = True) -> str:
+    """Validate an alias; ``settable`` also refuses the reserved ``latest``."""
+    check_plain(alias, "alias")
+    assert isinstance(alias, str)
+    if alias.isdigit():
+        raise UserError(f"alias {alias!r} must not be a number (that reads like a version)")
+    if settable and alias == LATEST:
+        raise UserError("'latest' is reserved: it always means the highest version")
+    return alias
+
+
+def check_tag(tag: object) -> str:
+    """Validate a tag."""
+    return check_plain(tag, "tag")
+
+
+def check_version(version: object) -> int:
+    """A version is a positive integer (``"3"`` is accepted from the command line)."""
+    if isinstance(version, bool):
+        raise UserError(f"version {version!r} is not a positive whole number")
+    if isinstance(version, str) and version.isdigit() and version == str(int(version)):
+        version = int(version)
+    if not isinstance(version, int) or version < 1:
+        raise UserError(f"version {version!r} is not a positive whole number")
+    return version
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A reference to one model version: by number, by alias, or the latest."""
+
+    name: str
+    version: int | None = None
+    alias: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | ModelRef) -> ModelRef:
+        """Parse ``name``, ``name:3`` or ``name@alias``; bad input raises a UserError.
+
+        >>> ModelRef.parse("reuters-gru")
+        ModelRef(name='reuters-gru', version=None, alias=None)
+        """
+        if isinstance(text, ModelRef):
+            return text
+        if not isinstance(text, str) or not text.strip():
+            raise UserError("empty model reference (expected NAME, NAME:VERSION or NAME@ALIAS)")
+        text = text.strip()
+        if ":" in text and "@" in text:
+            raise UserError(f"model reference {text!r} has both ':' and '@': use one")
+        if ":" in text:
+            name, _, version_text = text.partition(":")
+            check_name(name)
+            if not version_text.isdigit() or int(version_text) < 1:
+                raise UserError(
+                    f"in {text!r} the version after ':' must be a positive number"
+                )
+            return cls(name, version=int(version_text))
+        if "@" in text:
+            name, _, alias = text.partition("@")
+            check_name(name)
+            check_alias(alias, settable=False)
+            return cls(name, alias=None if alias == LATEST else alias)
+        return cls(check_name(text))
+
+    @property
+    def is_plain_name(self) -> bool:
+        """True for a bare ``name`` (no version, no alias)."""
+        return self.version is None and self.alias is None
+
+    def __str__(self) -> str:
+        if self.version is not None:
+            return f"{self.name}:{self.version}"
+        if self.alias is not None:
+            return f"{self.name}@{self.alias}"
+        return self.name
+
+
+def close_matches(word: str, candidates: Iterable[str]) -> str:
+    """A ``" (did you mean a, b?)"`` suffix for NotFoundError messages, or ``""``."""
+    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(matches)}?)" if matches else ""
