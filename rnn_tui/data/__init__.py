@@ -1,0 +1,106 @@
+"""Corpora: the catalog, the data home (find, fetch, import) and one loader per corpus.
+
+>>> from rnn_tui.data import corpus_names, load_corpus, load_padded
+>>> corpus_names()
+['imdb', 'reuters', 'nsmc', 'shopping', 'series', 'multiplication']
+>>> corpus = load_corpus("reuters", split="modapte")
+>>> corpus = load_corpus("reviews.csv", text_col="review", label_col="label")  # your own data
+>>> padded = load_padded("imdb", num_words=10000, maxlen=200)
+>>> padded.x_train.shape
+(24996, 200)
+
+Modules: ``catalog`` (what exists), ``store`` (the data home), ``stats`` (``data show``),
+``imdb``, ``reuters``, ``nsmc``, ``shopping``, ``synthetic``, ``tabular`` (your own data),
+``padded`` (``load_padded``). Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rnn_tui.data import catalog
+from rnn_tui.data.corpus import Corpus, SourceInfo, Split
+from rnn_tui.data.padded import PaddedCorpus, load_padded
+from rnn_tui.errors import UserError
+
+__all__ = [
+    "Corpus",
+    "PaddedCorpus",
+    "SourceInfo",
+    "Split",
+    "catalog",
+    "corpus_loader",
+    "corpus_names",
+    "load_corpus",
+    "load_padded",
+]
+
+
+def corpus_names() -> list[str]:
+    """The catalog's corpus names, in display order."""
+    return catalog.names()
+
+
+def corpus_loader(name: str) -> Callable[..., Corpus]:
+    """The loader function of a catalog corpus; an unknown name is a NotFoundError."""
+    info = catalog.get(name)
+    if info.synthetic:
+        from rnn_tui.data.synthetic import LOADERS
+
+        return LOADERS[name]
+    from rnn_tui.data.store import corpus_module
+
+    return corpus_module(name).load
+
+
+def _options_of(loader: Callable[..., Corpus]) -> list[str]:
+    return [
+        p.name for p in inspect.signature(loader).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+
+
+def _check_options(loader: Callable[..., Corpus], what: str, options: dict[str, Any]) -> None:
+    known = _options_of(loader)
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise UserError(
+            f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+            f"for {what} (options: {', '.join(known) or 'none'})"
+        )
+
+
+def load_corpus(name_or_path: str | Path, **options: Any) -> Corpus:
+    """Load a catalog corpus by name, or your own data from a path.
+
+    Args:
+        name_or_path: a name from :func:`corpus_names`, or the path of a CSV/TSV/JSONL file
+            or of a folder with one sub-folder per class (see ``rnn_tui.data.tabular``).
+        **options: the loader's options, e.g. ``form="npz"`` (imdb, reuters),
+            ``split="modapte"`` (reuters), ``train_size=2560, seed=0`` (synthetic),
+            ``text_col="review"`` (your own data); ``data_home=Path`` overrides the data
+            home for catalog corpora. An unknown option is a UserError listing the known ones.
+
+    Raises:
+        NotFoundError: an unknown name, or a corpus not in the data home.
+        DataError: a file that is missing, unreadable or malformed (with file and line).
+
+    >>> load_corpus("multiplication", train_size=2560, seed=0).train.features.shape
+    (2560, 100, 2)
+    """
+    from rnn_tui.data import tabular
+
+    name = str(name_or_path)
+    if isinstance(name_or_path, Path) or (
+        name not in catalog.CORPORA and tabular.looks_like_path(name)
+    ):
+        options.pop("data_home", None)
+        _check_options(tabular.load, f"your data ({name})", options)
+        return tabular.load(name_or_path, **options)
+    loader = corpus_loader(name)
+    data_home = options.pop("data_home", None)
+    _check_options(loader, name, options)
+    return loader(data_home, **options)

@@ -1,0 +1,376 @@
+"""The data home: find corpora in it, download them into it, import the user's copies.
+
+The data home is ``rnn_tui.paths.data_home()`` (``$RNN_TUI_DATA``, else the user data
+directory). It holds the publishers' files in the layout of the offline mirror, so a corpus is
+*present* when all files of one of its catalog forms exist (see ``rnn_tui.data.catalog``).
+
+Every write is atomic: a download or an import goes to a temporary name beside its target and
+is renamed into place only when complete and checked, so an interrupted ``fetch`` (Ctrl-C, a
+dropped connection, a bad checksum) leaves no half file behind.
+
+>>> presence = find("nsmc")          # None when absent
+>>> fetch("nsmc")                    # downloads ratings_train.txt and ratings_test.txt
+>>> import_("imdb", Path("~/Downloads/aclImdb_v1.tar.gz").expanduser())
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import importlib
+import os
+import shutil
+import socket
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from rnn_tui import paths
+from rnn_tui.data import catalog
+from rnn_tui.data.catalog import CorpusInfo, Download, Form
+from rnn_tui.errors import DataError, NotFoundError, RnnTuiError, UserError
+from rnn_tui.fileio import atomic_path
+
+CHUNK_BYTES = 1 << 16
+TIMEOUT_S = 30
+
+
+def resolve_home(data_home: Path | str | None) -> Path:
+    return Path(data_home).expanduser() if data_home is not None else paths.data_home()
+
+
+def corpus_module(name: str) -> ModuleType:
+    """The loader module of a catalog corpus (imported on demand)."""
+    info = catalog.get(name)
+    module = "synthetic" if info.synthetic else info.name
+    return importlib.import_module(f"rnn_tui.data.{module}")
+
+
+# ---------------------------------------------------------------------------- finding
+@dataclass
+class Presence:
+    """A corpus found in the data home: which form, and the files that make it."""
+
+    info: CorpusInfo
+    form: Form
+    paths: list[Path] = field(default_factory=list)
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(_disk_size(path) for path in self.paths)
+
+
+@dataclass
+class CorpusStatus:
+    """One row of ``data list``: a corpus, present or not, and incomplete forms."""
+
+    info: CorpusInfo
+    presence: Presence | None
+    # forms with some but not all of their files: (form, the missing relative paths)
+    partial: list[tuple[Form, list[str]]] = field(default_factory=list)
+
+
+def _disk_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(root, name)).st_size
+    return total
+
+
+def _matches(home: Path, required: str) -> list[Path]:
+    if glob.has_magic(required):
+        return sorted(Path(p) for p in glob.glob(str(home / required)))
+    path = home / required
+    return [path] if path.exists() else []
+
+
+def _form_files(home: Path, form: Form) -> tuple[list[Path], list[str]]:
+    found: list[Path] = []
+    missing: list[str] = []
+    for required in form.requires:
+        matches = _matches(home, required)
+        if matches:
+            found.extend(matches)
+        else:
+            missing.append(required)
+    return found, missing
+
+
+def find(name: str, data_home: Path | str | None = None, kind: str = "auto") -> Presence | None:
+    """The first complete form of corpus ``name`` in the data home (catalog order), or None.
+
+    ``kind`` limits the search to one loader form ("raw", "npz", "sgml" ...).
+
+    >>> find("imdb", "/work/shared/datasets").form.name
+    'aclImdb_labeled.tar.gz'
+    """
+    info = catalog.get(name)
+    if kind not in ("auto", *info.kinds):
+        known = ", ".join(("auto", *info.kinds))
+        raise UserError(f"{name} has no form {kind!r} (known: {known})")
+    home = resolve_home(data_home)
+    for form in info.forms:
+        if kind != "auto" and form.kind != kind:
+            continue
+        found, missing = _form_files(home, form)
+        if not missing:
+            return Presence(info, form, found)
+    return None
+
+
+def require(name: str, data_home: Path | str | None = None, kind: str = "auto") -> Presence:
+    """Like :func:`find`, but absence is a NotFoundError that says how to get the corpus."""
+    presence = find(name, data_home, kind)
+    if presence is not None:
+        return presence
+    info = catalog.get(name)
+    home = resolve_home(data_home)
+    forms = [f for f in info.forms if kind in ("auto", f.kind)]
+    expected = "; or ".join(" + ".join(form.requires) for form in forms)
+    raise NotFoundError(
+        f"{name} is not in the data home {home} (expected {expected}). "
+        f"Run `rnn-tui data fetch {name}`, or `rnn-tui data import {name} PATH` for a copy "
+        "you already have; RNN_TUI_DATA chooses the data home."
+    )
+
+
+def survey(data_home: Path | str | None = None) -> list[CorpusStatus]:
+    """Every catalog corpus with its presence in the data home (for ``data list``)."""
+    home = resolve_home(data_home)
+    statuses = []
+    for info in catalog.CORPORA.values():
+        presence = None
+        partial = []
+        for form in info.forms:
+            found, missing = _form_files(home, form)
+            if not missing:
+                presence = presence or Presence(info, form, found)
+            elif found:
+                partial.append((form, missing))
+        statuses.append(CorpusStatus(info, presence, [] if presence else partial))
+    return statuses
+
+
+# ---------------------------------------------------------------------------- fetching
+def _offline_message(name: str, download: Download, reason: Any) -> str:
+    return (
+        f"cannot download {download.url} ({reason}). This machine seems to be offline or "
+        f"the server is unreachable. Download the file on a connected machine and run "
+        f"`rnn-tui data import {name} PATH` (it goes to <data home>/{download.target})."
+    )
+
+
+def _new_hasher(download: Download):
+    checksum = download.checksum
+    return hashlib.new(checksum[0]) if checksum else hashlib.sha256()
+
+
+def _progress(console: Any, description: str, total: int | None):
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+    task = progress.add_task(description, total=total)
+    return progress, task
+
+
+def download_file(
+    name: str,
+    download: Download,
+    data_home: Path | str | None = None,
+    *,
+    console: Any = None,
+    check: Callable[[Path, str], None] | None = None,
+    opener: Callable[..., Any] = urllib.request.urlopen,
+) -> Path:
+    """Download one file into the data home atomically, verifying its published checksum.
+
+    ``check(temp_path, target)`` may verify the content's format before it is renamed into
+    place. Returns the final path.
+    """
+    home = resolve_home(data_home)
+    target = home / download.target
+    request = urllib.request.Request(download.url, headers={"User-Agent": "rnn-tui"})
+    try:
+        response = opener(request, timeout=TIMEOUT_S)
+    except urllib.error.HTTPError as error:
+        raise RnnTuiError(
+            f"cannot download {download.url}: the server answered {error.code} {error.reason}"
+        ) from None
+    except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as error:
+        reason = getattr(error, "reason", error)
+        raise RnnTuiError(_offline_message(name, download, reason)) from None
+    hasher = _new_hasher(download)
+    with response, atomic_path(target) as temp:
+        length = response.headers.get("Content-Length") if response.headers else None
+        total = int(length) if length and length.isdigit() else None
+        progress, task = _progress(console, download.target, total)
+        try:
+            with progress, open(temp, "wb") as out:
+                while True:
+                    try:
+                        chunk = response.read(CHUNK_BYTES)
+                    except (OSError, socket.timeout) as error:
+                        raise RnnTuiError(
+                            f"download of {download.url} broke off ({error}); nothing was "
+                            "kept, run the command again"
+                        ) from None
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    hasher.update(chunk)
+                    progress.update(task, advance=len(chunk))
+        finally:
+            progress.stop()
+        checksum = download.checksum
+        if checksum and hasher.hexdigest() != checksum[1].lower():
+            raise DataError(
+                f"checksum mismatch: {checksum[0]} {hasher.hexdigest()}, the publisher's is "
+                f"{checksum[1]}; the download was discarded",
+                download.url,
+            )
+        if check is not None:
+            check(temp, download.target)
+    return target
+
+
+def fetch(
+    name: str,
+    *,
+    kind: str | None = None,
+    force: bool = False,
+    data_home: Path | str | None = None,
+    console: Any = None,
+    opener: Callable[..., Any] = urllib.request.urlopen,
+) -> list[Path]:
+    """Download corpus ``name`` (form ``kind``, else its default) into the data home.
+
+    Files already there are kept unless ``force``. Synthetic corpora need no download.
+    Returns the paths now in place.
+
+    >>> fetch("imdb", kind="npz")   # Keras' imdb.npz + imdb_word_index.json
+    """
+    info = catalog.get(name)
+    if info.synthetic:
+        raise UserError(f"{name} is generated on demand; there is nothing to download")
+    kind = kind or info.default_download_kind
+    if kind not in info.downloads:
+        known = ", ".join(info.downloads)
+        raise UserError(f"{name} cannot be downloaded as {kind!r} (known: {known})")
+    home = resolve_home(data_home)
+    module = corpus_module(name)
+    check = getattr(module, "check", None)
+    placed = []
+    for download in info.downloads[kind]:
+        target = home / download.target
+        if target.exists() and not force:
+            placed.append(target)
+            continue
+        placed.append(
+            download_file(
+                name, download, home, console=console, check=check, opener=opener
+            )
+        )
+    return placed
+
+
+# ---------------------------------------------------------------------------- importing
+def _copy_file(source: Path, target: Path) -> None:
+    with atomic_path(target) as temp:
+        try:
+            shutil.copyfile(source, temp)
+        except OSError as error:
+            raise DataError(f"cannot copy: {error.strerror or error}", source) from None
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    """Copy a folder to a temporary sibling, then rename it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    old = None
+    try:
+        shutil.copytree(source, temp, dirs_exist_ok=True)
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+        os.replace(temp, target)
+    except OSError as error:
+        raise DataError(f"cannot copy: {error.strerror or error}", source) from None
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def import_(
+    name: str,
+    source: Path | str,
+    *,
+    force: bool = False,
+    data_home: Path | str | None = None,
+) -> list[Path]:
+    """Copy a file or folder the user already has into the data home, after checking it.
+
+    The corpus module decides what ``source`` is (e.g. for imdb: the aclImdb tarball, an
+    extracted aclImdb folder, imdb.npz or imdb_word_index.json) and checks its format; a file
+    in the wrong format is a DataError and nothing is copied. Returns the paths written.
+
+    >>> import_("nsmc", Path("ratings_train.txt"))
+    [PosixPath('.../nsmc/ratings_train.txt')]
+    """
+    info = catalog.get(name)
+    if info.synthetic:
+        raise UserError(f"{name} is generated on demand; there is nothing to import")
+    source = Path(source).expanduser()
+    if not source.exists():
+        raise DataError("not found", source)
+    home = resolve_home(data_home)
+    plan: list[tuple[Path, str]] = corpus_module(name).import_plan(source)
+    targets = [(item, home / relative) for item, relative in plan]
+    existing = [t for item, t in targets if t.exists() and not _same(item, t)]
+    if existing and not force:
+        listed = ", ".join(str(t) for t in existing)
+        raise UserError(f"already in the data home: {listed} (use --force to replace)")
+    written = []
+    for item, target in targets:
+        if _same(item, target):
+            written.append(target)
+            continue
+        if item.is_dir():
+            _copy_tree(item, target)
+        else:
+            _copy_file(item, target)
+        written.append(target)
+    return written
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
