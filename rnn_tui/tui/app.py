@@ -1,0 +1,560 @@
+"""The rnn-tui workspace: chat with the models, train, inspect, browse corpora.
+
+Layout: the model sidebar on the left; in the centre the panes (Chat, Training, Summary,
+Data); below them the live verdicts and the input, which take text to classify or a /command
+from any pane. Everything slow runs in workers: predictors load after the first paint,
+the live classifier always judges the newest text (stale requests are dropped), training runs
+in a subprocess whose JSON events a thread reads, corpora load in a thread.
+
+>>> RnnTuiApp().run()                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from rnn_tui.errors import RnnTuiError, UserError
+from rnn_tui.tui.commands import (
+    ARCH,
+    DATASET,
+    MODEL,
+    PRESET,
+    RUN,
+    SlashCommand,
+    SlashCommandProvider,
+    SlashSuggester,
+    help_lines,
+    is_command,
+    parse_command,
+)
+from rnn_tui.tui.model_book import AUTO, DEFAULT_TOPICS, ModelBook
+from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict
+from rnn_tui.tui.widgets.chat_input import ChatInput
+from rnn_tui.tui.widgets.live_verdicts import LiveVerdicts
+from rnn_tui.tui.widgets.model_sidebar import ModelSidebar
+from rnn_tui.tui.widgets.summary_pane import SummaryPane
+from rnn_tui.tui.widgets.transcript import Transcript
+from rnn_tui.tui.widgets.transcript_entry import TranscriptEntry
+
+PANES = ("chat", "training", "summary", "data")
+REGISTRY_POLL_S = 1.0
+
+
+class VerdictsReady(Message):
+    """A worker judged ``text``; ``entry`` is the transcript entry to fill, if any."""
+
+    def __init__(self, text: str, verdicts: dict[str, Verdict | Absent],
+                 entry: TranscriptEntry | None = None) -> None:
+        super().__init__()
+        self.text = text
+        self.verdicts = verdicts
+        self.entry = entry
+
+
+class ModelsChanged(Message):
+    """The registry listing was (re)read."""
+
+    def __init__(self, models: list[Any], warnings: list[str], stale: list[str]) -> None:
+        super().__init__()
+        self.models = models
+        self.warnings = warnings
+        self.stale = stale
+
+
+class RnnTuiApp(App[None]):
+    """The workspace. ``sentiment``/``topics`` choose the starting models ("auto": by language).
+
+    ``on_first_paint`` (for benchmarks) is called once, with ``time.perf_counter()``, after the
+    first screen has been drawn.
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "rnn-tui"
+    COMMANDS = App.COMMANDS | {SlashCommandProvider}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("f2", "show_pane('chat')", "Chat", show=False),  # 80 columns: Esc does it too
+        Binding("f3", "show_pane('training')", "Train"),
+        Binding("f4", "show_pane('summary')", "Summary"),
+        Binding("f5", "show_pane('data')", "Data"),
+        Binding("ctrl+b", "toggle_sidebar", "Models"),
+        Binding("ctrl+g", "cancel_runs", "Stop"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+l", "clear_transcript", "Clear", show=False),
+        Binding("escape", "focus_input", "Input", show=False),
+    ]
+
+    def __init__(self, sentiment: str = AUTO, topics: str = DEFAULT_TOPICS,
+                 on_first_paint: Any = None) -> None:
+        super().__init__()
+        self._start_sentiment = sentiment
+        self._start_topics = topics
+        self._on_first_paint = on_first_paint
+        self.book: ModelBook | None = None
+        self.models: list[Any] = []
+        self._generation: str | None = None
+        self._last_text = ""
+        self._quit_armed = False
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="workspace"):
+            yield ModelSidebar(id="sidebar")
+            with Vertical(id="main"):
+                with TabbedContent(id="panes", initial="chat"):
+                    with TabPane("Chat", id="chat"):
+                        yield Transcript(id="transcript")
+                    with TabPane("Training", id="training"):
+                        yield self._training_pane()
+                    with TabPane("Summary", id="summary"):
+                        yield SummaryPane(id="summary-pane")
+                    with TabPane("Data", id="data"):
+                        yield self._data_pane()
+                yield LiveVerdicts(id="live")
+                yield ChatInput(
+                    placeholder="Type a review or a news snippet, or /help",
+                    suggester=SlashSuggester(self.completion_candidates),
+                    id="input",
+                )
+        yield Footer(compact=True)
+
+    def _training_pane(self):
+        from rnn_tui.tui.widgets.training_pane import TrainingPane
+
+        return TrainingPane(id="training-pane")
+
+    def _data_pane(self):
+        from rnn_tui.tui.widgets.data_pane import DataPane
+
+        return DataPane(id="data-pane")
+
+    def on_mount(self) -> None:
+        self.query_one("#input", ChatInput).focus()
+        self.call_after_refresh(self._first_paint_done)
+        self._welcome()
+        self.set_interval(REGISTRY_POLL_S, self._poll_registry)
+        self._open_registry()
+
+    def _first_paint_done(self) -> None:
+        if self._on_first_paint is not None:
+            callback, self._on_first_paint = self._on_first_paint, None
+            callback(time.perf_counter())
+
+    def _welcome(self) -> None:
+        text = Text()
+        text.append("rnn-tui", style="bold")
+        text.append(" · type a movie review (English or Korean) or a news snippet: the verdicts "
+                    "update as you type, Enter keeps them here with the word-by-word trace. "
+                    "/help lists the commands; F1 too.")
+        self.transcript.add(TranscriptEntry.note(text, "help"))
+
+    # ------------------------------------------------------------------ accessors
+    @property
+    def transcript(self) -> Transcript:
+        return self.query_one("#transcript", Transcript)
+
+    @property
+    def live(self) -> LiveVerdicts:
+        return self.query_one("#live", LiveVerdicts)
+
+    @property
+    def sidebar(self) -> ModelSidebar:
+        return self.query_one("#sidebar", ModelSidebar)
+
+    def say(self, content: Any, kind: str = "info") -> None:
+        """Add a note to the transcript (``str`` is plain text, never markup)."""
+        self.transcript.add(TranscriptEntry.note(content, kind))
+
+    def error(self, message: str) -> None:
+        self.say(f"✗ {message}", "error")
+
+    # ------------------------------------------------------------------ registry
+    @work(thread=True, exclusive=True, group="registry")
+    def _open_registry(self) -> None:
+        """Open the registries, list the models and preload the active ones."""
+        from rnn_tui.registry import open_registries
+
+        registries = open_registries()
+        book = ModelBook(registries, sentiment=self._start_sentiment,
+                         topics=self._start_topics)
+        self.call_from_thread(self._set_book, book)
+        self._read_models(book)
+        self._preload(book)
+
+    def _set_book(self, book: ModelBook) -> None:
+        self.book = book
+        self._update_active()
+
+    def _read_models(self, book: ModelBook, stale: list[str] | None = None) -> None:
+        generation = book.registries.generation()
+        listing = book.registries.list_models()
+        self._generation = generation
+        self.post_message(ModelsChanged(list(listing), [str(w) for w in listing.warnings],
+                                        stale or []))
+
+    def _preload(self, book: ModelBook) -> None:
+        """Load the models typing will need first, then the others, reporting each."""
+        for ref in dict.fromkeys([book.sentiment_ref("")[0], book.topics,
+                                  book.sentiment_ref("한")[0]]):
+            if get_current_worker().is_cancelled:
+                return
+            book.try_load(ref)
+            self.call_from_thread(self._show_idle_state)
+
+    def _poll_registry(self) -> None:
+        if self.book is not None and self._generation is not None:
+            self._check_registry()
+
+    @work(thread=True, exclusive=True, group="registry")
+    def _check_registry(self) -> None:
+        book = self.book
+        if book is None or book.registries.generation() == self._generation:
+            return
+        stale = book.refresh()
+        self._read_models(book, stale)
+        for ref in stale:
+            book.try_load(ref)
+        if stale:
+            self.call_from_thread(self._reclassify)
+
+    @on(ModelsChanged)
+    def _models_changed(self, message: ModelsChanged) -> None:
+        fresh = {summary.ref for summary in message.models}
+        known = {summary.ref for summary in self.models}
+        if self.models and fresh - known:
+            self.say("new in the registry: " + ", ".join(sorted(fresh - known)))
+        for warning in message.warnings:
+            self.say(f"registry: {warning}", "error")
+        self.models = message.models
+        self.sidebar.models = message.models
+        self._show_idle_state()
+
+    def _update_active(self) -> None:
+        if self.book is not None:
+            self.sidebar.active = {SENTIMENT: self.book.sentiment, TOPICS: self.book.topics}
+
+    # ------------------------------------------------------------------ completion
+    def completion_candidates(self, kind: str) -> list[str]:
+        """Values a command argument of ``kind`` may take now (for completion and palette)."""
+        if kind == MODEL:
+            return [summary.name for summary in self.models]
+        if kind == DATASET:
+            from rnn_tui.data import catalog
+
+            return catalog.names()
+        if kind == ARCH:
+            from rnn_tui.nets.zoo import arch_names
+
+            return arch_names()
+        if kind == PRESET:
+            return self._preset_names()
+        if kind == RUN:
+            return self._run_names()
+        return []
+
+    def _preset_names(self) -> list[str]:
+        try:
+            from rnn_tui.train.presets import preset_names
+        except ImportError:
+            return []
+        return list(preset_names())
+
+    def _run_names(self) -> list[str]:
+        from rnn_tui.tui.widgets.training_pane import TrainingPane
+
+        return self.query_one(TrainingPane).run_names()
+
+    def prefill_input(self, text: str) -> None:
+        chat_input = self.query_one("#input", ChatInput)
+        chat_input.value = text
+        chat_input.cursor_position = len(text)
+        chat_input.focus()
+
+    # ------------------------------------------------------------------ typing
+    @on(ChatInput.Changed, "#input")
+    def _typed(self, event: ChatInput.Changed) -> None:
+        text = event.value
+        self._last_text = text
+        if is_command(text):
+            self.live.hint = _command_hint(text)
+            return
+        self.live.hint = ""
+        if not text.strip():
+            self._show_idle_state()
+            return
+        if self.book is not None:
+            self._classify_live(text)
+
+    @work(thread=True, exclusive=True, group="live")
+    def _classify_live(self, text: str) -> None:
+        """Judge the newest text; a newer keystroke makes this one stale, and it is dropped."""
+        book = self.book
+        if book is None or get_current_worker().is_cancelled:
+            return
+        verdicts = book.verdicts(text, live=True)
+        if not get_current_worker().is_cancelled:
+            self.post_message(VerdictsReady(text, verdicts))
+
+    def _reclassify(self) -> None:
+        if self._last_text.strip() and not is_command(self._last_text):
+            self._classify_live(self._last_text)
+        else:
+            self._show_idle_state()
+
+    def _show_idle_state(self) -> None:
+        """With nothing typed, the live area says which model is ready, loading or missing."""
+        if self._last_text.strip() or self.book is None:
+            if self.book is None:
+                self.live.verdicts = {role: Absent(role, "opening the registry…", busy=True)
+                                      for role in (SENTIMENT, TOPICS)}
+            return
+        book = self.book
+        states: dict[str, Verdict | Absent] = {}
+        for role, (ref, why) in book.refs_for("").items():
+            failure = book.failure(ref)
+            if failure is not None:
+                states[role] = book._missing(role, ref, failure)
+            elif book.is_loaded(ref):
+                ready = f"{book.load(ref).version.ref} ready"
+                states[role] = Absent(role, ready + (f" ({why}; Korean → nsmc)" if why else ""))
+            else:
+                states[role] = Absent(role, f"loading {ref}…", busy=True)
+        self.live.verdicts = states
+
+    @on(VerdictsReady)
+    def _verdicts_ready(self, message: VerdictsReady) -> None:
+        if message.entry is not None:
+            message.entry.show_verdicts(message.text, message.verdicts,
+                                        width=self.transcript.content_size.width)
+        elif message.text == self._last_text:
+            self.live.verdicts = message.verdicts
+
+    @on(ChatInput.Submitted, "#input")
+    def _submitted(self, event: ChatInput.Submitted) -> None:
+        text = event.value
+        chat_input = self.query_one("#input", ChatInput)
+        if not text.strip():
+            return
+        chat_input.remember(text)
+        if is_command(text):
+            if self.run_command_text(text):
+                chat_input.clear()
+            return
+        chat_input.clear()
+        self.query_one("#panes", TabbedContent).active = "chat"
+        if self.book is None:
+            self.error("the registry is still opening; try again in a moment")
+            return
+        entry = self.transcript.add(TranscriptEntry.pending(text))
+        self._classify_submitted(text, entry)
+
+    @work(thread=True, group="submit")
+    def _classify_submitted(self, text: str, entry: TranscriptEntry) -> None:
+        assert self.book is not None
+        verdicts = self.book.verdicts(text, live=False, trace=True)
+        self.post_message(VerdictsReady(text, verdicts, entry))
+
+    # ------------------------------------------------------------------ commands
+    def run_command_text(self, text: str) -> bool:
+        """Run a slash command; a bad one shows its error. Returns True when it ran."""
+        try:
+            command = parse_command(text)
+            handler = getattr(self, f"command_{command.name}")
+            handler(command)
+        except RnnTuiError as error:
+            self.error(str(error))
+            return False
+        return True
+
+    def command_help(self, command: SlashCommand) -> None:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=False)
+        table.add_column()
+        for usage, summary in help_lines(command.argument()):
+            table.add_row(usage, summary)
+        if command.argument() is None:
+            table.add_row("", "")
+            for keys, what in (
+                ("F1 / F2–F5", "help / the Chat, Training, Summary and Data panes"),
+                ("Ctrl+B", "show or hide the model list (Enter there makes a model active)"),
+                ("Ctrl+G", "stop the training runs"),
+                ("Ctrl+P", "the command palette: every command, searchable"),
+                ("Tab, →", "complete a command; Tab elsewhere moves the focus"),
+                ("↑ ↓", "earlier inputs"),
+                ("Esc", "back to the input"),
+                ("Ctrl+Q", "quit"),
+            ):
+                table.add_row(keys, what)
+        self.query_one("#panes", TabbedContent).active = "chat"
+        self.say(table, "help")
+
+    def command_clear(self, command: SlashCommand) -> None:
+        self.transcript.clear()
+
+    def command_model(self, command: SlashCommand) -> None:
+        book = self._require_book()
+        ref = command.argument()
+        if ref is None:
+            sentiment = book.sentiment if book.sentiment != AUTO else (
+                "auto (Hangul → nsmc-sentiment, otherwise imdb-sentiment)")
+            self.say(f"sentiment: {sentiment}\ntopics: {book.topics}")
+            return
+        role, resolved = book.pin(ref)
+        self._update_active()
+        self.say(f"{role}: {resolved}" + (" (the language rule)" if resolved == AUTO else ""))
+        self._after_pin(ref)
+
+    @work(thread=True, group="load")
+    def _after_pin(self, ref: str) -> None:
+        book = self.book
+        assert book is not None
+        if ref != AUTO:
+            result = book.try_load(ref)
+            if isinstance(result, str):
+                self.call_from_thread(self.error, result)
+        self.call_from_thread(self._reclassify)
+
+    @on(ModelSidebar.ModelChosen)
+    def _model_chosen(self, message: ModelSidebar.ModelChosen) -> None:
+        self.run_command_text(f"/model {message.ref}")
+        if message.ref != AUTO:
+            self._show_summary(message.ref, switch=False)
+
+    def command_summary(self, command: SlashCommand) -> None:
+        ref = command.argument() or self._require_book().sentiment_ref(self._last_text)[0]
+        self._show_summary(ref, switch=True)
+
+    def _show_summary(self, ref: str, switch: bool) -> None:
+        book = self._require_book()
+        pane = self.query_one("#summary-pane", SummaryPane)
+        try:
+            version = book.registries.resolve(ref)
+            card = version.card
+        except RnnTuiError as error:
+            raise UserError(str(error)) from None
+        pane.ref = f"{version.ref}  ({version.source})"
+        pane.card = card
+        if switch:
+            self.query_one("#panes", TabbedContent).active = "summary"
+
+    def command_data(self, command: SlashCommand) -> None:
+        from rnn_tui.tui.widgets.data_pane import DataPane
+
+        name = command.argument() or self._default_dataset()
+        self.query_one(DataPane).show(name)
+        self.query_one("#panes", TabbedContent).active = "data"
+
+    def _default_dataset(self) -> str:
+        book = self._require_book()
+        ref = book.sentiment_ref(self._last_text)[0]
+        try:
+            dataset = (book.registries.resolve(ref).card.get("dataset") or {}).get("name")
+        except RnnTuiError:
+            dataset = None
+        return dataset or "imdb"
+
+    def command_train(self, command: SlashCommand) -> None:
+        from rnn_tui.tui.widgets.training_pane import TrainingPane
+
+        self.query_one(TrainingPane).start_train(command)
+        self.query_one("#panes", TabbedContent).active = "training"
+
+    def command_compare(self, command: SlashCommand) -> None:
+        from rnn_tui.tui.widgets.training_pane import TrainingPane
+
+        self.query_one(TrainingPane).start_compare(command.argument())
+        self.query_one("#panes", TabbedContent).active = "training"
+
+    def command_cancel(self, command: SlashCommand) -> None:
+        from rnn_tui.tui.widgets.training_pane import TrainingPane
+
+        cancelled = self.query_one(TrainingPane).cancel(command.argument())
+        self.say(f"cancelling: {', '.join(cancelled)}" if cancelled else "no run to cancel")
+
+    def command_evaluate(self, command: SlashCommand) -> None:
+        from rnn_tui.tui.widgets.training_pane import TrainingPane
+
+        book = self._require_book()
+        ref = command.argument() or book.sentiment_ref(self._last_text)[0]
+        version = book.registries.resolve(ref)
+        self.query_one(TrainingPane).start_evaluate(version.ref)
+        self.say(f"evaluating {version.ref} on its test split (Training pane shows progress)")
+
+    def _require_book(self) -> ModelBook:
+        if self.book is None:
+            raise UserError("the registry is still opening; try again in a moment")
+        return self.book
+
+    # ------------------------------------------------------------------ actions
+    def action_help(self) -> None:
+        self.run_command_text("/help")
+
+    def action_show_pane(self, pane: str) -> None:
+        self.query_one("#panes", TabbedContent).active = pane
+
+    def action_toggle_sidebar(self) -> None:
+        self.screen.toggle_class("-sidebar-toggled")
+        sidebar = self.sidebar
+        if sidebar.display:
+            sidebar.query_one("#model-list").focus()
+        else:
+            self.action_focus_input()
+
+    def action_focus_input(self) -> None:
+        """Esc: back to the input (and to the chat, when the input already had the focus)."""
+        chat_input = self.query_one("#input", ChatInput)
+        if chat_input.has_focus:
+            self.action_show_pane("chat")
+        chat_input.focus()
+
+    def action_clear_transcript(self) -> None:
+        self.transcript.clear()
+
+    def action_cancel_runs(self) -> None:
+        self.run_command_text("/cancel")
+
+    async def action_quit(self) -> None:
+        """Quit; a run in progress is first cancelled cleanly (a second Ctrl+Q confirms)."""
+        from rnn_tui.tui.widgets.training_pane import TrainingPane
+
+        pane = self.query_one(TrainingPane)
+        if not pane.busy:
+            self.exit()
+        elif not self._quit_armed:
+            self._quit_armed = True
+            self.notify("A run is training. Ctrl+Q again cancels it (nothing is half-written) "
+                        "and quits.", title="Quit?", severity="warning")
+        else:
+            self.notify("Cancelling the runs…")
+            self._cancel_then_exit(pane)
+
+    @work(thread=True, group="quit")
+    def _cancel_then_exit(self, pane: Any) -> None:
+        pane.cancel_all_now()
+        self.call_from_thread(self.exit)
+
+
+def _command_hint(text: str) -> str:
+    """The usage line of the command being typed, for the live area."""
+    from rnn_tui.tui.commands import COMMANDS
+
+    name = text.strip()[1:].split(" ")[0].lower()
+    if name in COMMANDS:
+        spec = COMMANDS[name]
+        return f"{spec.usage}\n{spec.summary}"
+    matches = [spec for key, spec in COMMANDS.items() if key.startswith(name)]
+    if not matches:
+        return f"no command /{name}: /help lists them"
+    return "   ".join(f"/{spec.name}" for spec in matches)

@@ -1,0 +1,227 @@
+"""The models the workspace talks to: which one answers each role, loaded once, kept fresh.
+
+Two roles take part in the chat: SENTIMENT (a binary text classifier) and TOPICS (a
+multiclass text classifier). Sentiment is "auto" by default: Korean text (any Hangul) goes to
+``nsmc-sentiment``, everything else to ``imdb-sentiment``, the rule ``rnn-tui predict`` uses;
+the user may pin any model instead. Topics default to ``reuters-topics``.
+
+Plain Python and thread-safe (the TUI calls it from worker threads); no Textual here.
+
+>>> book = ModelBook(open_registries())                     # doctest: +SKIP
+>>> book.verdicts("a wonderful, moving film")[SENTIMENT].label   # doctest: +SKIP
+'positive'
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from rnn_tui.errors import RnnTuiError
+from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict
+
+AUTO = "auto"
+DEFAULT_SENTIMENT = {"ko": "nsmc-sentiment", "en": "imdb-sentiment"}
+DEFAULT_TOPICS = "reuters-topics"
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+
+
+def is_korean(text: str) -> bool:
+    """True when the text holds any Hangul (syllables or jamo).
+
+    >>> is_korean("재미있을 줄 알았는데"), is_korean("a fine film")
+    (True, False)
+    """
+    return _HANGUL.search(text) is not None
+
+
+def role_of(task: str | None, language: str | None) -> str | None:
+    """The chat role a model can take: SENTIMENT, TOPICS, or None (sequence/regression)."""
+    if language is None:  # numeric sequence models do not read text
+        return None
+    if task == "binary":
+        return SENTIMENT
+    if task == "multiclass":
+        return TOPICS
+    return None
+
+
+def _as_floats(values: Any) -> list[float]:
+    return [float(value) for value in list(values)]
+
+
+@dataclass
+class LoadedModel:
+    """One resolved version with its TensorFlow-free predictor and a live typing session."""
+
+    ref: str  # what the user asked for ("imdb-sentiment", "my-model@best")
+    version: Any  # rnn_tui.registry ModelVersion
+    predictor: Any  # rnn_tui.infer Predictor
+    session: Any  # StreamingSession for the live verdict
+    lock: threading.Lock
+
+    @property
+    def labels(self) -> list[str]:
+        labels = list(self.version.card.get("labels") or [])
+        return labels or [str(index) for index in range(2)]
+
+    @property
+    def role(self) -> str | None:
+        card = self.version.card
+        return role_of(card.get("task"), card.get("language"))
+
+
+class ModelBook:
+    """Active models per role and a cache of loaded predictors.
+
+    Args:
+        registries: an ``rnn_tui.registry.Registries`` (the user's and the shipped one).
+        sentiment: a model reference to pin, or "auto" for the language rule.
+        topics: the topic model's reference.
+    """
+
+    def __init__(self, registries: Any, sentiment: str = AUTO, topics: str = DEFAULT_TOPICS):
+        self.registries = registries
+        self.sentiment = sentiment
+        self.topics = topics
+        self._loaded: dict[str, LoadedModel] = {}
+        self._failures: dict[str, str] = {}
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ choice
+    def sentiment_ref(self, text: str) -> tuple[str, str]:
+        """(reference, why) of the model that judges the sentiment of ``text``."""
+        if self.sentiment != AUTO:
+            return self.sentiment, "pinned"
+        korean = is_korean(text)
+        return DEFAULT_SENTIMENT["ko" if korean else "en"], "auto: Korean" if korean \
+            else "auto: English"
+
+    def refs_for(self, text: str) -> dict[str, tuple[str, str]]:
+        return {SENTIMENT: self.sentiment_ref(text), TOPICS: (self.topics, "")}
+
+    def pin(self, ref: str) -> tuple[str, str]:
+        """Make ``ref`` the active model for its role; returns (role, resolved ref).
+
+        "auto" returns sentiment to the language rule. A model that cannot take part in the
+        chat (a sequence model) is a UserError; an unknown one a NotFoundError.
+        """
+        from rnn_tui.errors import UserError
+
+        if ref == AUTO:
+            self.sentiment = AUTO
+            return SENTIMENT, AUTO
+        version = self.registries.resolve(ref)
+        card = version.card
+        role = role_of(card.get("task"), card.get("language"))
+        if role is None:
+            raise UserError(
+                f"{version.ref} is a {card.get('task')} model on numeric sequences: it cannot "
+                "read text (its /summary still works)")
+        if role == SENTIMENT:
+            self.sentiment = ref
+        else:
+            self.topics = ref
+        return role, version.ref
+
+    # ------------------------------------------------------------------ loading
+    def load(self, ref: str) -> LoadedModel:
+        """The loaded model for ``ref``, loading it on first use (slow: call from a worker)."""
+        with self._lock:
+            loaded = self._loaded.get(ref)
+            if loaded is not None:
+                return loaded
+        version = self.registries.resolve(ref)
+        from rnn_tui.infer import Predictor
+
+        predictor = Predictor.load(version)
+        loaded = LoadedModel(ref, version, predictor, predictor.session(), threading.Lock())
+        with self._lock:
+            self._loaded[ref] = loaded
+            self._failures.pop(ref, None)
+        return loaded
+
+    def is_loaded(self, ref: str) -> bool:
+        with self._lock:
+            return ref in self._loaded
+
+    def failure(self, ref: str) -> str | None:
+        with self._lock:
+            return self._failures.get(ref)
+
+    def try_load(self, ref: str) -> LoadedModel | str:
+        """The loaded model, or the one-line reason it cannot be loaded (remembered)."""
+        failure = self.failure(ref)
+        if failure is not None:
+            return failure
+        try:
+            return self.load(ref)
+        except RnnTuiError as error:
+            message = str(error)
+        except (OSError, ValueError, KeyError) as error:  # a damaged file
+            message = f"cannot load {ref}: {type(error).__name__}: {error}"
+        with self._lock:
+            self._failures[ref] = message
+        return message
+
+    def refresh(self) -> list[str]:
+        """Forget what a registry change made stale; returns the refs to reload.
+
+        A cached model whose reference now resolves to another version (a new ``latest``, a
+        moved alias) is dropped, and so are remembered failures (the model may exist now).
+        """
+        stale: list[str] = []
+        with self._lock:
+            self._failures.clear()
+            cached = dict(self._loaded)
+        for ref, loaded in cached.items():
+            try:
+                current = self.registries.resolve(ref)
+            except RnnTuiError:
+                current = None
+            if current != loaded.version:
+                stale.append(ref)
+        with self._lock:
+            for ref in stale:
+                self._loaded.pop(ref, None)
+        return stale
+
+    # ------------------------------------------------------------------ judging
+    def _missing(self, role: str, ref: str, message: str) -> Absent:
+        hint = {"imdb-sentiment": "imdb", "nsmc-sentiment": "nsmc",
+                "reuters-topics": "reuters"}.get(ref)
+        if "no model named" in message and hint:
+            message = f"no model {ref}: train one with /train {hint} --name {ref}"
+        return Absent(role, message)
+
+    def verdicts(self, text: str, *, live: bool = True, trace: bool = False
+                 ) -> dict[str, Verdict | Absent]:
+        """Each role's verdict on ``text``.
+
+        ``live`` uses the streaming session (cheap per keystroke); otherwise a full predict.
+        ``trace`` adds the word-by-word trace to the sentiment verdict.
+        """
+        results: dict[str, Verdict | Absent] = {}
+        for role, (ref, why) in self.refs_for(text).items():
+            loaded = self.try_load(ref)
+            if isinstance(loaded, str):
+                results[role] = self._missing(role, ref, loaded)
+                continue
+            with loaded.lock:
+                if live:
+                    probabilities = _as_floats(loaded.session.update(text))
+                else:
+                    probabilities = _as_floats(loaded.predictor.predict([text])[0])
+                steps = []
+                if trace and role == SENTIMENT:
+                    steps = [(token, _as_floats(probs))
+                             for token, probs in loaded.predictor.trace(text)]
+            labels = loaded.labels
+            if len(probabilities) == 1 and len(labels) == 2:  # a sigmoid output: P(second)
+                probabilities = [1.0 - probabilities[0], probabilities[0]]
+                steps = [(token, [1.0 - probs[0], probs[0]]) if len(probs) == 1 else
+                         (token, probs) for token, probs in steps]
+            results[role] = Verdict(role, loaded.version.ref, labels, probabilities, why, steps)
+        return results

@@ -1,0 +1,130 @@
+"""A ``rnn-tui train --json`` (or ``evaluate --json``) subprocess: events in, SIGINT out.
+
+Training runs in its own process so that TensorFlow's import, threads and log lines stay out
+of the UI process, and so that cancelling is the engine's own Ctrl-C path: SIGINT makes it
+stop, publish nothing and keep its resume backup (the engine's guarantee). The TUI reads the
+events in a worker thread. Plain Python; no Textual.
+
+>>> process = TrainingProcess(["train", "--dataset", "multiplication", "--epochs", "1"])
+>>> for event in process.run():                             # doctest: +SKIP
+...     print(type(event).__name__)
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+STDERR_LINES_KEPT = 40
+CANCEL_GRACE_S = 20.0  # the engine finishes its step and cleans up before exiting
+
+
+class TrainingProcess:
+    """One CLI subprocess that writes JSON events on stdout.
+
+    Args:
+        arguments: the CLI arguments after ``rnn-tui`` (``["train", "--dataset", ...]``);
+            ``--json`` is added.
+        env: extra environment variables (tests point RNN_TUI_HOME at a tmp dir this way,
+            though the parent's environment is inherited anyway).
+    """
+
+    def __init__(self, arguments: list[str], env: dict[str, str] | None = None) -> None:
+        self.arguments = list(arguments)
+        self.env = env
+        self.process: subprocess.Popen[str] | None = None
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
+        self.other_output: list[str] = []
+        self.cancel_requested = False
+        self._stderr_reader: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "rnn_tui", *self.arguments, "--json"]
+
+    def start(self) -> None:
+        environment = dict(os.environ)
+        environment.update(self.env or {})
+        environment.setdefault("PYTHONUNBUFFERED", "1")
+        with self._lock:
+            if self.cancel_requested:
+                return
+            self.process = subprocess.Popen(
+                self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL, text=True, encoding="utf-8", errors="replace",
+                env=environment, bufsize=1,
+                # Its own process group: a Ctrl-C typed in the terminal reaches the TUI only,
+                # and the TUI decides what to cancel.
+                start_new_session=True,
+            )
+        self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True,
+                                               name="train-stderr")
+        self._stderr_reader.start()
+
+    def _read_stderr(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        for line in self.process.stderr:
+            self.stderr_tail.append(line.rstrip("\n"))
+
+    def events(self) -> Iterator[Any]:
+        """Yield each event the process writes, until its stdout closes."""
+        from rnn_tui.train.events import event_from_dict
+
+        if self.process is None or self.process.stdout is None:
+            return
+        for line in self.process.stdout:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                data = json.loads(line)
+                event = event_from_dict(data)
+            except (ValueError, TypeError, AttributeError):
+                self.other_output.append(line)  # a JSON result (evaluate) or stray text
+                continue
+            yield event
+
+    def wait(self) -> int:
+        """Wait for the exit; returns the exit code (-1 when never started)."""
+        if self.process is None:
+            return -1
+        code = self.process.wait()
+        if self._stderr_reader is not None:
+            self._stderr_reader.join(timeout=2)
+        return code
+
+    def run(self) -> Iterator[Any]:
+        """Start, yield the events, wait."""
+        self.start()
+        yield from self.events()
+        self.wait()
+
+    def cancel(self) -> None:
+        """Ask the run to stop as Ctrl-C would; escalate if it does not within the grace time.
+
+        Safe to call from any thread, before or after ``start``.
+        """
+        with self._lock:
+            self.cancel_requested = True
+            process = self.process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=CANCEL_GRACE_S)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        except ProcessLookupError:
+            pass

@@ -1,0 +1,214 @@
+"""What the models said about a text, and how it is drawn: plain data and rich renderables.
+
+Nothing here imports Textual, so the renderables can be tested (and reused) on their own.
+Every verdict is readable without colour: a label, a bar drawn with block characters and a
+percentage, so NO_COLOR and monochrome terminals lose nothing but the tint.
+
+User text always goes into ``rich.text.Text`` objects (never markup), after
+``printable(text)`` has made control characters visible, so nothing typed or pasted can reach
+the terminal raw.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+SENTIMENT = "sentiment"
+TOPICS = "topics"
+
+FULL_BLOCK = "█"
+EMPTY_BLOCK = "░"
+EIGHTHS = " ▏▎▍▌▋▊▉"
+SPARK_LEVELS = "▁▂▃▄▅▆▇█"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters replaced by visible stand-ins.
+
+    C0 controls become their Unicode "control pictures" (ESC -> ␛), DEL becomes ␡ and C1
+    controls become U+FFFD, so escape sequences typed or pasted show as text instead of
+    driving the terminal.
+
+    >>> printable("a\\x1b[31mb")
+    'a␛[31mb'
+    """
+    out = []
+    for char in text:
+        code = ord(char)
+        if code < 0x20:
+            out.append(chr(0x2400 + code) if char not in "\t\n" else " ")
+        elif code == 0x7F:
+            out.append("␡")
+        elif 0x80 <= code < 0xA0 or unicodedata.category(char) in ("Cs", "Co"):
+            out.append("�")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+@dataclass
+class Verdict:
+    """One model's reading of one text.
+
+    Attributes:
+        role: SENTIMENT or TOPICS.
+        model: the reference of the model that gave it ("imdb-sentiment:3").
+        labels: class names, in the order of ``probabilities``.
+        probabilities: one per class, summing to 1.
+        why: how the model was chosen ("auto: English", "pinned").
+        trace: (token, probabilities) after each token, for the word-by-word chart.
+    """
+
+    role: str
+    model: str
+    labels: list[str]
+    probabilities: list[float]
+    why: str = ""
+    trace: list[tuple[str, list[float]]] = field(default_factory=list)
+
+    def ranked(self, count: int | None = None) -> list[tuple[str, float]]:
+        """(label, probability) from the most to the least likely."""
+        pairs = sorted(zip(self.labels, self.probabilities), key=lambda pair: -pair[1])
+        return pairs[:count] if count is not None else pairs
+
+    @property
+    def label(self) -> str:
+        return self.ranked(1)[0][0]
+
+    @property
+    def confidence(self) -> float:
+        return self.ranked(1)[0][1]
+
+
+@dataclass
+class Absent:
+    """Why a role has no verdict ("loading imdb-sentiment…", "no model: /train imdb")."""
+
+    role: str
+    message: str
+    busy: bool = False
+
+
+def label_style(role: str, label: str) -> str:
+    """The colour class of a label: green for positive, red for negative, else accent."""
+    lowered = label.lower()
+    if role == SENTIMENT:
+        if lowered.startswith("pos"):
+            return "green"
+        if lowered.startswith("neg"):
+            return "red"
+    return "cyan"
+
+
+def bar(fraction: float, width: int, style: str = "") -> Text:
+    """A horizontal bar ``width`` cells wide, filled to ``fraction`` in eighths of a cell.
+
+    >>> bar(0.5, 4).plain
+    '██░░'
+    """
+    fraction = min(max(float(fraction), 0.0), 1.0)
+    eighths = round(fraction * width * 8)
+    full, rest = divmod(eighths, 8)
+    filled = FULL_BLOCK * full + (EIGHTHS[rest] if rest and full < width else "")
+    text = Text(filled, style=style)
+    text.append(EMPTY_BLOCK * (width - len(filled)), style="dim")
+    return text
+
+
+def percent(probability: float) -> str:
+    return f"{probability * 100:3.0f}%"
+
+
+def verdict_line(label: str, probability: float, role: str, label_width: int, bar_width: int
+                 ) -> Text:
+    """``positive ██████░░ 87%``: the label, a bar and the percentage."""
+    style = label_style(role, label)
+    line = Text()
+    line.append(printable(label).ljust(label_width)[:label_width], style=f"bold {style}")
+    line.append(" ")
+    line.append_text(bar(probability, bar_width, style))
+    line.append(" " + percent(probability))
+    return line
+
+
+def sparkline(values: Sequence[float]) -> Text:
+    """One cell per value in [0, 1], as block heights: ``▁▃▆█``."""
+    text = Text()
+    for value in values:
+        value = min(max(float(value), 0.0), 1.0)
+        text.append(SPARK_LEVELS[min(int(value * len(SPARK_LEVELS)), len(SPARK_LEVELS) - 1)])
+    return text
+
+
+def _fit_cells(text: str, width: int) -> str:
+    """Cut or pad ``text`` to exactly ``width`` terminal cells (wide characters count two)."""
+    rich_text = Text(printable(text))
+    rich_text.truncate(width, overflow="ellipsis", pad=True)
+    return rich_text.plain
+
+
+def trace_chart(verdict: Verdict, max_rows: int = 12, bar_width: int = 20) -> RenderableType:
+    """The word-by-word chart of a sentiment verdict.
+
+    A sparkline of P(second label) after each token, then one row per token: the token, a
+    bar that grows left for the first label and right for the second, and P(second label).
+    Long texts keep the ``max_rows`` tokens that moved the verdict most, in order.
+    """
+    if not verdict.trace:
+        return Text("")
+    positive = len(verdict.labels) - 1
+    values = [probabilities[positive] for _, probabilities in verdict.trace]
+    header = Text(f"P({printable(verdict.labels[positive])}) per word ", style="dim")
+    header.append_text(sparkline(values))
+
+    moves = [abs(value - (values[index - 1] if index else 0.5))
+             for index, value in enumerate(values)]
+    keep = sorted(sorted(range(len(values)), key=lambda index: -moves[index])[:max_rows])
+    half = max(bar_width // 2, 1)
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True, justify="right")
+    previous = -1
+    for index in keep:
+        if index != previous + 1 and previous >= 0:
+            table.add_row(Text("…", style="dim"), Text(""), Text(""))
+        previous = index
+        token, _ = verdict.trace[index]
+        value = values[index]
+        lean = value - 0.5
+        cells = round(abs(lean) * 2 * half)
+        left = Text(" " * (half - cells if lean < 0 else half))
+        if lean < 0:
+            left.append("▇" * cells, style=label_style(SENTIMENT, verdict.labels[0]))
+        right = Text("│", style="dim")
+        if lean >= 0:
+            right.append("▇" * cells, style=label_style(SENTIMENT, verdict.labels[positive]))
+        right.append(" " * (half - (cells if lean >= 0 else 0)))
+        table.add_row(Text(_fit_cells(token, 12)), left + right, Text(percent(value)))
+    return Group(header, table)
+
+
+def verdict_block(verdict: Verdict | Absent, width: int = 36, rows: int = 3) -> RenderableType:
+    """A verdict as lines: the model, then the label(s) with bars (topics: the top ``rows``)."""
+    title = Text(verdict.role.capitalize(), style="bold")
+    if isinstance(verdict, Absent):
+        title.append("  ")
+        title.append(verdict.message, style="italic dim" if verdict.busy else "italic")
+        return title
+    title.append(f"  {verdict.model}", style="dim")
+    if verdict.why:
+        title.append(f" ({verdict.why})", style="dim")
+    lines: list[RenderableType] = [title]
+    ranked = verdict.ranked(1 if verdict.role == SENTIMENT else rows)
+    label_width = max(min(max(len(label) for label, _ in ranked), 14), 5)
+    bar_width = max(width - label_width - 6, 4)
+    for label, probability in ranked:
+        lines.append(verdict_line(label, probability, verdict.role, label_width, bar_width))
+    return Group(*lines)

@@ -1,0 +1,1 @@
+"""The workspace's widgets, one per module."""

@@ -1,0 +1,52 @@
+"""The input line: text to classify, or a /command; completion, history, clean pastes."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.widgets import Input
+
+from rnn_tui.tui.verdicts import printable
+
+
+class ChatInput(Input):
+    """An ``Input`` that never holds control characters and remembers what was sent.
+
+    Typed or pasted escape sequences are turned into visible stand-ins (␛) on the way in, so
+    they can neither drive the terminal nor confuse the models. Tab accepts the completion
+    the suggester offers (as the right arrow does); Up and Down walk the history.
+    """
+
+    BINDINGS = [
+        Binding("tab", "complete", "Complete", show=False),
+        Binding("up", "history(-1)", "Previous", show=False),
+        Binding("down", "history(1)", "Next", show=False),
+    ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.history: list[str] = []
+        self._history_index = 0
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        super().replace(printable(text), start, end)
+
+    def remember(self, text: str) -> None:
+        """Add a sent line to the history (consecutive duplicates once)."""
+        if text and (not self.history or self.history[-1] != text):
+            self.history.append(text)
+        self._history_index = len(self.history)
+
+    def action_complete(self) -> None:
+        if self._suggestion and self.cursor_at_end:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.screen.focus_next()
+
+    def action_history(self, step: int) -> None:
+        if not self.history:
+            return
+        self._history_index = min(max(self._history_index + step, 0), len(self.history))
+        self.value = self.history[self._history_index] if self._history_index < len(
+            self.history) else ""
+        self.cursor_position = len(self.value)

@@ -1,0 +1,83 @@
+"""The Data pane: a corpus' statistics and its length histogram.
+
+Loading a corpus takes seconds (IMDB is 50 000 files in a tarball), so it happens in a
+worker while a loading indicator shows; a corpus that is not on this machine says how to get
+it instead.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import LoadingIndicator, Static
+
+from rnn_tui.errors import RnnTuiError
+from rnn_tui.tui.data_view import DataView, data_view
+from rnn_tui.tui.verdicts import printable
+from rnn_tui.tui.widgets.histogram_plot import HistogramPlot
+
+
+class DataLoaded(Message):
+    def __init__(self, name: str, view: DataView | None, error: str = "") -> None:
+        super().__init__()
+        self.name = name
+        self.view = view
+        self.error = error
+
+
+class DataPane(Vertical):
+    """Shows the statistics of one corpus; ``show(name)`` loads it in the background."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.current: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="data-facts-scroll", can_focus=True):
+            yield Static(
+                Text("/data DATASET shows a corpus: sizes, classes, lengths "
+                     "(/data imdb, /data nsmc, /data reuters, /data multiplication).",
+                     style="italic"),
+                id="data-facts",
+            )
+        yield LoadingIndicator(id="data-loading")
+        yield HistogramPlot(id="data-histogram")
+
+    def on_mount(self) -> None:
+        self.query_one("#data-loading").display = False
+        self.query_one("#data-histogram").display = False
+
+    def show(self, name: str) -> None:
+        self.current = name
+        self.query_one("#data-loading").display = True
+        self.query_one("#data-histogram").display = False
+        self.query_one("#data-facts", Static).update(
+            Text(f"loading {printable(name)}…", style="italic"))
+        self._load(name)
+
+    @work(thread=True, exclusive=True, group="data")
+    def _load(self, name: str) -> None:
+        try:
+            view = data_view(name)
+        except RnnTuiError as error:
+            self.post_message(DataLoaded(name, None, str(error)))
+            return
+        self.post_message(DataLoaded(name, view))
+
+    def on_data_loaded(self, message: DataLoaded) -> None:
+        if message.name != self.current:
+            return  # a newer /data replaced this one
+        self.query_one("#data-loading").display = False
+        facts = self.query_one("#data-facts", Static)
+        if message.view is None:
+            facts.update(Text(printable(message.error), style="bold red"))
+            return
+        facts.update(message.view.facts)
+        histogram = self.query_one("#data-histogram", HistogramPlot)
+        histogram.display = bool(message.view.counts)
+        histogram.title = message.view.histogram_title
+        histogram.edges = message.view.edges
+        histogram.counts = message.view.counts

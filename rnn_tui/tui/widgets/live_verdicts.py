@@ -1,0 +1,41 @@
+"""The verdicts of the active models on the text being typed, updated on every keystroke."""
+
+from __future__ import annotations
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict, printable, verdict_block
+
+
+class LiveVerdicts(Widget):
+    """Sentiment and topics side by side: label, probability bar, percentage, model."""
+
+    verdicts: reactive[dict[str, Verdict | Absent]] = reactive(dict, always_update=True)
+    """The latest verdict (or the reason there is none) for each role."""
+    hint: reactive[str] = reactive("")
+    """While a /command is typed: its usage, shown instead of the verdicts."""
+
+    def render(self) -> RenderableType:
+        if self.hint:
+            return Text(printable(self.hint), style="italic")
+        width = max(self.content_size.width, 20)
+        columns = 2 if width >= 56 else 1
+        column_width = width // columns - 1
+        grid = Table.grid(padding=(0, 1), expand=True)
+        for _ in range(columns):
+            grid.add_column(ratio=1)
+        blocks = [
+            verdict_block(self.verdicts.get(role) or Absent(role, "type to classify"),
+                          width=column_width, rows=3 if columns == 2 else 1)
+            for role in (SENTIMENT, TOPICS)
+        ]
+        if columns == 2:
+            grid.add_row(*blocks)
+        else:
+            for block in blocks:
+                grid.add_row(block)
+        return grid

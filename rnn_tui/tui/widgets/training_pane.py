@@ -1,0 +1,195 @@
+"""The Training pane: runs side by side, fed by ``rnn-tui train --json`` subprocesses.
+
+Runs take turns: one trains at a time and the others wait, queued. TensorFlow already spreads
+one run over every core, so parallel runs would only slow each other down (and the UI with
+them) and make their timings incomparable; one after another, the SimpleRNN/LSTM/GRU
+comparison finishes in about the same total time and each card's seconds mean something.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import HorizontalScroll, Vertical
+from textual.message import Message
+from textual.widgets import Static
+
+from rnn_tui.errors import UserError
+from rnn_tui.tui.commands import SlashCommand
+from rnn_tui.tui.run_plans import RunPlan, compare_plans, train_plan
+from rnn_tui.tui.run_progress import CANCELLED, CANCELLING, QUEUED, STARTING, RunProgress
+from rnn_tui.tui.training_process import TrainingProcess
+from rnn_tui.tui.widgets.run_card import RunCard
+
+
+class RunEvent(Message):
+    """A training event read from a run's stdout (posted from the reader thread)."""
+
+    def __init__(self, run_id: str, event: Any) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.event = event
+
+
+class RunExited(Message):
+    def __init__(self, run_id: str, returncode: int, stderr_tail: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.returncode = returncode
+        self.stderr_tail = stderr_tail
+
+
+class TrainingPane(Vertical):
+    """Starts, shows and cancels training runs; posts ``RunEnded`` when one is over."""
+
+    class RunEnded(Message):
+        """A run finished, failed or was cancelled (the app reports it in the transcript)."""
+
+        def __init__(self, progress: RunProgress) -> None:
+            super().__init__()
+            self.progress = progress
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._ids = itertools.count(1)
+        self._queue: deque[tuple[str, RunPlan]] = deque()
+        self._processes: dict[str, TrainingProcess] = {}
+        self._active: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Text("No runs yet. /train DATASET --arch lstm --epochs 2 trains one; /compare "
+                 "trains SimpleRNN, LSTM and GRU side by side (the tutorial's multiplication "
+                 "problem; /compare imdb for a small IMDB subset). Ctrl+G stops.",
+                 style="italic"),
+            id="training-empty",
+        )
+        yield HorizontalScroll(id="runs")
+
+    # ------------------------------------------------------------------ starting
+    def start_train(self, command: SlashCommand) -> list[str]:
+        return self._enqueue([train_plan(command)])
+
+    def start_compare(self, dataset: str | None) -> list[str]:
+        return self._enqueue(compare_plans(dataset))
+
+    def _enqueue(self, plans: list[RunPlan]) -> list[str]:
+        self.query_one("#training-empty").display = False
+        runs = self.query_one("#runs", HorizontalScroll)
+        ids = []
+        for plan in plans:
+            run_id = f"run-{next(self._ids)}"
+            card = RunCard(run_id, RunProgress(plan.label), classes="run-card")
+            runs.mount(card)
+            self._queue.append((run_id, plan))
+            ids.append(run_id)
+        self.call_after_refresh(runs.scroll_end, animate=False)
+        self._start_next()
+        return ids
+
+    def _start_next(self) -> None:
+        if self._active is not None:
+            return
+        while self._queue:
+            run_id, plan = self._queue.popleft()
+            card = self._card(run_id)
+            if card is None or card.progress.status != QUEUED:
+                continue
+            card.progress.status = STARTING
+            card.show()
+            process = TrainingProcess(plan.arguments)
+            self._processes[run_id] = process
+            self._active = run_id
+            self._watch(run_id, process)
+            return
+
+    @work(thread=True, group="training")
+    def _watch(self, run_id: str, process: TrainingProcess) -> None:
+        """Read one run's events until it exits (a thread: the pipe read blocks)."""
+        try:
+            process.start()
+            for event in process.events():
+                self.post_message(RunEvent(run_id, event))
+            code = process.wait()
+        except OSError as error:  # could not start python at all
+            process.stderr_tail.append(str(error))
+            code = -1
+        self.post_message(RunExited(run_id, code, "\n".join(process.stderr_tail)))
+
+    # ------------------------------------------------------------------ events
+    def _card(self, run_id: str) -> RunCard | None:
+        cards = self.query(f"#{run_id}")
+        return cards.first(RunCard) if cards else None
+
+    @on(RunEvent)
+    def _run_event(self, message: RunEvent) -> None:
+        card = self._card(message.run_id)
+        if card is not None:
+            card.progress.apply(message.event)
+            card.show()
+
+    @on(RunExited)
+    def _run_exited(self, message: RunExited) -> None:
+        self._processes.pop(message.run_id, None)
+        card = self._card(message.run_id)
+        if card is not None:
+            card.progress.exited(message.returncode, message.stderr_tail)
+            card.show()
+            self.post_message(self.RunEnded(card.progress))
+        if self._active == message.run_id:
+            self._active = None
+        self._start_next()
+
+    # ------------------------------------------------------------------ cancelling
+    def run_names(self) -> list[str]:
+        """Labels of the runs that can still be cancelled."""
+        return [card.progress.label for card in self.query(RunCard) if not card.progress.done]
+
+    def cancel(self, which: str | None = None) -> list[str]:
+        """Cancel the runs whose label or id is ``which`` (all when None); returns labels."""
+        cancelled = []
+        for card in self.query(RunCard):
+            progress = card.progress
+            if progress.done or progress.status == CANCELLING:
+                continue
+            if which is not None and which not in (progress.label, card.run_id):
+                continue
+            if progress.status == QUEUED:
+                progress.status = CANCELLED
+                progress.message = "cancelled before it started"
+            else:
+                progress.status = CANCELLING
+                process = self._processes.get(card.run_id)
+                if process is not None:
+                    self._send_cancel(process)
+            card.show()
+            cancelled.append(progress.label)
+        if which is not None and not cancelled:
+            raise UserError(f"no run {which!r} to cancel (running: "
+                            f"{', '.join(self.run_names()) or 'none'})")
+        return cancelled
+
+    @work(thread=True, group="cancel")
+    def _send_cancel(self, process: TrainingProcess) -> None:
+        process.cancel()  # waits for the engine to clean up, escalating if it hangs
+
+    @on(RunCard.StopPressed)
+    def _stop_pressed(self, message: RunCard.StopPressed) -> None:
+        self.cancel(message.run_id)
+
+    def cancel_all_now(self) -> None:
+        """On quit: stop every run (blocking up to the grace time per run)."""
+        for card in self.query(RunCard):
+            if not card.progress.done:
+                card.progress.status = CANCELLING
+        for process in list(self._processes.values()):
+            process.cancel()
+
+    @property
+    def busy(self) -> bool:
+        return any(not card.progress.done for card in self.query(RunCard))

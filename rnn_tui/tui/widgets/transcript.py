@@ -1,0 +1,25 @@
+"""The chat transcript: what was typed, what the models said, what the commands did."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+
+from rnn_tui.tui.widgets.transcript_entry import TranscriptEntry
+
+
+class Transcript(VerticalScroll, can_focus=True):
+    """A scrolling list of ``TranscriptEntry``; new entries scroll into view."""
+
+    MAX_ENTRIES = 500  # old entries go, so a long session stays light
+
+    def add(self, entry: TranscriptEntry) -> TranscriptEntry:
+        excess = len(self.children) + 1 - self.MAX_ENTRIES
+        if excess > 0:
+            for old in list(self.children)[:excess]:
+                old.remove()
+        self.mount(entry)
+        self.call_after_refresh(self.scroll_end, animate=False)
+        return entry
+
+    def clear(self) -> None:
+        self.remove_children()
