@@ -30,14 +30,8 @@ from rnn_tui.registry.keras_io import (
 )
 from rnn_tui.registry.names import ModelRef, check_alias, check_name, check_tag
 from rnn_tui.registry.registries import Registries, default_registry, open_registries
-from rnn_tui.registry.store import (
-    ModelList,
-    ModelSummary,
-    ModelVersion,
-    Registry,
-    RegistryWarning,
-    Stage,
-)
+from rnn_tui.registry.store import Registry, Stage
+from rnn_tui.registry.versions import ModelList, ModelSummary, ModelVersion, RegistryWarning
 
 __all__ = [
     "CARD_FILE", "CARD_FORMAT", "CARD_FORMAT_VERSION", "TASKS",

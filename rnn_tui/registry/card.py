@@ -16,12 +16,14 @@ are kept, so newer writers can add sections without breaking older readers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
+import platform
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -34,6 +36,24 @@ CARD_FORMAT_VERSION = 1
 TASKS = ("binary", "multiclass", "regression")
 INPUT_KINDS = ("text", "sequence")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def utc_now() -> str:
+    """The current time as the cards write it: ISO 8601, UTC, seconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions worth recording in a card, found without importing TensorFlow."""
+    from importlib import metadata
+
+    from rnn_tui import __version__
+
+    versions = {"rnn_tui": __version__, "python": platform.python_version()}
+    for distribution in ("tensorflow", "keras", "numpy"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[distribution] = metadata.version(distribution)
+    return versions
 
 
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rnn_tui.errors import DataError, UserError
-from rnn_tui.registry.card import TASKS, sha256_file
-from rnn_tui.registry.store import utc_now
+from rnn_tui.registry.card import TASKS, sha256_file, utc_now
 
 if TYPE_CHECKING:
     from rnn_tui.registry.store import ModelVersion, Registry

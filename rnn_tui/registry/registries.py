@@ -18,7 +18,8 @@ from typing import Any
 from rnn_tui import paths
 from rnn_tui.errors import NotFoundError, UserError
 from rnn_tui.registry.names import ModelRef, check_name, close_matches
-from rnn_tui.registry.store import Build, ModelList, ModelVersion, Registry, Stage
+from rnn_tui.registry.store import Build, Registry, Stage
+from rnn_tui.registry.versions import ModelList, ModelVersion
 
 
 class Registries:

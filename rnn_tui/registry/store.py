@@ -41,16 +41,12 @@ import contextlib
 import hashlib
 import json
 import os
-import platform
 import re
 import secrets
 import shutil
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +58,9 @@ from rnn_tui.registry.card import (
     CARD_FORMAT_VERSION,
     card_json,
     main_metric,
-    read_card,
+    package_versions,
     sha256_file,
+    utc_now,
     validate_card,
 )
 from rnn_tui.registry.names import (
@@ -75,6 +72,7 @@ from rnn_tui.registry.names import (
     check_version,
     close_matches,
 )
+from rnn_tui.registry.versions import ModelList, ModelSummary, ModelVersion, RegistryWarning
 
 ALIASES_FILE = "aliases.json"
 TAGS_FILE = "tags.json"
@@ -89,24 +87,6 @@ LOCK_TIMEOUT_S = 120.0
 _STAMPED_KEYS = ("format", "format_version", "name", "version", "created", "files")
 
 Build = Callable[[Path], Mapping[str, Any]]
-
-
-def utc_now() -> str:
-    """The current time as the cards write it: ISO 8601, UTC, seconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def package_versions() -> dict[str, str]:
-    """Versions worth recording in a card, found without importing TensorFlow."""
-    from importlib import metadata
-
-    from rnn_tui import __version__
-
-    versions = {"rnn_tui": __version__, "python": platform.python_version()}
-    for distribution in ("tensorflow", "keras", "numpy"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            versions[distribution] = metadata.version(distribution)
-    return versions
 
 
 def _fsync_dir(path: Path) -> None:
@@ -144,148 +124,6 @@ def _owner_is_gone(entry_name: str, mtime: float) -> bool:
     except OSError:  # exists, but not ours to signal
         return False
     return False
-
-
-@dataclass(frozen=True)
-class RegistryWarning:
-    """Something broken that a listing skipped (the rest of the registry still works)."""
-
-    path: Path
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass
-class ModelSummary:
-    """What a model list shows, read from card.json only (never from Keras)."""
-
-    name: str
-    versions: list[int]
-    version: int  # the version described: the latest one whose card reads
-    source: str
-    task: str
-    created: str
-    size_bytes: int
-    dataset: str | None = None
-    language: str | None = None
-    arch: str | None = None
-    labels: list[str] = field(default_factory=list)
-    metric: str | None = None  # "accuracy", "mae" or "loss"
-    metric_value: float | None = None
-    metric_split: str | None = None  # "test" or "validation"
-    aliases: dict[str, int] = field(default_factory=dict)
-    tags: list[str] = field(default_factory=list)  # tags of ``version``
-    version_tags: dict[int, list[str]] = field(default_factory=dict)
-    path: Path | None = None
-
-    @property
-    def accuracy(self) -> float | None:
-        return self.metric_value if self.metric == "accuracy" else None
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}:{self.version}"
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["path"] = str(self.path) if self.path else None
-        data["version_tags"] = {str(k): v for k, v in self.version_tags.items()}
-        data["accuracy"] = self.accuracy
-        return data
-
-
-class ModelList(list):
-    """A ``list[ModelSummary]`` that also carries the warnings met while listing."""
-
-    def __init__(self, items: Iterable[ModelSummary] = (),
-                 warnings: Iterable[RegistryWarning] = ()):
-        super().__init__(items)
-        self.warnings: list[RegistryWarning] = list(warnings)
-
-
-class ModelVersion:
-    """One published version. Its folder never changes; the card is read on first use.
-
-    >>> version = registry.resolve("imdb-lstm@best")          # doctest: +SKIP
-    >>> version.card["metrics"]["test"]["accuracy"], version.file("model.keras")  # doctest: +SKIP
-    """
-
-    def __init__(self, registry: Registry, name: str, version: int):
-        self.registry = registry
-        self.name = name
-        self.version = version
-
-    @property
-    def path(self) -> Path:
-        return self.registry.root / self.name / str(self.version)
-
-    @property
-    def source(self) -> str:
-        return self.registry.source
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}:{self.version}"
-
-    @cached_property
-    def card(self) -> dict[str, Any]:
-        if not self.path.is_dir():
-            raise NotFoundError(f"model version {self.ref} no longer exists ({self.path})")
-        return read_card(self.path / CARD_FILE)
-
-    def has_file(self, name: str) -> bool:
-        return (self.path / name).is_file()
-
-    def file(self, name: str) -> Path:
-        """The path of one of the version's files; a missing file is a DataError naming it."""
-        path = self.path / name
-        if not path.is_file():
-            raise DataError(f"model {self.ref} has no file {name!r}", path)
-        return path
-
-    @property
-    def aliases(self) -> list[str]:
-        """Aliases that point here (``latest`` is not listed: see ``is_latest``)."""
-        aliases = self.registry.aliases(self.name)
-        return sorted(alias for alias, version in aliases.items() if version == self.version)
-
-    @property
-    def tags(self) -> list[str]:
-        return self.registry.tags(self.name).get(self.version, [])
-
-    @property
-    def is_latest(self) -> bool:
-        return self.version == max(self.registry.versions(self.name), default=0)
-
-    def verify(self) -> None:
-        """Check every file against the card's sha256; a mismatch is a DataError."""
-        for name, expected in self.card["files"].items():
-            path = self.path / name
-            if not path.is_file():
-                raise DataError(f"the card lists {name!r} but the file is missing", path)
-            if sha256_file(path) != expected:
-                raise DataError(
-                    f"{name} does not match the sha256 in its card: the file was changed "
-                    "or damaged after publishing", path)
-
-    def size_bytes(self) -> int:
-        total = 0
-        for name in [CARD_FILE, *self.card["files"]]:
-            with contextlib.suppress(OSError):
-                total += (self.path / name).stat().st_size
-        return total
-
-    def __repr__(self) -> str:
-        return f"ModelVersion({self.ref!r}, source={self.source!r}, path={str(self.path)!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ModelVersion) and (self.path, self.source) == (
-            other.path, other.source)
-
-    def __hash__(self) -> int:
-        return hash((self.path, self.source))
 
 
 class Stage:
@@ -465,7 +303,8 @@ class Registry:
             try:
                 card = model_version.card
             except (DataError, NotFoundError) as error:
-                warnings.append(RegistryWarning(model_version.path, str(error)))
+                where = getattr(error, "path", None) or model_version.path
+                warnings.append(RegistryWarning(where, str(error)))
                 continue
             metric = main_metric(card)
             dataset = card.get("dataset") or {}
@@ -562,6 +401,9 @@ class Registry:
                 card: Mapping[str, Any] | None = None, *, aliases: Iterable[str] = (),
                 tags: Iterable[str] = ()) -> ModelVersion:
         """Publish a new version of ``name`` and return it.
+
+        (The version becomes visible first and its ``aliases``/``tags`` a moment later, both
+        under the name's lock: a reader may briefly see the new version without them.)
 
         ``build`` is either a function that writes the files into the staging folder it is
         given and returns the card, or a folder to copy (its card comes from ``card`` or its
