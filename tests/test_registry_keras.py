@@ -55,7 +55,7 @@ def test_h5_import_predicts_identically(keras, registry, tmp_path):
                                     labels=["negative", "positive"], language="en")
     card = version.card
     assert version.ref == "tutorial:1"
-    assert set(card["files"]) == {"model.keras", "vocabulary.json"}
+    assert {"model.keras", "vocabulary.json"} <= set(card["files"])
     assert (card["task"], card["labels"]) == ("binary", ["negative", "positive"])
     assert card["input"] == {"kind": "text", "maxlen": 6, "padding": "pre", "truncating": "pre"}
     assert card["vocabulary"]["size"] == vocabulary.size
@@ -191,3 +191,22 @@ def test_bad_model_files(keras, registry, tmp_path):
     with pytest.raises(DataError, match="cannot load the Keras model"):
         registry.import_keras("x", tmp_path / "broken.h5")
     assert registry.names() == []
+
+
+def test_import_exports_the_runtime_weights(keras, registry, tmp_path):
+    pytest.importorskip("rnn_tui.infer.export")
+    vocabulary = Vocabulary(num_words=50).fit(TEXTS)
+    model = tutorial_model(keras)
+    model.build((None, 6))
+    model.save(tmp_path / "tutorial.h5")
+    version = registry.import_keras("tutorial", tmp_path / "tutorial.h5")
+    assert "runtime.npz" in version.card["files"]
+    assert version.card["runtime"]["engine"] == "numpy"
+    assert "notes" not in version.card
+
+    lambda_model(keras).save(tmp_path / "lambda.keras")
+    version = registry.import_keras("lam", tmp_path / "lambda.keras", trust=True)
+    assert "runtime.npz" not in version.card["files"]
+    assert not version.has_file("runtime.npz")
+    assert "runtime.npz not written" in version.card["notes"][0]
+    assert "Lambda" in version.card["notes"][0] or "lambda" in version.card["notes"][0]

@@ -363,6 +363,9 @@ def import_command(name: str, path: Path, vocabulary: Path | None, labels: str |
     card = version.card
     click.echo(f"imported {version.ref} ({card['task']}, labels: "
                f"{', '.join(card.get('labels') or []) or '-'})")
+    for note in card.get("notes") or []:
+        click.echo(f"rnn-tui: warning: {note}: `predict` and the app cannot use this model",
+                   err=True)
     if (card.get("input") or {}).get("kind") == "text" and not version.has_file(
             "vocabulary.json"):
         click.echo("rnn-tui: warning: no vocabulary: texts cannot be turned into ids for this "

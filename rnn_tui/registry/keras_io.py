@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 MODEL_FILE = "model.keras"
 VOCABULARY_FILE = "vocabulary.json"
+RUNTIME_FILE = "runtime.npz"
 RNN_LAYERS = {"SimpleRNN": "simplernn", "LSTM": "lstm", "GRU": "gru"}
 _UNKNOWN_CLASS = re.compile(r"Could not locate (?:class|function) '([^']+)'")
 
@@ -201,7 +202,8 @@ def import_keras(registry: Registry, name: str, model_path: str | Path,
     """Publish a ``.keras`` file or a legacy ``.h5`` model (as the tutorials save them).
 
     The model is loaded (safe mode unless ``trust``) to read its layers, parameters, input
-    and output; an ``.h5`` is re-saved as ``model.keras``. ``task``/``labels`` default to
+    and output; an ``.h5`` is re-saved as ``model.keras``. ``runtime.npz`` is exported for the
+    TensorFlow-free runtime when it supports every layer (else the card's ``notes`` say why). ``task``/``labels`` default to
     what the output layer implies. A vocabulary (rnn-tui JSON) is checked against the
     Embedding's size and stored beside the model. Padding defaults to Keras' ``"pre"``.
 
@@ -256,4 +258,25 @@ def import_keras(registry: Registry, name: str, model_path: str | Path,
             model.save(stage.path / MODEL_FILE)
         if vocabulary is not None:
             vocabulary.save(stage.path / VOCABULARY_FILE)
+        problem = _export_runtime(model, stage.path / RUNTIME_FILE, card)
+        if problem:
+            card["notes"] = [f"{RUNTIME_FILE} not written: {problem}"]
         return stage.publish(card, aliases=aliases, tags=tags)
+
+
+def _export_runtime(model: Any, path: Path, card: dict[str, Any]) -> str | None:
+    """Write the TensorFlow-free runtime's weights, as training does; the reason if not.
+
+    A model the runtime cannot reproduce (a Lambda layer, say) is still imported: Keras can
+    load it, only ``predict`` and the TUI cannot use it.
+    """
+    try:
+        from rnn_tui.infer.export import export_runtime
+    except ImportError:
+        return "rnn_tui.infer.export is not available in this installation"
+    try:
+        card["runtime"] = dict(export_runtime(model, path))
+    except (UserError, ValueError, TypeError, KeyError) as error:
+        path.unlink(missing_ok=True)
+        return str(error)
+    return None
