@@ -7,7 +7,9 @@ Forms, in the order they are looked for in the data home:
   offline mirror's copy of its labeled part): read member by member straight from the
   compressed stream, never extracted to disk (about 1.5 s for 50,000 reviews);
 - ``imdb/imdb.npz`` + ``imdb/imdb_word_index.json``: Keras' pre-tokenized form, decoded back
-  to words with the word index (so every form yields texts).
+  to words with the word index (so every form yields texts). Keras' own ``load_data`` turns
+  the single highest id into the OOV id (it keeps ids below the largest one); this keeps
+  that word.
 
 ``form="raw"`` reads one of the first three, ``form="npz"`` the last, ``"auto"`` the first
 found. ``train/unsup`` (unlabeled) and the bag-of-words files are ignored. ``<br />`` line
@@ -78,6 +80,8 @@ def load(
         source = npz_path
     else:
         source = presence.paths[0]
+        if source.is_dir():  # the folder form requires aclImdb/train and aclImdb/test
+            source = source.parent
         reviews = read_folder(source) if source.is_dir() else read_tarball(source)
         train, test = _to_splits(reviews, source, seed)
         notes = [

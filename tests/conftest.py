@@ -1,0 +1,171 @@
+"""Shared test fixtures. Append new fixtures; don't rewrite the ones here (others rely on them).
+
+- Every test runs with ``RNN_TUI_HOME`` in its own tmp folder, so the user's registry and runs
+  are never touched. ``RNN_TUI_DATA`` is kept when the caller set it (to point the real-data
+  tests at the corpora), else it too goes to an empty tmp folder.
+- ``real_data_home``: the folder with the real corpora (``$RNN_TUI_DATA`` as given when
+  pytest started, else ``../shared/datasets`` beside the checkout); tests using it are
+  skipped when it is absent. Mark them ``@pytest.mark.realdata``.
+- ``data_home``: an empty data home in tmp_path, set as ``RNN_TUI_DATA``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+_CHECKOUT = Path(__file__).resolve().parent.parent
+_GIVEN_DATA_HOME = os.environ.get("RNN_TUI_DATA")
+REAL_DATA_HOME = Path(_GIVEN_DATA_HOME) if _GIVEN_DATA_HOME else _CHECKOUT.parent / "shared" / "datasets"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch):
+    """Keep tests away from the user's home (and data home, unless one was given)."""
+    base = tmp_path_factory.mktemp("rnn-tui")
+    monkeypatch.setenv("RNN_TUI_HOME", str(base / "home"))
+    if not _GIVEN_DATA_HOME:
+        monkeypatch.setenv("RNN_TUI_DATA", str(base / "data"))
+    return base / "home"
+
+
+@pytest.fixture
+def real_data_home(monkeypatch) -> Path:
+    """The real corpora's folder, set as RNN_TUI_DATA; skips the test when it is absent."""
+    if not REAL_DATA_HOME.is_dir():
+        pytest.skip(f"real corpora not found at {REAL_DATA_HOME} (set RNN_TUI_DATA)")
+    monkeypatch.setenv("RNN_TUI_DATA", str(REAL_DATA_HOME))
+    return REAL_DATA_HOME
+
+
+def require_real_corpus(home: Path, *relative: str) -> None:
+    """Skip unless every ``relative`` path exists under the real data home."""
+    missing = [r for r in relative if not (home / r).exists()]
+    if missing:
+        pytest.skip(f"real corpus files absent: {', '.join(missing)}")
+
+
+@pytest.fixture
+def data_home(tmp_path, monkeypatch) -> Path:
+    """An empty data home for fixture corpora, set as RNN_TUI_DATA."""
+    home = tmp_path / "data-home"
+    home.mkdir()
+    monkeypatch.setenv("RNN_TUI_DATA", str(home))
+    return home
+
+
+# ---------------------------------------------------------------------------- corpus builders
+# Tiny corpora in the publishers' formats, written by the tests themselves.
+import io  # noqa: E402
+import tarfile  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+IMDB_SAMPLE = {
+    ("train", "pos"): [(0, 9, "A wonderful film.<br /><br />Loved it."), (3, 10, "Great acting, great story.")],
+    ("train", "neg"): [(1, 2, "Dull and slow.<br />Avoid."), (2, 1, "The worst film I have seen.")],
+    ("test", "pos"): [(5, 8, "Moving and funny."), (4, 7, "I enjoyed every minute.")],
+    ("test", "neg"): [(6, 3, "Boring plot."), (7, 4, "Not worth the ticket.")],
+}
+
+
+def _imdb_members(reviews, prefix="aclImdb"):
+    for (split, folder), items in reviews.items():
+        for review_id, rating, text in items:
+            data = text if isinstance(text, bytes) else text.encode("utf-8")
+            yield f"{prefix}/{split}/{folder}/{review_id}_{rating}.txt", data
+
+
+def write_imdb_folder(root: Path, reviews=None) -> Path:
+    """An extracted aclImdb folder under ``root``; returns ``root/aclImdb``."""
+    for name, data in _imdb_members(reviews or IMDB_SAMPLE):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    (root / "aclImdb" / "train" / "unsup").mkdir(parents=True, exist_ok=True)
+    (root / "aclImdb" / "train" / "unsup" / "0_0.txt").write_text("unlabeled", encoding="utf-8")
+    (root / "aclImdb" / "imdb.vocab").write_text("the\nand\n", encoding="utf-8")
+    return root / "aclImdb"
+
+
+def write_tarball(path: Path, members, *, dot_prefix: bool = False) -> Path:
+    """A .tar.gz holding ``members`` [(name, bytes)]; names get "./" with dot_prefix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(("./" if dot_prefix else "") + name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def write_imdb_tarball(path: Path, reviews=None) -> Path:
+    members = list(_imdb_members(reviews or IMDB_SAMPLE))
+    members.append(("aclImdb/train/unsup/0_0.txt", b"unlabeled"))
+    members.append(("aclImdb/README", b"readme"))
+    return write_tarball(path, members)
+
+
+def write_keras_npz(path: Path, **arrays) -> Path:
+    """A Keras-style .npz: lists of id lists become object arrays (pickled), as Keras ships."""
+    stored = {}
+    for key, value in arrays.items():
+        if key.startswith("x"):
+            array = np.empty(len(value), dtype=object)
+            for i, sequence in enumerate(value):
+                array[i] = list(sequence)
+            stored[key] = array
+        else:
+            stored[key] = np.asarray(value, dtype=np.int64)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **stored)
+    return path
+
+
+def reuters_wire(newid, topics=("earn",), *, lewis="TRAIN", has_topics="YES", title="TITLE",
+                 body="Body text.\n Reuter\n&#3;", text_type="", dateline="NEW YORK, March 1 - "):
+    """One <REUTERS> element as in reut2-*.sgm."""
+    topic_tags = "".join(f"<D>{t}</D>" for t in topics)
+    type_attr = f' TYPE="{text_type}"' if text_type else ""
+    if text_type == "UNPROC":
+        inner = f"&#2;\n{body}"
+    elif text_type == "BRIEF":
+        inner = f"&#2;\n******<TITLE>{title}</TITLE>Blah blah blah.\n&#3;\n"
+    else:
+        inner = (f"&#2;\n<TITLE>{title}</TITLE>\n<DATELINE>    {dateline}</DATELINE>"
+                 f"<BODY>{body}</BODY>")
+    return (
+        f'<REUTERS TOPICS="{has_topics}" LEWISSPLIT="{lewis}" CGISPLIT="TRAINING-SET" '
+        f'OLDID="{5000 + newid}" NEWID="{newid}">\n<DATE>26-FEB-1987 15:01:01.79</DATE>\n'
+        f"<TOPICS>{topic_tags}</TOPICS>\n<PLACES><D>usa</D></PLACES>\n<PEOPLE></PEOPLE>\n"
+        f"<ORGS></ORGS>\n<EXCHANGES></EXCHANGES>\n<COMPANIES></COMPANIES>\n"
+        f"<UNKNOWN> \n&#5;&#5;&#5;F\n&#22;&#22;&#1;f0001&#31;reute\n</UNKNOWN>\n"
+        f"<TEXT{type_attr}>{inner}</TEXT>\n</REUTERS>\n"
+    )
+
+
+def reuters_files(wires: list[str]) -> list[tuple[str, bytes]]:
+    """The 22 reut2-NNN.sgm files (latin-1) with ``wires`` spread over the first ones."""
+    files = []
+    for number in range(22):
+        chunk = wires[number::22]
+        text = '<!DOCTYPE lewis SYSTEM "lewis.dtd">\n' + "".join(chunk)
+        files.append((f"reut2-{number:03d}.sgm", text.encode("latin-1")))
+    return files
+
+
+@pytest.fixture
+def builders():
+    """The corpus builders above, as one object."""
+    return SimpleNamespace(
+        imdb_sample=IMDB_SAMPLE,
+        imdb_folder=write_imdb_folder,
+        imdb_tarball=write_imdb_tarball,
+        tarball=write_tarball,
+        keras_npz=write_keras_npz,
+        reuters_wire=reuters_wire,
+        reuters_files=reuters_files,
+    )
