@@ -1,0 +1,477 @@
+"""Architecture specs: plain JSON that says which layers a model has, checked and normalised.
+
+A spec is a dict with a list of layers and an optional head::
+
+    {"layers": [{"type": "embedding", "dim": 32},
+                {"type": "lstm", "units": 64},
+                {"type": "lstm", "units": 32}],
+     "head": {"activation": "auto"}}
+
+The first layer decides the input: ``embedding`` or ``onehot`` take token ids; anything else
+takes numeric sequences of shape (timesteps, channels). ``return_sequences`` is never written
+by hand: a recurrent layer returns its whole sequence exactly when the next layer (skipping
+plain dropout) consumes a sequence. The head follows the task unless the spec says otherwise
+(see ``resolve_head``).
+
+The same spec can be written as a compact string, one item per layer, separated by spaces::
+
+    emb:32 lstm:64 lstm:32
+    emb:100 dropout:0.5 conv1d:64:5 maxpool:4 lstm:100
+    emb:128,mask=false bilstm:64,dropout=0.2 pool:max+average dense:64 dropout:0.3
+    onehot simplernn:8
+    gru:30 gru:30 head:linear
+
+Each item is ``kind[:positional...][,key=value...]``; see ``COMPACT_HELP`` for the kinds.
+
+>>> normalize_spec(parse_compact("emb:32 lstm:64 lstm:32"))["layers"][1]
+{'type': 'lstm', 'units': 64, 'dropout': 0.0, 'recurrent_dropout': 0.0, 'bidirectional': False}
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from rnn_tui.errors import DataError, UserError
+
+SPEC_FORMAT_VERSION = 1
+RECURRENT = ("simplernn", "lstm", "gru")
+POOL_MODES = ("max", "average")
+DENSE_ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid", "softmax")
+CONV_ACTIVATIONS = ("relu", "linear", "tanh")
+HEAD_ACTIVATIONS = ("auto", "sigmoid", "softmax", "linear")
+
+# type -> {field: default}; a default of _REQUIRED must be given.
+_REQUIRED = object()
+LAYER_FIELDS: dict[str, dict[str, Any]] = {
+    "embedding": {
+        "dim": _REQUIRED, "mask_zero": "auto", "input_dim": "auto", "vectors": None,
+        "vectors_format": "auto", "trainable": True,
+    },
+    "onehot": {},
+    "simplernn": {"units": _REQUIRED, "dropout": 0.0, "recurrent_dropout": 0.0,
+                  "bidirectional": False},
+    "lstm": {"units": _REQUIRED, "dropout": 0.0, "recurrent_dropout": 0.0,
+             "bidirectional": False},
+    "gru": {"units": _REQUIRED, "dropout": 0.0, "recurrent_dropout": 0.0,
+            "bidirectional": False},
+    "conv1d": {"filters": _REQUIRED, "kernel_size": _REQUIRED, "strides": 1,
+               "padding": "valid", "activation": "relu"},
+    "maxpool1d": {"pool_size": _REQUIRED, "padding": "valid"},
+    "dropout": {"rate": _REQUIRED},
+    "spatial_dropout": {"rate": _REQUIRED},
+    "flatten": {},
+    "pool": {"mode": "max"},
+    "dense": {"units": _REQUIRED, "activation": "relu"},
+}
+HEAD_FIELDS: dict[str, Any] = {"activation": "auto", "units": "auto", "separate_activation": False}
+
+# Layers that need a (batch, time, features) input, and what they give.
+_TAKES_SEQUENCE = {"simplernn", "lstm", "gru", "conv1d", "maxpool1d", "spatial_dropout", "pool",
+                   "flatten"}
+_GIVES_VECTOR = {"pool", "flatten", "dense"}
+_INPUT_LAYERS = {"embedding", "onehot"}
+
+# Compact syntax: aliases and the positional fields of each kind.
+_ALIASES = {
+    "emb": "embedding", "embed": "embedding", "one-hot": "onehot", "one_hot": "onehot",
+    "rnn": "simplernn", "simple_rnn": "simplernn", "simple-rnn": "simplernn",
+    "conv": "conv1d", "maxpool": "maxpool1d", "max_pooling1d": "maxpool1d",
+    "spatialdropout": "spatial_dropout", "spatial-dropout": "spatial_dropout",
+    "sdropout": "spatial_dropout", "drop": "dropout",
+}
+_BIDIRECTIONAL = {"birnn": "simplernn", "bisimplernn": "simplernn", "bilstm": "lstm",
+                  "bigru": "gru"}
+_POSITIONAL: dict[str, tuple[str, ...]] = {
+    "embedding": ("dim",), "onehot": (), "simplernn": ("units",), "lstm": ("units",),
+    "gru": ("units",), "conv1d": ("filters", "kernel_size"), "maxpool1d": ("pool_size",),
+    "dropout": ("rate",), "spatial_dropout": ("rate",), "flatten": (), "pool": ("mode",),
+    "dense": ("units", "activation"), "head": ("activation", "units"),
+}
+# Short keys accepted in compact items.
+_KEY_ALIASES = {"mask": "mask_zero", "rd": "recurrent_dropout", "bi": "bidirectional",
+                "kernel": "kernel_size", "format": "vectors_format",
+                "separate": "separate_activation"}
+
+COMPACT_HELP = """\
+Compact architecture syntax: items separated by spaces, each KIND[:ARG...][,KEY=VALUE...].
+  emb:DIM             Embedding (keys: mask=auto|true|false, vectors=PATH, trainable=false,
+                      format=auto|word2vec|word2vec-binary|glove, input_dim=N)
+  onehot              one-hot token input (a frozen identity Embedding)
+  simplernn:U lstm:U gru:U    recurrent layers (keys: dropout=R, rd=R recurrent dropout)
+  birnn:U bilstm:U bigru:U    the same, Bidirectional (outputs concatenated)
+  conv1d:F:K          Conv1D, F filters of width K (keys: padding=valid|same,
+                      activation=relu|linear|tanh, strides=N)
+  maxpool:P           MaxPooling1D of size P
+  dropout:R  spatial-dropout:R
+  pool:max|average|max+average   pooling over time after the last recurrent layer
+  flatten             Flatten (Embedding + Flatten + Dense baseline)
+  dense:U[:ACT]       hidden Dense (relu unless ACT is given)
+  head:ACT[:U]        the output layer; default follows the task (sigmoid, softmax, linear)
+Input: emb/onehot take token ids; otherwise the model reads numeric sequences.
+return_sequences is set automatically between layers."""
+
+
+def _spec_error(message: str, where: str | None = None) -> UserError:
+    return UserError(f"architecture: {where}: {message}" if where else f"architecture: {message}")
+
+
+# ---------------------------------------------------------------------------- values
+def _as_int(value: Any, name: str, where: str, minimum: int = 1) -> int:
+    if isinstance(value, bool):
+        raise _spec_error(f"{name} must be a whole number, not {value!r}", where)
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.lstrip("-").isdigit():
+            raise _spec_error(f"{name} must be a whole number, not {value!r}", where)
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or value < minimum:
+        raise _spec_error(f"{name} must be a whole number >= {minimum}, not {value!r}", where)
+    return value
+
+
+def _as_rate(value: Any, name: str, where: str) -> float:
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise _spec_error(f"{name} must be a number in [0, 1), not {value!r}", where) from None
+    if isinstance(value, bool) or not 0.0 <= rate < 1.0:
+        raise _spec_error(f"{name} must be a number in [0, 1), not {value!r}", where)
+    return rate
+
+
+def _as_bool(value: Any, name: str, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "yes", "1", "on"):
+        return True
+    if isinstance(value, str) and value.lower() in ("false", "no", "0", "off"):
+        return False
+    raise _spec_error(f"{name} must be true or false, not {value!r}", where)
+
+
+def _as_choice(value: Any, name: str, choices: tuple[str, ...], where: str) -> str:
+    if not isinstance(value, str) or value.lower() not in choices:
+        raise _spec_error(f"{name} must be one of {', '.join(choices)}, not {value!r}", where)
+    return value.lower()
+
+
+def _pool_mode(value: Any, where: str) -> str:
+    """'max', 'average' or 'max+average' (also 'avg', 'mean', 'max+avg', 'avg+max')."""
+    if not isinstance(value, str) or not value:
+        raise _spec_error(f"pool mode must be max, average or max+average, not {value!r}", where)
+    parts = []
+    for part in value.lower().replace(",", "+").split("+"):
+        part = {"avg": "average", "mean": "average", "last": "last"}.get(part, part)
+        if part == "last":
+            raise _spec_error(
+                "the last state is what a recurrent layer gives without a pool: drop the pool "
+                "item (last-state pooling cannot be concatenated with max/average)", where)
+        if part not in POOL_MODES:
+            raise _spec_error(f"pool mode must be max, average or max+average, not {value!r}",
+                              where)
+        if part not in parts:
+            parts.append(part)
+    return "+".join(p for p in POOL_MODES if p in parts)
+
+
+# ---------------------------------------------------------------------------- normalising
+def _normalize_layer(raw: Any, index: int) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise _spec_error(f"layer {index + 1} must be an object with a 'type', not {raw!r}")
+    raw = dict(raw)
+    kind = raw.pop("type", None)
+    if not isinstance(kind, str):
+        raise _spec_error(f"layer {index + 1} has no 'type'")
+    kind = kind.lower()
+    if kind in _BIDIRECTIONAL:
+        kind = _BIDIRECTIONAL[kind]
+        raw.setdefault("bidirectional", True)
+    kind = _ALIASES.get(kind, kind)
+    where = f"layer {index + 1} ({kind})"
+    if kind not in LAYER_FIELDS:
+        known = ", ".join(sorted(LAYER_FIELDS))
+        raise _spec_error(f"unknown layer type {kind!r} (known: {known})", f"layer {index + 1}")
+    fields = LAYER_FIELDS[kind]
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise _spec_error(f"unknown setting(s) {', '.join(unknown)}; "
+                          f"this layer takes {', '.join(fields) or 'no settings'}", where)
+    layer: dict[str, Any] = {"type": kind}
+    for name, default in fields.items():
+        if name not in raw:
+            if default is _REQUIRED:
+                raise _spec_error(f"'{name}' is required", where)
+            layer[name] = default
+            continue
+        value = raw[name]
+        if name in ("dim", "units", "filters", "kernel_size", "strides", "pool_size"):
+            value = _as_int(value, name, where)
+        elif name == "input_dim":
+            value = "auto" if value in ("auto", None) else _as_int(value, name, where, 2)
+        elif name in ("dropout", "recurrent_dropout", "rate"):
+            value = _as_rate(value, name, where)
+        elif name in ("bidirectional", "trainable"):
+            value = _as_bool(value, name, where)
+        elif name == "mask_zero":
+            value = "auto" if value in ("auto", None) else _as_bool(value, name, where)
+        elif name == "padding":
+            value = _as_choice(value, name, ("valid", "same"), where)
+        elif name == "activation":
+            choices = CONV_ACTIVATIONS if kind == "conv1d" else DENSE_ACTIVATIONS
+            value = _as_choice(value, name, choices, where)
+        elif name == "mode":
+            value = _pool_mode(value, where)
+        elif name == "vectors":
+            if value is not None and (not isinstance(value, str) or not value):
+                raise _spec_error("vectors must be a file path", where)
+        elif name == "vectors_format":
+            from rnn_tui.nets.vectors import VECTOR_FORMATS
+
+            value = _as_choice(value, name, ("auto", *VECTOR_FORMATS), where)
+        layer[name] = value
+    return layer
+
+
+def _normalize_head(raw: Any) -> dict[str, Any]:
+    if raw is None:
+        raw = {}
+    if isinstance(raw, str):
+        raw = {"activation": raw}
+    if not isinstance(raw, dict):
+        raise _spec_error(f"head must be an object, not {raw!r}")
+    unknown = sorted(set(raw) - set(HEAD_FIELDS))
+    if unknown:
+        raise _spec_error(f"unknown head setting(s) {', '.join(unknown)}; "
+                          f"the head takes {', '.join(HEAD_FIELDS)}")
+    head = dict(HEAD_FIELDS)
+    head.update(raw)
+    head["activation"] = _as_choice(head["activation"], "head activation", HEAD_ACTIVATIONS,
+                                    "head")
+    if head["units"] not in ("auto", None):
+        head["units"] = _as_int(head["units"], "head units", "head")
+    else:
+        head["units"] = "auto"
+    head["separate_activation"] = _as_bool(head["separate_activation"], "separate_activation",
+                                           "head")
+    return head
+
+
+def normalize_spec(spec: Any) -> dict[str, Any]:
+    """Check a spec and fill every default; the result is canonical JSON-able data.
+
+    Accepts a dict (``{"layers": [...], "head": ...}``), a bare list of layers, or a compact
+    string. Problems raise a ``UserError`` that names the layer.
+
+    >>> normalize_spec("onehot simplernn:8")["input"]
+    'tokens'
+    """
+    if isinstance(spec, str):
+        spec = parse_compact(spec)
+    if isinstance(spec, list):
+        spec = {"layers": spec}
+    if not isinstance(spec, dict):
+        raise _spec_error("a spec is an object with 'layers' (or a list of layers)")
+    unknown = sorted(set(spec) - {"layers", "head", "format_version", "input"})
+    if unknown:
+        raise _spec_error(f"unknown key(s) {', '.join(unknown)} (a spec has layers and head)")
+    version = spec.get("format_version", SPEC_FORMAT_VERSION)
+    if version != SPEC_FORMAT_VERSION:
+        raise _spec_error(f"spec format_version {version!r} is not supported")
+    raw_layers = spec.get("layers")
+    if not isinstance(raw_layers, list) or not raw_layers:
+        raise _spec_error("'layers' must be a non-empty list")
+    layers = [_normalize_layer(raw, index) for index, raw in enumerate(raw_layers)]
+    for index, layer in enumerate(layers):
+        if layer["type"] in _INPUT_LAYERS and index != 0:
+            raise _spec_error(f"{layer['type']} must be the first layer",
+                              f"layer {index + 1} ({layer['type']})")
+    _check_shapes(layers)
+    normalized = {
+        "format_version": SPEC_FORMAT_VERSION,
+        "input": "tokens" if layers[0]["type"] in _INPUT_LAYERS else "sequence",
+        "layers": layers,
+        "head": _normalize_head(spec.get("head")),
+    }
+    declared = spec.get("input")
+    if declared not in (None, normalized["input"]):
+        raise _spec_error(f"input {declared!r} does not match the first layer "
+                          f"({layers[0]['type']} reads {normalized['input']})")
+    return normalized
+
+
+def _check_shapes(layers: list[dict[str, Any]]) -> None:
+    """Walk the ranks: every layer must get what it needs, and the body must end in a vector."""
+    is_sequence = True  # the input (ids after embedding, or numeric sequences) is (batch, t, f)
+    for index, layer in enumerate(layers):
+        kind = layer["type"]
+        where = f"layer {index + 1} ({kind})"
+        if kind in _INPUT_LAYERS:
+            continue
+        if kind in _TAKES_SEQUENCE and not is_sequence:
+            raise _spec_error(
+                "needs a sequence but gets a vector: an earlier recurrent layer, pool or "
+                "flatten already removed the time axis", where)
+        if kind == "dense" and is_sequence:
+            raise _spec_error(
+                "gets a sequence: put a recurrent layer, a pool or flatten before dense", where)
+        if kind in RECURRENT:
+            is_sequence = return_sequences(layers, index)
+        elif kind in _GIVES_VECTOR:
+            is_sequence = False
+    if is_sequence:
+        raise _spec_error("the layers end with a sequence; end with a recurrent layer, "
+                          "a pool or flatten (the head needs one vector per sample)")
+
+
+def return_sequences(layers: list[dict[str, Any]], index: int) -> bool:
+    """Whether recurrent layer ``index`` must return its whole sequence.
+
+    True when the next layer that is not plain dropout consumes a sequence.
+    """
+    for later in layers[index + 1:]:
+        if later["type"] == "dropout":
+            continue
+        return later["type"] in _TAKES_SEQUENCE
+    return False
+
+
+# ---------------------------------------------------------------------------- compact syntax
+def _split_items(text: str) -> list[str]:
+    # ">" and "|" read naturally as separators too ("emb:32 > lstm:64").
+    for separator in (">", "|", "\n", "\t"):
+        text = text.replace(separator, " ")
+    return [item for item in text.split(" ") if item]
+
+
+def parse_compact(text: str) -> dict[str, Any]:
+    """Parse the compact syntax (see the module docstring) into a spec dict (not normalised).
+
+    >>> parse_compact("emb:32,mask=false bilstm:16 pool:max")["layers"][1]
+    {'type': 'bilstm', 'units': '16'}
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise _spec_error("empty architecture string")
+    layers: list[dict[str, Any]] = []
+    head: dict[str, Any] | None = None
+    for position, item in enumerate(_split_items(text), start=1):
+        head_part, *options = item.split(",")
+        kind, *arguments = head_part.split(":")
+        kind = kind.lower()
+        canonical = _ALIASES.get(kind, kind)
+        positional_kind = _BIDIRECTIONAL.get(canonical, canonical)
+        if positional_kind not in _POSITIONAL:
+            known = ", ".join(sorted({*_POSITIONAL, *_BIDIRECTIONAL}))
+            raise _spec_error(f"unknown kind {kind!r} (known: {known})\n{COMPACT_HELP}",
+                              f"item {position} {item!r}")
+        names = _POSITIONAL[positional_kind]
+        if len(arguments) > len(names):
+            expected = ":".join([kind, *(name.upper() for name in names)])
+            raise _spec_error(f"too many ':' values; expected {expected}",
+                              f"item {position} {item!r}")
+        entry: dict[str, Any] = {} if positional_kind == "head" else {"type": canonical}
+        entry.update(zip(names, arguments))
+        for option in options:
+            key, equals, value = option.partition("=")
+            if not equals or not key:
+                raise _spec_error(f"expected KEY=VALUE after ',', not {option!r}",
+                                  f"item {position} {item!r}")
+            key = _KEY_ALIASES.get(key.lower(), key.lower().replace("-", "_"))
+            entry[key] = _compact_value(value)
+        if positional_kind == "head":
+            if head is not None:
+                raise _spec_error("more than one head", f"item {position} {item!r}")
+            head = entry
+        else:
+            if head is not None:
+                raise _spec_error("the head must be the last item", f"item {position} {item!r}")
+            layers.append(entry)
+    spec: dict[str, Any] = {"layers": layers}
+    if head is not None:
+        spec["head"] = head
+    return spec
+
+
+def _compact_value(value: str) -> Any:
+    lowered = value.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    return value
+
+
+def to_compact(spec: dict[str, Any]) -> str:
+    """A normalised spec back in compact syntax (defaults left out).
+
+    >>> to_compact(normalize_spec("emb:32 lstm:64,dropout=0.2 lstm:32"))
+    'emb:32 lstm:64,dropout=0.2 lstm:32'
+    """
+    spec = normalize_spec(spec)
+    items = []
+    short = {"embedding": "emb", "maxpool1d": "maxpool", "spatial_dropout": "spatial-dropout"}
+    for layer in spec["layers"]:
+        kind = layer["type"]
+        fields = LAYER_FIELDS[kind]
+        positional = _POSITIONAL[kind]
+        name = short.get(kind, kind)
+        if kind in RECURRENT and layer["bidirectional"]:
+            name = "bi" + ("rnn" if kind == "simplernn" else kind)
+        values = [layer[p] for p in positional]
+        # Trailing positional values that equal their default are left out ("dense:64").
+        while values and fields.get(positional[len(values) - 1]) == values[-1]:
+            values.pop()
+        text = ":".join([name, *(_format_value(value) for value in values)])
+        for key, default in fields.items():
+            if key in positional or key == "bidirectional" or layer[key] == default:
+                continue
+            alias = {"mask_zero": "mask", "vectors_format": "format"}.get(key, key)
+            text += f",{alias}={_format_value(layer[key])}"
+        items.append(text)
+    head = spec["head"]
+    if head != HEAD_FIELDS:
+        text = f"head:{head['activation']}"
+        if head["units"] != "auto":
+            text += f":{head['units']}"
+        if head["separate_activation"]:
+            text += ",separate=true"
+        items.append(text)
+    return " ".join(items)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------- files
+def load_spec_file(path: str | Path) -> dict[str, Any]:
+    """Read a spec from a JSON file (an object or a list of layers) or a compact-syntax file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError("architecture file not found", path) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"cannot read the architecture file: {error}", path) from None
+    stripped = text.strip()
+    if stripped.startswith(("{", "[")):
+        try:
+            raw = json.loads(stripped)
+        except json.JSONDecodeError as error:
+            raise DataError(f"not valid JSON ({error.msg})", path, error.lineno) from None
+    else:
+        raw = stripped
+    try:
+        return normalize_spec(raw)
+    except UserError as error:
+        raise DataError(str(error), path) from None
+
+
+def copy_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(spec)

@@ -1,0 +1,215 @@
+"""``TrainConfig``: everything that decides a training run, as one JSON-able dataclass.
+
+A run folder keeps its config; re-running the same name with an equal config resumes, a
+different one is refused (see ``rnn_tui.train.runs``). Presets (``rnn_tui.train.presets``)
+are partial configs; command-line flags override them.
+
+Validation data (``validation``):
+- a fraction such as ``0.2``: a deterministic shuffled split of the training data. The
+  training rows are permuted with ``numpy.random.default_rng(seed)`` and the *last*
+  ``round(n * fraction)`` rows of that permutation are held out. The same seed always holds
+  out the same rows (unlike Keras' ``validation_split``, which takes the unshuffled tail).
+- ``"corpus"``: the corpus' own validation split (an error if it has none).
+- ``"test"``: the test split, as the Reuters and IMDB conv tutorials did
+  (``validation_data=(x_test, y_test)``); a Note says that this leaks the test set into
+  model selection.
+- ``"auto"``: the corpus' own split if it has one, else 0.2.
+- ``"none"``: no validation (no early stopping, no best checkpoint).
+
+>>> config = TrainConfig(dataset="imdb", arch="lstm", epochs=2)
+>>> TrainConfig.from_dict(config.to_dict()) == config
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from rnn_tui.errors import UserError
+
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+PADDINGS = ("pre", "post")
+LEVELS = ("word", "char", "morpheme")
+CONFIG_FORMAT_VERSION = 1
+# Settings that do not change what is trained: a resumed run may differ in these.
+_NOT_IDENTITY = ("name",)
+
+
+@dataclass
+class TrainConfig:
+    """One training run. Defaults give a sensible LSTM text classifier.
+
+    Attributes (by group):
+        dataset, dataset_options: the corpus and keyword options for ``load_corpus``
+            (``{"train_size": 2560}`` for the synthetic tasks, CSV columns for your own data).
+        train_limit: train on the first N rows (after the validation split) only; for quick
+            experiments.
+        level, num_words, oov_token, cleaner, max_token_chars, lower, filters, morpheme_tags:
+            the vocabulary (``rnn_tui.text.Vocabulary``; ``cleaner`` names a step of
+            ``rnn_tui.text.cleaning``: none, html, clean_str, korean_only).
+        maxlen, padding, truncating: sequence length (None: the 95th percentile of training
+            lengths, at most 500) and where padding/cutting happen.
+        arch, arch_options, arch_spec: a named architecture with knobs, or a compact string
+            (``arch``), or a full spec from a file (``arch_spec``, wins over ``arch``).
+        optimizer, learning_rate, clipnorm, loss, metrics: compile settings; loss and metrics
+            follow the task and head when None.
+        epochs, batch_size, validation, early_stopping, restore_best_weights, seed: fitting.
+        name, preset: the registry name to publish under, and the preset this came from.
+    """
+
+    dataset: str = "imdb"
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    train_limit: int | None = None
+    # vocabulary
+    level: str = "word"
+    num_words: int | None = 20000
+    oov_token: str | None = "<OOV>"
+    cleaner: str = "none"
+    max_token_chars: int | None = None
+    lower: bool = True
+    filters: str | None = None
+    morpheme_tags: bool = False
+    # sequences
+    maxlen: int | None = None
+    padding: str = "post"
+    truncating: str = "pre"
+    # architecture
+    arch: str | None = "lstm"
+    arch_options: dict[str, Any] = field(default_factory=dict)
+    arch_spec: dict[str, Any] | None = None
+    # optimisation
+    optimizer: str = "adam"
+    learning_rate: float | None = None
+    clipnorm: float | None = None
+    loss: str | None = None
+    metrics: list[str] | None = None
+    # fitting
+    epochs: int = 10
+    batch_size: int = 64
+    validation: float | str = "auto"
+    early_stopping: int | None = None
+    restore_best_weights: bool = True
+    seed: int = 42
+    # identity
+    name: str | None = None
+    preset: str | None = None
+    format_version: int = CONFIG_FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # ------------------------------------------------------------------ checks
+    def validate(self) -> None:
+        """Raise a UserError naming the first bad setting."""
+        def positive(name: str, value: Any, allow_none: bool = True) -> None:
+            if value is None and allow_none:
+                return
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UserError(f"{name} must be a whole number >= 1, not {value!r}")
+
+        if not isinstance(self.dataset, str) or not self.dataset:
+            raise UserError("no dataset given (--dataset NAME or --preset NAME)")
+        if not isinstance(self.dataset_options, dict):
+            raise UserError("dataset_options must be a mapping")
+        positive("train_limit", self.train_limit)
+        if self.level not in LEVELS:
+            raise UserError(f"level must be one of {', '.join(LEVELS)}, not {self.level!r}")
+        positive("num_words", self.num_words)
+        if self.num_words is not None and self.num_words < 2:
+            raise UserError("num_words must be at least 2 (id 0 is padding)")
+        positive("max_token_chars", self.max_token_chars)
+        positive("maxlen", self.maxlen)
+        for name in ("padding", "truncating"):
+            if getattr(self, name) not in PADDINGS:
+                raise UserError(f"{name} must be pre or post, not {getattr(self, name)!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise UserError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
+                            f"not {self.optimizer!r}")
+        for name in ("learning_rate", "clipnorm"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or value <= 0):
+                raise UserError(f"{name} must be a positive number, not {value!r}")
+        positive("epochs", self.epochs, allow_none=False)
+        positive("batch_size", self.batch_size, allow_none=False)
+        if isinstance(self.validation, str):
+            text = self.validation.strip().lower()
+            try:
+                self.validation = float(text)
+            except ValueError:
+                if text not in ("auto", "corpus", "test", "none"):
+                    raise UserError("validation must be a fraction in (0, 1), or auto, corpus, "
+                                    f"test or none, not {self.validation!r}") from None
+                self.validation = text
+        if isinstance(self.validation, (int, float)) and not isinstance(self.validation, bool):
+            if not 0.0 < float(self.validation) < 1.0:
+                raise UserError(f"validation fraction must be in (0, 1), not {self.validation}")
+            self.validation = float(self.validation)
+        if self.early_stopping is not None:
+            positive("early_stopping (patience)", self.early_stopping)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise UserError(f"seed must be a whole number >= 0, not {self.seed!r}")
+        if self.name is not None:
+            from rnn_tui.registry.names import check_name
+
+            check_name(self.name)
+        if self.format_version != CONFIG_FORMAT_VERSION:
+            raise UserError(f"training config format_version {self.format_version!r} is not "
+                            "supported")
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Build from a dict; unknown keys are an error that names them."""
+        names = {item.name for item in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise UserError(f"unknown training setting(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that define what is trained (for resume checks)."""
+        data = self.to_dict()
+        for key in _NOT_IDENTITY:
+            data.pop(key, None)
+        return data
+
+    def fingerprint(self) -> str:
+        text = json.dumps(self.identity(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    def differences(self, other: TrainConfig) -> list[str]:
+        """Human-readable ``key: old -> new`` lines where the identities differ."""
+        mine, theirs = self.identity(), other.identity()
+        return [f"{key}: {theirs.get(key)!r} -> {mine.get(key)!r}"
+                for key in sorted(set(mine) | set(theirs)) if mine.get(key) != theirs.get(key)]
+
+    @property
+    def default_name(self) -> str:
+        """The registry name when none is given: the preset, else dataset-arch."""
+        if self.name:
+            return self.name
+        if self.preset:
+            return self.preset
+        arch = self.arch if self.arch and self.arch.replace("-", "").isalnum() else "custom"
+        if self.arch_spec is not None:
+            arch = "custom"
+        return f"{_plain(self.dataset)}-{arch}"
+
+
+def _plain(text: str) -> str:
+    """A dataset name or file name reduced to a registry-safe word."""
+    import re
+
+    stem = text.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
+    return re.sub(r"[^a-z0-9_-]+", "-", stem).strip("-") or "data"

@@ -1,0 +1,241 @@
+"""A corpus and a TrainConfig -> model-ready arrays, the vocabulary and the card's data sections.
+
+Order of work: load the corpus; hold out validation rows (see ``TrainConfig`` for the
+deterministic split); cut the training rows to ``train_limit``; tokenize every split once;
+fit the vocabulary on the training tokens only; pad. The synthetic tasks skip the text steps.
+
+>>> from rnn_tui.data.corpus import Corpus, Split
+>>> import numpy as np
+>>> corpus = Corpus("toy", "binary", ["neg", "pos"], "en",
+...                 Split(np.array([0, 1] * 5), texts=["bad film", "good film"] * 5),
+...                 Split(np.array([0, 1]), texts=["bad", "good"]))
+>>> data = prepare_data(TrainConfig(dataset="toy", maxlen=4, validation=0.2), corpus=corpus)
+>>> data.x_train.shape, data.x_validation.shape, data.model_input.vocab_size
+((8, 4), (2, 4), 5)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rnn_tui.data.corpus import Corpus, Split
+from rnn_tui.errors import UserError
+from rnn_tui.nets import ModelInput
+from rnn_tui.text import KERAS_FILTERS, Vocabulary
+from rnn_tui.text.padding import pad_sequences
+from rnn_tui.train.config import TrainConfig
+
+AUTO_MAXLEN_PERCENTILE = 95
+AUTO_MAXLEN_CAP = 500
+
+
+@dataclass
+class PreparedData:
+    """Everything the engine needs from the data side."""
+
+    corpus: Corpus
+    task: str
+    label_names: list[str]
+    model_input: ModelInput
+    vocabulary: Vocabulary | None
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    x_validation: np.ndarray | None = None
+    y_validation: np.ndarray | None = None
+    validation_source: str = "none"  # "fraction", "corpus", "test" or "none"
+    maxlen: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def num_classes(self) -> int | None:
+        return len(self.label_names) if self.task == "multiclass" else None
+
+    @property
+    def has_validation(self) -> bool:
+        return self.x_validation is not None and len(self.x_validation) > 0
+
+    def dataset_card(self, config: TrainConfig) -> dict[str, Any]:
+        """The card's ``dataset`` section."""
+        validation = {
+            "fraction": f"{config.validation:g} of the training data, shuffled with seed "
+                        f"{config.seed}" if isinstance(config.validation, float) else "",
+            "corpus": "the corpus' own validation split",
+            "test": "the test split (as in the tutorial; test metrics are then optimistic)",
+            "none": "none",
+        }[self.validation_source]
+        card = {
+            "name": self.corpus.name,
+            "form": self.corpus.form,
+            "options": dict(config.dataset_options),
+            "language": self.corpus.language,
+            "train_size": int(len(self.x_train)),
+            "validation_size": int(len(self.x_validation)) if self.has_validation else 0,
+            "test_size": int(len(self.x_test)),
+            "validation": validation,
+            "notes": list(self.corpus.notes),
+        }
+        if config.train_limit:
+            card["train_limit"] = config.train_limit
+        if self.corpus.source.title:
+            card["title"] = self.corpus.source.title
+        return card
+
+    def input_card(self, config: TrainConfig) -> dict[str, Any]:
+        """The card's ``input`` section."""
+        if self.model_input.kind == "tokens":
+            return {"kind": "text", "maxlen": self.maxlen, "padding": config.padding,
+                    "truncating": config.truncating}
+        return {"kind": "sequence", "timesteps": self.model_input.length,
+                "channels": self.model_input.channels}
+
+    def vocabulary_card(self) -> dict[str, Any] | None:
+        if self.vocabulary is None:
+            return None
+        return {**self.vocabulary.config(), "size": self.vocabulary.size,
+                "tokens_seen": len(self.vocabulary.word_index),
+                "documents": self.vocabulary.document_count}
+
+
+def make_vocabulary(config: TrainConfig) -> Vocabulary:
+    """The (unfitted) vocabulary a config asks for."""
+    try:
+        return Vocabulary(
+            level=config.level, num_words=config.num_words, oov_token=config.oov_token,
+            lower=config.lower, filters=KERAS_FILTERS if config.filters is None else config.filters,
+            cleaner=config.cleaner, max_token_chars=config.max_token_chars,
+            morpheme_tags=config.morpheme_tags,
+        )
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def validation_indices(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, validation rows) of the deterministic shuffled split.
+
+    >>> train, held_out = validation_indices(10, 0.2, seed=0)
+    >>> len(train), len(held_out), sorted([*train, *held_out]) == list(range(10))
+    (8, 2, True)
+    """
+    count = int(round(n * fraction))
+    if n >= 2:
+        count = min(max(count, 1), n - 1)
+    else:
+        count = 0
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[: n - count]), np.sort(order[n - count:])
+
+
+def split_for_validation(corpus: Corpus, config: TrainConfig) -> tuple[Split, Split | None, str]:
+    """The training split, the validation split (or None) and where it came from."""
+    choice = config.validation
+    if choice == "auto":
+        choice = "corpus" if corpus.validation is not None else 0.2
+    if choice == "corpus":
+        if corpus.validation is None:
+            raise UserError(f"{corpus.name} has no validation split of its own; use "
+                            "--validation 0.2 (a fraction) or --validation test")
+        return corpus.train, corpus.validation, "corpus"
+    if choice == "test":
+        return corpus.train, corpus.test, "test"
+    if choice == "none":
+        return corpus.train, None, "none"
+    train_rows, validation_rows = validation_indices(len(corpus.train), float(choice),
+                                                     config.seed)
+    return corpus.train.take(train_rows), corpus.train.take(validation_rows), "fraction"
+
+
+def auto_maxlen(lengths: list[int]) -> int:
+    """The 95th percentile of the training lengths, rounded up to 10, at most 500."""
+    if not lengths:
+        return 1
+    value = float(np.percentile(np.asarray(lengths), AUTO_MAXLEN_PERCENTILE))
+    return int(min(max(10, math.ceil(value / 10) * 10), AUTO_MAXLEN_CAP))
+
+
+def prepare_data(
+    config: TrainConfig,
+    *,
+    corpus: Corpus | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> PreparedData:
+    """Load (unless ``corpus`` is given) and encode the data of a config.
+
+    Args:
+        config: the run's settings.
+        corpus: an already loaded corpus (tests build small ones with NumPy).
+        vocabulary: an already fitted vocabulary (a resumed run reuses its own, so the ids
+            are exactly those the checkpoint was trained on).
+    """
+    if corpus is None:
+        from rnn_tui.data import load_corpus
+
+        corpus = load_corpus(config.dataset, **config.dataset_options)
+    train, validation, source = split_for_validation(corpus, config)
+    if config.train_limit and config.train_limit < len(train):
+        train = train.take(np.arange(config.train_limit))
+    if len(train) == 0:
+        raise UserError(f"{corpus.name}: no training rows left")
+    notes: list[str] = []
+    if source == "test":
+        notes.append("validation data is the test split (as in the tutorial): early stopping "
+                     "and the best checkpoint then see the test set, so test metrics are "
+                     "optimistic")
+    if corpus.task == "multiclass" and len(corpus.label_names) < 2:
+        raise UserError(f"{corpus.name}: a multiclass corpus needs at least 2 labels")
+
+    if not corpus.is_text:
+        features = train.features
+        model_input = ModelInput.sequence(int(features.shape[1]), int(features.shape[2]))
+        return PreparedData(
+            corpus=corpus, task=corpus.task, label_names=list(corpus.label_names),
+            model_input=model_input, vocabulary=None,
+            x_train=np.asarray(features, dtype=np.float32), y_train=_labels(train, corpus),
+            x_test=np.asarray(corpus.test.features, dtype=np.float32),
+            y_test=_labels(corpus.test, corpus),
+            x_validation=None if validation is None else np.asarray(validation.features,
+                                                                    dtype=np.float32),
+            y_validation=None if validation is None else _labels(validation, corpus),
+            validation_source=source, maxlen=None, notes=notes)
+
+    fitted = vocabulary
+    if fitted is None:
+        fitted = make_vocabulary(config)
+    train_tokens = fitted.tokenize_many(train.texts)
+    if vocabulary is None:
+        fitted.fit(train_tokens)
+    if not fitted.word_index:
+        raise UserError(f"{corpus.name}: the training texts hold no tokens "
+                        "(check --level and --cleaner)")
+    maxlen = config.maxlen or auto_maxlen([len(tokens) for tokens in train_tokens])
+    if config.maxlen is None:
+        notes.append(f"maxlen {maxlen}: the {AUTO_MAXLEN_PERCENTILE}th percentile of training "
+                     f"lengths (at most {AUTO_MAXLEN_CAP}); set --maxlen to change it")
+
+    def encode(tokens: list[list[str]]) -> np.ndarray:
+        sequences = [fitted.tokens_to_ids(t) for t in tokens]
+        return pad_sequences(sequences, maxlen=maxlen, padding=config.padding,
+                             truncating=config.truncating)
+
+    def encode_split(split: Split | None) -> np.ndarray | None:
+        return None if split is None else encode(fitted.tokenize_many(split.texts))
+
+    return PreparedData(
+        corpus=corpus, task=corpus.task, label_names=list(corpus.label_names),
+        model_input=ModelInput.tokens(maxlen, fitted.size), vocabulary=fitted,
+        x_train=encode(train_tokens), y_train=_labels(train, corpus),
+        x_test=encode_split(corpus.test), y_test=_labels(corpus.test, corpus),
+        x_validation=encode_split(validation),
+        y_validation=None if validation is None else _labels(validation, corpus),
+        validation_source=source, maxlen=maxlen, notes=notes)
+
+
+def _labels(split: Split, corpus: Corpus) -> np.ndarray:
+    if corpus.task == "regression":
+        return np.asarray(split.labels, dtype=np.float32)
+    return np.asarray(split.labels, dtype=np.int32)

@@ -1,0 +1,158 @@
+"""Named training recipes for ``rnn-tui train --preset NAME [overrides]``.
+
+A preset is a partial ``TrainConfig`` (a dict of its fields) plus a one-line description;
+adding one means adding an entry to ``PRESETS``. Flags given on the command line override the
+preset's values.
+
+The ``tutorial-*`` presets re-run the seed tutorials' models and recipes
+(/work/shared/tutorials) as closely as rnn-tui's data and vocabulary allow; where a detail
+cannot be reproduced the description says so. Their compact architecture strings give the
+exact Keras layers (and parameter counts) of the tutorial.
+
+>>> preset_config("tutorial-reuters-lstm").epochs
+20
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rnn_tui.errors import NotFoundError
+from rnn_tui.train.config import TrainConfig
+
+
+@dataclass(frozen=True)
+class Preset:
+    description: str
+    settings: dict[str, Any]
+    source: str = ""  # where the recipe comes from
+
+
+_IMDB_RMSPROP = {
+    "dataset": "imdb", "num_words": 300, "maxlen": 100, "padding": "pre", "truncating": "pre",
+    "optimizer": "rmsprop", "learning_rate": 1e-4, "batch_size": 64, "epochs": 100,
+    "validation": 0.2, "early_stopping": 3, "restore_best_weights": True,
+}
+_MULTIPLICATION = {
+    "dataset": "multiplication", "dataset_options": {"train_size": 2560}, "optimizer": "adam",
+    "epochs": 100, "batch_size": 32, "validation": 0.2,
+}
+
+PRESETS: dict[str, Preset] = {
+    "tutorial-nsmc-lstm": Preset(
+        "NSMC: clean_str, first 25 words cut to 5 characters, 20k words, "
+        "Embedding(20000,300)+LSTM(50)+Dense(2, softmax), adam, batch 120, 5 epochs",
+        {"dataset": "nsmc", "cleaner": "clean_str", "filters": "", "max_token_chars": 5,
+         "num_words": 20000, "oov_token": None, "maxlen": 25, "padding": "post",
+         "truncating": "post", "arch": "emb:300,mask=false lstm:50 head:softmax",
+         "optimizer": "adam", "batch_size": 120, "epochs": 5, "validation": 0.2},
+        "000 (6.7-6.13)"),
+    "tutorial-imdb-onehot-simplernn": Preset(
+        "IMDB, 300 words, maxlen 100: one-hot tokens + SimpleRNN(8), RMSprop(1e-4), batch 64, "
+        "early stopping (patience 3)",
+        {**_IMDB_RMSPROP, "arch": "onehot simplernn:8"},
+        "002 (순환 신경망 만들기)"),
+    "tutorial-imdb-embedding-simplernn": Preset(
+        "IMDB, 300 words, maxlen 100: Embedding(300,16)+SimpleRNN(8), RMSprop(1e-4), batch 64, "
+        "early stopping (patience 3)",
+        {**_IMDB_RMSPROP, "arch": "emb:16 simplernn:8"},
+        "002 (단어 임베딩을 사용하기)"),
+    "tutorial-imdb-small-simplernn": Preset(
+        "IMDB, 1000 words, maxlen 100: Embedding(1000,32)+SimpleRNN(8), adam, batch 32, "
+        "10 epochs (the tutorial's skip_top=20 is not reproduced)",
+        {"dataset": "imdb", "num_words": 1000, "maxlen": 100, "padding": "pre",
+         "truncating": "pre", "arch": "emb:32 simplernn:8", "optimizer": "adam",
+         "batch_size": 32, "epochs": 10, "validation": 0.2},
+        "004"),
+    "tutorial-imdb-flatten": Preset(
+        "IMDB, 10k words, maxlen 500 (pre): Embedding(10000,32)+Flatten+Dense(1), adam, "
+        "batch 32, 30 epochs",
+        {"dataset": "imdb", "num_words": 10000, "maxlen": 500, "padding": "pre",
+         "truncating": "pre", "arch": "emb:32 flatten", "optimizer": "adam", "batch_size": 32,
+         "epochs": 30, "validation": 0.2},
+        "003 (Embedding - IMDB 전체소스)"),
+    "tutorial-imdb-stacked-simplernn": Preset(
+        "IMDB, 10k words, maxlen 500: Embedding(10000,32)+SimpleRNN(32, dropout .15, "
+        "recurrent dropout .15)+SimpleRNN(32), adam, batch 32, 15 epochs",
+        {"dataset": "imdb", "num_words": 10000, "maxlen": 500, "padding": "pre",
+         "truncating": "pre",
+         "arch": "emb:32 simplernn:32,dropout=0.15,rd=0.15 simplernn:32",
+         "optimizer": "adam", "batch_size": 32, "epochs": 15, "validation": 0.2},
+        "003 (RNN - IMDB 데이터셋으로 RNN 학습시키기)"),
+    "tutorial-imdb-lstm": Preset(
+        "IMDB, 10k words, maxlen 350: Embedding(10000,32)+LSTM(64)+LSTM(32), adam, batch 32, "
+        "15 epochs",
+        {"dataset": "imdb", "num_words": 10000, "maxlen": 350, "padding": "pre",
+         "truncating": "pre", "arch": "emb:32 lstm:64 lstm:32", "optimizer": "adam",
+         "batch_size": 32, "epochs": 15, "validation": 0.2},
+        "003 (LSTM - IMDB 데이터셋으로 LSTM 학습시키기)"),
+    "tutorial-imdb-conv-lstm": Preset(
+        "IMDB, 5000 words, maxlen 100: Embedding(5000,100)+Dropout(.5)+Conv1D(64,5)+"
+        "MaxPooling1D(4)+LSTM(100)+Dense(1)+Activation(sigmoid), adam, batch 100, 5 epochs, "
+        "the test split as validation data",
+        {"dataset": "imdb", "num_words": 5000, "maxlen": 100, "padding": "pre",
+         "truncating": "pre",
+         "arch": "emb:100 dropout:0.5 conv1d:64:5 maxpool:4 lstm:100 head:sigmoid,separate=true",
+         "optimizer": "adam", "batch_size": 100, "epochs": 5, "validation": "test"},
+        "001 (LSTM + CNN 영화 리뷰 분석)"),
+    "tutorial-reuters-lstm": Preset(
+        "Reuters 46 topics, 1000 words, maxlen 100: Embedding(1000,100)+LSTM(100)+"
+        "Dense(46, softmax), adam, batch 100, 20 epochs, the test split as validation data",
+        {"dataset": "reuters", "num_words": 1000, "maxlen": 100, "padding": "pre",
+         "truncating": "pre", "arch": "emb:100 lstm:100", "optimizer": "adam",
+         "batch_size": 100, "epochs": 20, "validation": "test"},
+        "001 (LSTM 이용해서 로이터 뉴스 카테고리 분류)"),
+    "tutorial-shopping-char-lstm": Preset(
+        "Naver shopping, characters (korean_only cleaning), maxlen 100: Embedding(V,16)+"
+        "LSTM(64)+LSTM(32), adam, batch 32, 2 epochs",
+        {"dataset": "shopping", "level": "char", "cleaner": "korean_only", "num_words": None,
+         "oov_token": "<OOV>", "maxlen": 100, "padding": "pre", "truncating": "pre",
+         "arch": "emb:16 lstm:64 lstm:32", "optimizer": "adam", "batch_size": 32, "epochs": 2,
+         "validation": 0.2},
+        "003 (naver_shopping)"),
+    "tutorial-series-simplernn": Preset(
+        "The toy series (6 windows of 4 values): SimpleRNN(10)+Dense(1), adam, mse, 100 epochs",
+        {"dataset": "series", "arch": "simplernn:10", "optimizer": "adam", "epochs": 100,
+         "batch_size": 32, "validation": "none"},
+        "000 (2. RNN 실습)"),
+    "tutorial-multiplication-simplernn": Preset(
+        "The multiplication problem (100 steps, 2 channels): SimpleRNN(30)+SimpleRNN(30)+"
+        "Dense(1), adam, mse, 100 epochs",
+        {**_MULTIPLICATION, "arch": "simplernn:30 simplernn:30"},
+        "000 (4.2 RNN으로)"),
+    "tutorial-multiplication-lstm": Preset(
+        "The multiplication problem: LSTM(30)+LSTM(30)+Dense(1), adam, mse, 100 epochs",
+        {**_MULTIPLICATION, "arch": "lstm:30 lstm:30"},
+        "000 (4.4 LSTM)"),
+    "tutorial-multiplication-gru": Preset(
+        "The multiplication problem: GRU(30)+GRU(30)+Dense(1), adam, mse, 100 epochs",
+        {**_MULTIPLICATION, "arch": "gru:30 gru:30"},
+        "000 (5.2 GRU 생성)"),
+}
+
+
+def preset_names() -> list[str]:
+    return list(PRESETS)
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        from rnn_tui.registry.names import close_matches
+
+        raise NotFoundError(f"no preset named {name!r}{close_matches(name, PRESETS)} "
+                            f"(see rnn-tui train --list-presets)") from None
+
+
+def preset_config(name: str, **overrides: Any) -> TrainConfig:
+    """The full config of a preset, with ``overrides`` (TrainConfig fields) applied.
+
+    >>> preset_config("tutorial-imdb-lstm", epochs=1).maxlen
+    350
+    """
+    preset = get_preset(name)
+    settings = {**preset.settings, "preset": name}
+    settings.update(overrides)
+    return TrainConfig.from_dict(settings)

@@ -1,0 +1,72 @@
+"""Publishing a trained model: model.keras, vocabulary.json, runtime.npz and the card, as one
+new registry version; the "best" alias moves to it when its test score beats the old best.
+
+Everything is written into the registry's staging folder first and becomes visible in one
+rename (``rnn_tui.registry``), so readers never see half a version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rnn_tui.errors import NotFoundError
+from rnn_tui.text import Vocabulary
+from rnn_tui.train.card import better_than
+from rnn_tui.train.events import Event, Note
+
+BEST_ALIAS = "best"
+
+
+def export_runtime_weights(model: Any, path: Any) -> dict[str, Any] | None:
+    """runtime.npz for the TensorFlow-free runtime (``rnn_tui.infer.export``).
+
+    Returns what the exporter reports (recorded in the card), or None when this checkout
+    has no exporter yet.
+    """
+    try:
+        from rnn_tui.infer.export import export_runtime
+    except ImportError:
+        return None
+    info = export_runtime(model, path)
+    return dict(info) if isinstance(info, dict) else {}
+
+
+def previous_best_card(registries: Any, name: str) -> dict[str, Any] | None:
+    """The card behind ``name@best`` in the user's registry, or None."""
+    try:
+        return registries.user.resolve(f"{name}@{BEST_ALIAS}").card
+    except NotFoundError:
+        return None
+
+
+def publish_model(
+    name: str,
+    model: Any,
+    vocabulary: Vocabulary | None,
+    card: dict[str, Any],
+    *,
+    registries: Any = None,
+    on_event: Callable[[Event], None] | None = None,
+) -> tuple[Any, list[str]]:
+    """Publish one version; returns ``(ModelVersion, aliases set)``."""
+    if registries is None:
+        from rnn_tui.registry import open_registries
+
+        registries = open_registries()
+    emit = on_event or (lambda event: None)
+    with registries.staging(name) as stage:
+        model.save(str(stage.path / "model.keras"))
+        if vocabulary is not None:
+            vocabulary.save(stage.path / "vocabulary.json")
+        runtime = export_runtime_weights(model, stage.path / "runtime.npz")
+        if runtime is None:
+            text = ("runtime.npz not written: rnn_tui.infer.export is not available in this "
+                    "installation, so `predict` cannot use this version yet")
+            emit(Note(text=text, topic="publish"))
+            card.setdefault("notes", []).append(text)
+        else:
+            card["runtime"] = runtime
+        aliases = [BEST_ALIAS] if better_than(card, previous_best_card(registries, name)) else []
+        version = stage.publish(card, aliases=aliases)
+    return version, aliases
