@@ -195,7 +195,6 @@ def test_bad_model_files(keras, registry, tmp_path):
 
 def test_import_exports_the_runtime_weights(keras, registry, tmp_path):
     pytest.importorskip("rnn_tui.infer.export")
-    vocabulary = Vocabulary(num_words=50).fit(TEXTS)
     model = tutorial_model(keras)
     model.build((None, 6))
     model.save(tmp_path / "tutorial.h5")
