@@ -100,11 +100,15 @@ def test_list_warns_about_a_corrupt_card_and_goes_on(user):
 
 
 def test_show(user):
-    user.publish("nsmc-gru", build(), aliases=["best"], tags=["baseline"])
+    user.publish("nsmc-gru", build(notes=["trained on half the data"],
+                                   architecture={"arch": "gru", "spec": {"layers": [
+                                       {"type": "gru", "units": 32}]}}),
+                 aliases=["best"], tags=["baseline"])
     text = run("show", "nsmc-gru@best").output
     assert text.splitlines()[0].startswith("nsmc-gru:1  (user)")
     assert "@best" in text and "#baseline" in text and "@latest" in text
-    for expected in ("binary", "부정, 긍정", "85.1% on test", "GRU", "6,336", "model.keras"):
+    for expected in ("binary", "부정, 긍정", "85.1% on test", "GRU", "6,336", "model.keras",
+                     "- trained on half the data", '{"layers": [{"type": "gru", "units": 32}]}'):
         assert expected in text
     document = json.loads(run("show", "nsmc-gru:1", "--json").output)
     assert document["ref"] == "nsmc-gru:1" and document["aliases"] == ["best"]

@@ -163,14 +163,25 @@ def _section(title: str, rows: list[tuple[str, Any]]) -> list[str]:
     return lines
 
 
+MAX_VALUE_CHARS = 160  # `models show --json` has the rest
+
+
 def _plain(value: Any) -> str:
+    """One card value on one line: scalars as is, flat lists/objects readable, deeper as JSON."""
     if isinstance(value, float):
         return f"{value:.4g}"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_plain(v)}" for k, v in value.items())
-    return str(value)
+    nested = isinstance(value, (list, tuple, dict)) and any(
+        isinstance(v, (list, tuple, dict))
+        for v in (value.values() if isinstance(value, dict) else value))
+    if nested:
+        text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    elif isinstance(value, (list, tuple)):
+        text = ", ".join(_plain(v) for v in value)
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k}={_plain(v)}" for k, v in value.items())
+    else:
+        text = str(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS - 1] + "…"
 
 
 def card_text(version: ModelVersion) -> str:
@@ -197,6 +208,9 @@ def card_text(version: ModelVersion) -> str:
         if isinstance(data, dict):
             lines += _section(title, [(k, v) for k, v in data.items()
                                       if not isinstance(v, dict) or v])
+    notes = card.get("notes") or []
+    if isinstance(notes, list) and notes:
+        lines += ["", click.style("Notes", bold=True)] + [f"  - {note}" for note in notes]
     for split, values in (card.get("metrics") or {}).items():
         lines += _section(f"Metrics ({split})", list(values.items()))
     history = card.get("history") or {}
