@@ -18,10 +18,10 @@ from __future__ import annotations
 import contextlib
 import glob
 import hashlib
+import http.client
 import importlib
 import os
 import shutil
-import socket
 import tempfile
 import urllib.error
 import urllib.request
@@ -221,7 +221,7 @@ def download_file(
         raise RnnTuiError(
             f"cannot download {download.url}: the server answered {error.code} {error.reason}"
         ) from None
-    except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as error:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
         reason = getattr(error, "reason", error)
         raise RnnTuiError(_offline_message(name, download, reason)) from None
     hasher = _new_hasher(download)
@@ -229,12 +229,13 @@ def download_file(
         length = response.headers.get("Content-Length") if response.headers else None
         total = int(length) if length and length.isdigit() else None
         progress, task = _progress(console, download.target, total)
+        received = 0
         try:
             with progress, open(temp, "wb") as out:
                 while True:
                     try:
                         chunk = response.read(CHUNK_BYTES)
-                    except (OSError, socket.timeout) as error:
+                    except (OSError, http.client.HTTPException) as error:
                         raise RnnTuiError(
                             f"download of {download.url} broke off ({error}); nothing was "
                             "kept, run the command again"
@@ -243,18 +244,30 @@ def download_file(
                         break
                     out.write(chunk)
                     hasher.update(chunk)
+                    received += len(chunk)
                     progress.update(task, advance=len(chunk))
         finally:
             progress.stop()
+        if total is not None and received < total:
+            raise RnnTuiError(
+                f"download of {download.url} broke off after {received:,} of {total:,} bytes; "
+                "nothing was kept, run the command again"
+            )
         checksum = download.checksum
         if checksum and hasher.hexdigest() != checksum[1].lower():
             raise DataError(
-                f"checksum mismatch: {checksum[0]} {hasher.hexdigest()}, the publisher's is "
-                f"{checksum[1]}; the download was discarded",
-                download.url,
+                f"checksum mismatch for {download.url}: {checksum[0]} {hasher.hexdigest()}, "
+                f"the publisher's is {checksum[1]}; the download was discarded"
             )
         if check is not None:
-            check(temp, download.target)
+            try:
+                check(temp, download.target)
+            except DataError as error:
+                where = f" (line {error.line})" if error.line is not None else ""
+                raise DataError(
+                    f"the download from {download.url} is not a valid {download.target}{where}: "
+                    f"{error.problem}; it was discarded"
+                ) from None
     return target
 
 
