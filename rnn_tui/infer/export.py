@@ -1,0 +1,401 @@
+"""Keras model -> ``runtime.npz``: the layer graph and weights the NumPy runtime reads.
+
+Keras is imported lazily (the model passed in has already imported it); importing this
+module costs nothing. Sequential and functional models are walked node by node in Keras'
+own evaluation order. Every layer must be one the runtime implements; anything else is an
+error that names the layer, so a model is never published with a runtime that would give
+different answers.
+
+>>> info = export_runtime(model, version_folder / "runtime.npz")      # doctest: +SKIP
+>>> info["engine"], info["streamable"]                                # doctest: +SKIP
+('numpy', True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnn_tui.errors import UserError
+from rnn_tui.infer.format import FORMAT, FORMAT_VERSION, write_runtime
+
+SUPPORTED = (
+    "InputLayer, Embedding, Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, "
+    "AlphaDropout, SimpleRNN, LSTM, GRU, Bidirectional, Conv1D, MaxPooling1D, "
+    "GlobalMaxPooling1D, GlobalAveragePooling1D, Flatten, Concatenate, Dense, Activation"
+)
+# Layers that do nothing at inference (dropout and noise are training-time only).
+_IDENTITY = ("Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
+             "ActivityRegularization")
+
+
+class UnsupportedModelError(UserError):
+    """The model has a layer (or a setting) the runtime cannot reproduce."""
+
+
+def export_runtime(model: Any, path: str | Path, *, float16: bool = False) -> dict[str, Any]:
+    """Write the runtime file for a Keras model; return the card's ``runtime`` section.
+
+    Args:
+        model: a built Keras 3 model (Sequential or functional) with one input and one output.
+        path: where to write (``<version folder>/runtime.npz``), atomically.
+        float16: store the weights as float16 (half the size; the runtime still computes in
+            float32, so results differ from Keras by about 1e-3 instead of 1e-7).
+
+    Returns:
+        ``{"engine": "numpy", "format": "rnn-tui-runtime", "format_version": 1,
+        "file": "runtime.npz", "dtype": "float32", "size_bytes": ..., "streamable": bool,
+        "streaming": "why or why not"}``
+
+    >>> export_runtime(model, "runtime.npz")["dtype"]               # doctest: +SKIP
+    'float32'
+    """
+    graph, weights = model_graph(model)
+    size = write_runtime(path, graph, weights, float16=float16)
+    from rnn_tui.infer.streaming import streaming_support
+
+    streamable, why = streaming_support(graph)
+    return {
+        "engine": "numpy",
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "file": Path(path).name,
+        "dtype": "float16" if float16 else "float32",
+        "size_bytes": size,
+        "streamable": streamable,
+        "streaming": why,
+    }
+
+
+def model_graph(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The graph (JSON-able) and weights of a Keras model; raises UnsupportedModelError."""
+    from rnn_tui.backend import keras as get_keras
+
+    keras = get_keras()
+    functional = model
+    if isinstance(model, keras.Sequential):
+        functional = getattr(model, "_functional", None)
+        if functional is None:
+            raise UnsupportedModelError(
+                "the Sequential model is not built: give it an Input or call build()")
+    if len(functional.inputs) != 1 or len(functional.outputs) != 1:
+        raise UnsupportedModelError("the runtime supports models with one input and one output")
+    names: dict[int, str] = {}
+
+    def tensor_name(tensor: Any) -> str:
+        key = id(tensor)
+        if key not in names:
+            names[key] = f"t{len(names)}"
+        return names[key]
+
+    model_input = functional.inputs[0]
+    input_shape = [None if d is None else int(d) for d in model_input.shape]
+    graph: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "dtype": "float32",
+        "inputs": [{"name": _input_name(model_input), "tensor": tensor_name(model_input),
+                    "dtype": str(model_input.dtype), "shape": input_shape}],
+        "outputs": [],
+        "nodes": [],
+        "source": {"model": model.name, "keras": keras.__version__},
+    }
+    weights: dict[str, np.ndarray] = {}
+    ranks: dict[str, int] = {tensor_name(model_input): len(input_shape)}
+    nodes = _nodes_in_order(functional)
+    mask_tensors = _mask_arguments(nodes)
+    for node in nodes:
+        layer = node.operation
+        if type(layer).__name__ == "InputLayer":
+            continue
+        if not isinstance(layer, keras.layers.Layer):
+            # Keras computes masks with graph ops (NotEqual for mask_zero ...); the runtime
+            # derives masks itself, so such an op may only feed layers' mask arguments.
+            if all(id(output) in mask_tensors for output in node.outputs):
+                continue
+            raise UnsupportedModelError(
+                f"operation {layer.name!r} ({type(layer).__name__}) is not supported by the "
+                f"TensorFlow-free runtime (supported layers: {SUPPORTED})")
+        inputs = _data_inputs(node, layer)
+        if len(node.outputs) != 1:
+            raise UnsupportedModelError(
+                f"layer {layer.name!r} ({type(layer).__name__}) returns several tensors "
+                "(return_state is not supported)")
+        entry, named = _describe(keras, layer, [ranks.get(tensor_name(t)) for t in inputs])
+        output = node.outputs[0]
+        entry.update({
+            "name": layer.name,
+            "inputs": [tensor_name(t) for t in inputs],
+            "output": tensor_name(output),
+            "mask": getattr(output, "_keras_mask", None) is not None,
+        })
+        entry["weights"] = {}
+        for role, array in named.items():
+            key = f"{layer.name}/{role}"
+            weights[key] = np.asarray(array, np.float32)
+            entry["weights"][role] = key
+        ranks[entry["output"]] = len(output.shape)
+        graph["nodes"].append(entry)
+    graph["outputs"] = [tensor_name(functional.outputs[0])]
+    _check_masks(graph)
+    return graph, weights
+
+
+def _input_name(tensor: Any) -> str:
+    history = getattr(tensor, "_keras_history", None)
+    layer = history[0] if history else None
+    return getattr(layer, "name", None) or "input"
+
+
+def _nodes_in_order(functional: Any) -> list[Any]:
+    """The functional graph's nodes in Keras' own evaluation order."""
+    ordered = []
+    for depth in sorted(functional._nodes_by_depth, reverse=True):
+        for node in functional._nodes_by_depth[depth]:
+            if node.operation is None or node.is_input:
+                continue
+            ordered.append(node)
+    return ordered
+
+
+def _mask_arguments(nodes: list[Any]) -> set[int]:
+    """ids of the tensors that only ever serve as masks.
+
+    Keras 3 builds masks with graph ops (NotEqual for ``mask_zero``; ExpandDims, concatenate
+    and All when Concatenate merges masks) that end in layers' ``mask`` arguments. A tensor
+    is mask-only when every use of it is a ``mask`` argument or an input of an op whose
+    outputs are themselves mask-only.
+    """
+    from keras import tree
+
+    uses: dict[int, list[tuple[Any, bool]]] = {}
+    for node in nodes:
+        mask = node.arguments.kwargs.get("mask")
+        mask_ids = {id(item) for item in tree.flatten(mask)} if mask is not None else set()
+        for tensor in node.input_tensors:
+            uses.setdefault(id(tensor), []).append((node, id(tensor) in mask_ids))
+    mask_only: set[int] = set()
+    mask_nodes: set[int] = set()
+    from rnn_tui.backend import keras as get_keras
+
+    layer_class = get_keras().layers.Layer
+    for node in reversed(nodes):  # consumers come before producers in this order
+        outputs = [id(tensor) for tensor in node.outputs]
+        for key in outputs:
+            consumers = uses.get(key, [])
+            if consumers and all(as_mask or id(consumer) in mask_nodes
+                                 for consumer, as_mask in consumers):
+                mask_only.add(key)
+        if not isinstance(node.operation, layer_class) and outputs and all(
+                key in mask_only for key in outputs):
+            mask_nodes.add(id(node))
+    return mask_only
+
+
+def _data_inputs(node: Any, layer: Any) -> list[Any]:
+    """The tensors a layer is called on; only ``mask`` (the inputs' own masks) may ride along."""
+    from keras import tree
+
+    inputs = [item for item in tree.flatten(node.arguments.args)
+              if hasattr(item, "_keras_history")]
+    for key, value in node.arguments.kwargs.items():
+        items = [item for item in tree.flatten(value) if hasattr(item, "_keras_history")]
+        if not items:
+            continue
+        if key != "mask":
+            raise UnsupportedModelError(
+                f"layer {layer.name!r} is called with a tensor for {key!r}; the runtime "
+                "supports plain calls on the previous layer's output only")
+        own = [getattr(tensor, "_keras_mask", None) for tensor in inputs]
+        if [id(item) for item in items] != [id(mask) for mask in own if mask is not None]:
+            raise UnsupportedModelError(
+                f"layer {layer.name!r} is given an explicit mask; the runtime supports the "
+                "masks Keras derives from Embedding(mask_zero=True) only")
+    return inputs
+
+
+def _config_activation(config: dict[str, Any], key: str, layer: Any) -> str:
+    from rnn_tui.infer.ops import ACTIVATIONS
+
+    name = config.get(key, "linear")
+    if name is None:
+        name = "linear"
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise UnsupportedModelError(
+            f"layer {layer.name!r} uses the activation {name!r}, which the runtime does not "
+            f"implement (supported: {', '.join(sorted(ACTIVATIONS))})")
+    return name
+
+
+def _numpy(variable: Any) -> np.ndarray:
+    from rnn_tui.backend import keras as get_keras
+
+    return np.asarray(get_keras().ops.convert_to_numpy(variable), dtype=np.float32)
+
+
+def _no_adapters(layer: Any) -> None:
+    if getattr(layer, "lora_enabled", False):
+        raise UnsupportedModelError(f"layer {layer.name!r} has LoRA weights; merge them first")
+    if getattr(layer, "quantization_mode", None):
+        raise UnsupportedModelError(f"layer {layer.name!r} is quantized "
+                                    f"({layer.quantization_mode}); export the float model")
+
+
+def _describe(keras: Any, layer: Any, input_ranks: list[int | None]
+              ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The node entry (op + config) and the weights of one layer."""
+    layers = keras.layers
+    kind = type(layer).__name__
+    config = layer.get_config()
+    _no_adapters(layer)
+    if isinstance(layer, layers.Embedding):
+        return ({"op": "embedding", "config": {
+            "input_dim": int(layer.input_dim), "output_dim": int(layer.output_dim),
+            "mask_zero": bool(layer.mask_zero)}}, {"embeddings": _numpy(layer.embeddings)})
+    if kind in _IDENTITY:
+        return {"op": "identity", "config": {"layer": kind}}, {}
+    if isinstance(layer, layers.Bidirectional):
+        merge_mode = layer.merge_mode
+        if merge_mode not in ("concat", "sum", "ave", "mul"):
+            raise UnsupportedModelError(
+                f"layer {layer.name!r}: Bidirectional merge_mode {merge_mode!r} is not "
+                "supported (concat, sum, ave, mul)")
+        forward, forward_weights = _recurrent(keras, layer.forward_layer)
+        backward, backward_weights = _recurrent(keras, layer.backward_layer)
+        if forward["go_backwards"] == backward["go_backwards"]:
+            raise UnsupportedModelError(f"layer {layer.name!r}: both halves read the same way")
+        named = {f"forward/{k}": v for k, v in forward_weights.items()}
+        named.update({f"backward/{k}": v for k, v in backward_weights.items()})
+        return ({"op": "bidirectional", "config": {"merge_mode": merge_mode,
+                                                    "forward": forward,
+                                                    "backward": backward}}, named)
+    if isinstance(layer, layers.RNN):
+        rnn_config, named = _recurrent(keras, layer)
+        return {"op": "rnn", "config": rnn_config}, named
+    if isinstance(layer, layers.Conv1D) and kind == "Conv1D":
+        if config.get("data_format", "channels_last") != "channels_last":
+            raise UnsupportedModelError(f"layer {layer.name!r}: only channels_last Conv1D")
+        if config.get("groups", 1) != 1:
+            raise UnsupportedModelError(f"layer {layer.name!r}: grouped Conv1D is not supported")
+        named = {"kernel": _numpy(layer.kernel)}
+        if layer.use_bias:
+            named["bias"] = _numpy(layer.bias)
+        return ({"op": "conv1d", "config": {
+            "filters": int(config["filters"]), "kernel_size": int(config["kernel_size"][0]),
+            "strides": int(config["strides"][0]), "padding": config["padding"],
+            "dilation_rate": int(config["dilation_rate"][0]),
+            "activation": _config_activation(config, "activation", layer)}}, named)
+    if kind == "MaxPooling1D":
+        _channels_last(config, layer)
+        pool = int(config["pool_size"][0])
+        strides = config.get("strides")
+        stride = int(strides[0]) if strides else pool
+        return ({"op": "max_pooling1d", "config": {"pool_size": pool, "strides": stride,
+                                                   "padding": config["padding"]}}, {})
+    if kind in ("GlobalMaxPooling1D", "GlobalAveragePooling1D"):
+        _channels_last(config, layer)
+        op = "global_max_pooling1d" if kind == "GlobalMaxPooling1D" else \
+            "global_average_pooling1d"
+        return {"op": op, "config": {"keepdims": bool(config.get("keepdims", False))}}, {}
+    if kind == "Flatten":
+        _channels_last(config, layer)
+        return {"op": "flatten", "config": {}}, {}
+    if kind == "Concatenate":
+        axis = int(config.get("axis", -1))
+        rank = input_ranks[0] or 0
+        if axis not in (-1, rank - 1):
+            raise UnsupportedModelError(f"layer {layer.name!r}: Concatenate is supported on the "
+                                        "last axis only")
+        return {"op": "concatenate", "config": {"axis": -1}}, {}
+    if kind == "Dense":
+        named = {"kernel": _numpy(layer.kernel)}
+        if layer.use_bias:
+            named["bias"] = _numpy(layer.bias)
+        return ({"op": "dense", "config": {
+            "units": int(config["units"]),
+            "activation": _config_activation(config, "activation", layer)}}, named)
+    if kind == "Activation":
+        return ({"op": "activation", "config": {
+            "activation": _config_activation(config, "activation", layer)}}, {})
+    raise UnsupportedModelError(
+        f"layer {layer.name!r} ({kind}) is not supported by the TensorFlow-free runtime "
+        f"(supported: {SUPPORTED})")
+
+
+def _channels_last(config: dict[str, Any], layer: Any) -> None:
+    if config.get("data_format") not in (None, "channels_last"):
+        raise UnsupportedModelError(f"layer {layer.name!r}: only channels_last is supported")
+
+
+def _recurrent(keras: Any, layer: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    layers = keras.layers
+    cell = layer.cell
+    if isinstance(cell, layers.LSTMCell):
+        kind = "lstm"
+    elif isinstance(cell, layers.GRUCell):
+        kind = "gru"
+    elif isinstance(cell, layers.SimpleRNNCell):
+        kind = "simplernn"
+    else:
+        raise UnsupportedModelError(
+            f"layer {layer.name!r}: the recurrent cell {type(cell).__name__} is not supported "
+            "(SimpleRNN, LSTM, GRU)")
+    if layer.stateful:
+        raise UnsupportedModelError(f"layer {layer.name!r} is stateful; export a stateless copy")
+    if layer.return_state:
+        raise UnsupportedModelError(f"layer {layer.name!r} returns its state (not supported)")
+    cell_config = cell.get_config()
+    config = {
+        "cell": kind,
+        "units": int(cell.units),
+        "activation": _config_activation(cell_config, "activation", layer),
+        "recurrent_activation": (_config_activation(cell_config, "recurrent_activation", layer)
+                                 if kind != "simplernn" else "sigmoid"),
+        "return_sequences": bool(layer.return_sequences),
+        "go_backwards": bool(layer.go_backwards),
+        "zero_output_for_mask": bool(layer.zero_output_for_mask),
+    }
+    if kind == "gru":
+        config["reset_after"] = bool(cell.reset_after)
+    named = {"kernel": _numpy(cell.kernel), "recurrent_kernel": _numpy(cell.recurrent_kernel)}
+    if cell.use_bias:
+        named["bias"] = _numpy(cell.bias)
+    return config, named
+
+
+# ------------------------------------------------------------------ mask rules
+
+_MASK_KEEPERS = {"identity", "activation", "dense"}
+
+
+def expected_masks(graph: dict[str, Any]) -> dict[str, bool]:
+    """Which tensors carry a mask, by the runtime's rules (mirroring Keras 3)."""
+    masked = {graph["inputs"][0]["tensor"]: False}
+    for node in graph["nodes"]:
+        op, config = node["op"], node.get("config", {})
+        incoming = [masked.get(name, False) for name in node["inputs"]]
+        if op == "embedding":
+            has_mask = bool(config.get("mask_zero"))
+        elif op in _MASK_KEEPERS:
+            has_mask = incoming[0]
+        elif op == "rnn":
+            has_mask = incoming[0] and config.get("return_sequences", False)
+        elif op == "bidirectional":
+            has_mask = incoming[0] and config["forward"].get("return_sequences", False)
+        elif op == "concatenate":
+            has_mask = any(incoming)
+        else:  # conv, pooling, flatten drop the mask
+            has_mask = False
+        masked[node["output"]] = has_mask
+    return masked
+
+
+def _check_masks(graph: dict[str, Any]) -> None:
+    expected = expected_masks(graph)
+    for node in graph["nodes"]:
+        if expected[node["output"]] != node["mask"]:
+            raise UnsupportedModelError(
+                f"layer {node['name']!r}: Keras {'attaches' if node['mask'] else 'drops'} a "
+                "mask here that the runtime would not; this combination is not supported")
