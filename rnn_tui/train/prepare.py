@@ -49,6 +49,7 @@ class PreparedData:
     x_validation: np.ndarray | None = None
     y_validation: np.ndarray | None = None
     validation_source: str = "none"  # "fraction", "corpus", "test" or "none"
+    validation_fraction: float | None = None
     maxlen: int | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -63,8 +64,8 @@ class PreparedData:
     def dataset_card(self, config: TrainConfig) -> dict[str, Any]:
         """The card's ``dataset`` section."""
         validation = {
-            "fraction": f"{config.validation:g} of the training data, shuffled with seed "
-                        f"{config.seed}" if isinstance(config.validation, float) else "",
+            "fraction": f"{self.validation_fraction or 0:g} of the training data (shuffled "
+                        f"with seed {config.seed})",
             "corpus": "the corpus' own validation split",
             "test": "the test split (as in the tutorial; test metrics are then optimistic)",
             "none": "none",
@@ -131,11 +132,17 @@ def validation_indices(n: int, fraction: float, seed: int) -> tuple[np.ndarray, 
     return np.sort(order[: n - count]), np.sort(order[n - count:])
 
 
+def validation_choice(corpus: Corpus, config: TrainConfig) -> float | str:
+    """``config.validation`` with "auto" resolved: "corpus" when the corpus has its own
+    validation split, else the fraction 0.2."""
+    if config.validation == "auto":
+        return "corpus" if corpus.validation is not None else 0.2
+    return config.validation
+
+
 def split_for_validation(corpus: Corpus, config: TrainConfig) -> tuple[Split, Split | None, str]:
     """The training split, the validation split (or None) and where it came from."""
-    choice = config.validation
-    if choice == "auto":
-        choice = "corpus" if corpus.validation is not None else 0.2
+    choice = validation_choice(corpus, config)
     if choice == "corpus":
         if corpus.validation is None:
             raise UserError(f"{corpus.name} has no validation split of its own; use "
@@ -177,6 +184,8 @@ def prepare_data(
 
         corpus = load_corpus(config.dataset, **config.dataset_options)
     train, validation, source = split_for_validation(corpus, config)
+    choice = validation_choice(corpus, config)
+    fraction = float(choice) if source == "fraction" else None
     if config.train_limit and config.train_limit < len(train):
         train = train.take(np.arange(config.train_limit))
     if len(train) == 0:
@@ -201,7 +210,7 @@ def prepare_data(
             x_validation=None if validation is None else np.asarray(validation.features,
                                                                     dtype=np.float32),
             y_validation=None if validation is None else _labels(validation, corpus),
-            validation_source=source, maxlen=None, notes=notes)
+            validation_source=source, validation_fraction=fraction, maxlen=None, notes=notes)
 
     fitted = vocabulary
     if fitted is None:
@@ -232,7 +241,7 @@ def prepare_data(
         x_test=encode_split(corpus.test), y_test=_labels(corpus.test, corpus),
         x_validation=encode_split(validation),
         y_validation=None if validation is None else _labels(validation, corpus),
-        validation_source=source, maxlen=maxlen, notes=notes)
+        validation_source=source, validation_fraction=fraction, maxlen=maxlen, notes=notes)
 
 
 def _labels(split: Split, corpus: Corpus) -> np.ndarray:

@@ -1,0 +1,116 @@
+"""Scoring a published model on a corpus split (``rnn-tui evaluate``).
+
+The model's own preprocessing comes from its version folder (vocabulary.json and the card's
+``input``), so the ids are exactly those it was trained on. A "validation" or "train" split of
+a model trained with a fraction held out is rebuilt from the card's training config (same
+seed, same rows).
+
+>>> report = evaluate_version(open_registries().resolve("imdb-lstm"))   # doctest: +SKIP
+>>> report["accuracy"]                                                   # doctest: +SKIP
+0.87
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rnn_tui.data.corpus import Corpus, Split
+from rnn_tui.errors import DataError, UserError
+from rnn_tui.train.evaluation import report_for
+
+SPLITS = ("test", "validation", "train")
+
+
+def _training_config(card: dict[str, Any]) -> Any:
+    from rnn_tui.train.config import TrainConfig
+
+    data = (card.get("training") or {}).get("config")
+    if not isinstance(data, dict):
+        return None
+    try:
+        return TrainConfig.from_dict(data)
+    except (UserError, TypeError):
+        return None
+
+
+def choose_split(corpus: Corpus, split: str, card: dict[str, Any], same_dataset: bool) -> Split:
+    """The rows of ``split``; train/validation follow the model's own split when known."""
+    if split not in SPLITS:
+        raise UserError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
+    if split == "test":
+        return corpus.test
+    config = _training_config(card) if same_dataset else None
+    if config is not None:
+        from rnn_tui.train.prepare import split_for_validation
+
+        train, validation, _ = split_for_validation(corpus, config)
+        if split == "train":
+            return train
+        if validation is None:
+            raise UserError("this model was trained without validation data")
+        return validation
+    if split == "train":
+        return corpus.train
+    if corpus.validation is None:
+        raise UserError(f"{corpus.name} has no validation split of its own")
+    return corpus.validation
+
+
+def model_inputs(version: Any, rows: Split) -> np.ndarray:
+    """The arrays the model reads for ``rows``: padded ids (text) or the features."""
+    card = version.card
+    model_input = card.get("input") or {}
+    if model_input.get("kind") == "sequence":
+        if rows.features is None:
+            raise UserError(f"{version.ref} reads numeric sequences; this dataset has texts")
+        return np.asarray(rows.features, dtype=np.float32)
+    if rows.texts is None:
+        raise UserError(f"{version.ref} reads texts; this dataset has numeric sequences")
+    from rnn_tui.text import Vocabulary
+
+    if not version.has_file("vocabulary.json"):
+        raise DataError("the version has no vocabulary.json", version.path)
+    vocabulary = Vocabulary.load(version.file("vocabulary.json"))
+    return vocabulary.encode(rows.texts, maxlen=model_input.get("maxlen"),
+                             padding=model_input.get("padding", "pre"),
+                             truncating=model_input.get("truncating", "pre"))
+
+
+def evaluate_version(version: Any, *, dataset: str | None = None, split: str = "test",
+                     batch_size: int = 256, limit: int | None = None,
+                     corpus: Corpus | None = None) -> dict[str, Any]:
+    """Score a registry version on a split of its dataset (or ``dataset``)."""
+    card = version.card
+    card_dataset = card.get("dataset") or {}
+    name = dataset or card_dataset.get("name")
+    if not name:
+        raise UserError(f"{version.ref}'s card names no dataset: give --dataset")
+    same_dataset = name == card_dataset.get("name")
+    if corpus is None:
+        from rnn_tui.data import load_corpus
+
+        options = dict(card_dataset.get("options") or {}) if same_dataset else {}
+        corpus = load_corpus(name, **options)
+    if corpus.task != card["task"]:
+        raise UserError(f"{version.ref} is a {card['task']} model; {name} is a {corpus.task} "
+                        "corpus")
+    labels = list(card.get("labels") or [])
+    if corpus.task != "regression" and labels and len(labels) != len(corpus.label_names):
+        raise UserError(f"{version.ref} knows {len(labels)} classes; {name} has "
+                        f"{len(corpus.label_names)}")
+    rows = choose_split(corpus, split, card, same_dataset)
+    if limit is not None:
+        rows = rows.take(np.arange(min(limit, len(rows))))
+    if len(rows) == 0:
+        raise UserError(f"the {split} split of {name} is empty")
+    inputs = model_inputs(version, rows)
+
+    from rnn_tui.registry import load_keras_model
+    from rnn_tui.train.pipeline import eval_dataset
+
+    model = load_keras_model(version, compile=False)
+    outputs = model.predict(eval_dataset(inputs, None, batch_size=batch_size), verbose=0)
+    report = report_for(corpus.task, rows.labels, outputs, labels or corpus.label_names)
+    return {"ref": version.ref, "dataset": name, "split": split, "rows": len(rows), **report}
