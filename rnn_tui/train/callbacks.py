@@ -26,7 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rnn_tui.fileio import atomic_write_text
+import numpy as np
+
+from rnn_tui.fileio import atomic_path, atomic_write_text
 from rnn_tui.train.events import (
     BatchEnded,
     CheckpointSaved,
@@ -187,6 +189,9 @@ def make_callbacks(
             if self.model.optimizer is not None and not self.model.optimizer.built:
                 self.model.optimizer.build(self.model.trainable_variables)
             self.model.load_weights(str(weights))
+            rng = metadata.get("rng")
+            if rng and (self._dir / rng).exists():
+                _set_seed_states(self.model, np.load(self._dir / rng, allow_pickle=False))
             self.model._initial_epoch = int(metadata["epoch"])
 
         def _save_model(self):
@@ -196,10 +201,16 @@ def make_callbacks(
             temp = self._dir / f"saving-{epoch}.weights.h5"
             self.model.save_weights(str(temp), overwrite=True)
             os.replace(temp, self._dir / name)
+            # Dropout masks come from seed generators whose state Keras does not save with
+            # the weights; without it a resumed run would draw other masks.
+            rng = f"epoch-{epoch}.rng.npy"
+            with atomic_path(self._dir / rng) as temp_rng:
+                with open(temp_rng, "wb") as handle:
+                    np.save(handle, _seed_states(self.model), allow_pickle=False)
             atomic_write_text(self._dir / "training_metadata.json",
-                              json.dumps({"epoch": epoch, "weights": name}))
-            for old in self._dir.glob("epoch-*.weights.h5"):
-                if old.name != name:
+                              json.dumps({"epoch": epoch, "weights": name, "rng": rng}))
+            for old in [*self._dir.glob("epoch-*.weights.h5"), *self._dir.glob("epoch-*.rng.npy")]:
+                if old.name not in (name, rng):
                     old.unlink(missing_ok=True)
 
     callbacks: list[Any] = [EventCallback(), RunStateCallback()]
@@ -211,6 +222,24 @@ def make_callbacks(
             early_stopping.get("resume")))
     callbacks.append(AtomicBackupAndRestore(backup_dir))
     return callbacks
+
+
+def _seed_variables(model: Any) -> list[Any]:
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+def _seed_states(model: Any) -> np.ndarray:
+    """The state of every seed generator (dropout masks), in the model's variable order."""
+    states = [np.asarray(v.numpy()) for v in _seed_variables(model)]
+    return np.stack(states) if states else np.zeros((0, 2), dtype=np.int64)
+
+
+def _set_seed_states(model: Any, states: np.ndarray) -> None:
+    variables = _seed_variables(model)
+    if len(variables) != len(states):
+        return  # another model shape: leave the fresh seeds
+    for variable, state in zip(variables, states):
+        variable.assign(state.astype(variable.dtype))
 
 
 def _float(value: Any) -> float | None:
