@@ -205,3 +205,14 @@ def test_unknown_options_and_too_few_rows(tmp_path):
         load_corpus(path, split="keras")
     with pytest.raises(DataError, match="nothing to train on"):
         load_corpus(path, test_size=0.9)
+
+
+def test_huge_and_exact_integer_labels(tmp_path):
+    path = tmp_path / "big.jsonl"
+    big = 2**60
+    path.write_text("".join(json.dumps({"text": f"t{i}", "label": label}) + "\n"
+                            for i, label in enumerate([big, big + 1, 10**400, big])), encoding="utf-8")
+    corpus = load_corpus(path, test_size=0.25)
+    assert corpus.label_names == [str(big), str(big + 1), str(10**400)]
+    with pytest.raises(DataError, match="regression label must be a number"):
+        load_corpus(path, task="regression")

@@ -256,17 +256,32 @@ def read_folder(folder: Path) -> list[Row]:
 
 
 # ---------------------------------------------------------------------------- labels and splits
-def _as_number(value: Any) -> float | None:
+def _as_number(value: Any) -> int | float | None:
+    """The label as a number (ints stay exact), or None when it is not one."""
     if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float)):
-        return float(value)
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value
     if isinstance(value, str):
+        text = value.strip()
         try:
-            return float(value.strip())
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            return float(text)
         except ValueError:
             return None
     return None
+
+
+def _class_key(number: int | float) -> int | float:
+    """1, "1" and 1.0 are one class."""
+    if isinstance(number, float) and number.is_integer():
+        return int(number)
+    return number
 
 
 def _encode_labels(rows: list[Row], task: str | None, path: Path) -> tuple[np.ndarray, list[str], str]:
@@ -279,13 +294,17 @@ def _encode_labels(rows: list[Row], task: str | None, path: Path) -> tuple[np.nd
         targets = []
         for row in rows:
             number = _as_number(row.label)
-            if number is None or not math.isfinite(number):
+            try:
+                target = float(number) if number is not None else math.nan
+            except OverflowError:
+                target = math.inf
+            if not math.isfinite(target):
                 raise DataError(f"a regression label must be a number, not {row.label!r}", row.where, row.line)
-            targets.append(number)
+            targets.append(target)
         return np.array(targets, dtype=np.float32), [], "regression"
     numbers = [_as_number(row.label) for row in rows]
-    if all(n is not None and math.isfinite(n) for n in numbers):
-        keys = [int(n) if float(n).is_integer() else n for n in numbers]
+    if all(n is not None and (isinstance(n, int) or math.isfinite(n)) for n in numbers):
+        keys = [_class_key(n) for n in numbers]
         classes = sorted(set(keys))
     else:
         keys = [str(row.label).strip() for row in rows]
