@@ -27,6 +27,7 @@ from textual.worker import get_current_worker
 from rnn_tui.errors import RnnTuiError, UserError
 from rnn_tui.tui.commands import (
     ARCH,
+    COMMANDS,
     DATASET,
     MODEL,
     PRESET,
@@ -41,9 +42,11 @@ from rnn_tui.tui.commands import (
 from rnn_tui.tui.model_book import AUTO, DEFAULT_TOPICS, ModelBook
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict
 from rnn_tui.tui.widgets.chat_input import ChatInput
+from rnn_tui.tui.widgets.data_pane import DataPane
 from rnn_tui.tui.widgets.live_verdicts import LiveVerdicts
 from rnn_tui.tui.widgets.model_sidebar import ModelSidebar
 from rnn_tui.tui.widgets.summary_pane import SummaryPane
+from rnn_tui.tui.widgets.training_pane import TrainingPane
 from rnn_tui.tui.widgets.transcript import Transcript
 from rnn_tui.tui.widgets.transcript_entry import TranscriptEntry
 
@@ -117,11 +120,11 @@ class RnnTuiApp(App[None]):
                     with TabPane("Chat", id="chat"):
                         yield Transcript(id="transcript")
                     with TabPane("Training", id="training"):
-                        yield self._training_pane()
+                        yield TrainingPane(id="training-pane")
                     with TabPane("Summary", id="summary"):
                         yield SummaryPane(id="summary-pane")
                     with TabPane("Data", id="data"):
-                        yield self._data_pane()
+                        yield DataPane(id="data-pane")
                 yield LiveVerdicts(id="live")
                 yield ChatInput(
                     placeholder="Type a review or a news snippet, or /help",
@@ -129,16 +132,6 @@ class RnnTuiApp(App[None]):
                     id="input",
                 )
         yield Footer(compact=True)
-
-    def _training_pane(self):
-        from rnn_tui.tui.widgets.training_pane import TrainingPane
-
-        return TrainingPane(id="training-pane")
-
-    def _data_pane(self):
-        from rnn_tui.tui.widgets.data_pane import DataPane
-
-        return DataPane(id="data-pane")
 
     def on_mount(self) -> None:
         self.query_one("#input", ChatInput).focus()
@@ -224,10 +217,8 @@ class RnnTuiApp(App[None]):
             return
         stale = book.refresh()
         self._read_models(book, stale)
-        for ref in stale:
-            book.try_load(ref)
-        if stale:
-            self.call_from_thread(self._reclassify)
+        self._preload(book)  # the stale ones, and any that were missing before
+        self.call_from_thread(self._reclassify)
 
     @on(ModelsChanged)
     def _models_changed(self, message: ModelsChanged) -> None:
@@ -259,21 +250,14 @@ class RnnTuiApp(App[None]):
 
             return arch_names()
         if kind == PRESET:
-            return self._preset_names()
+            from rnn_tui.train.presets import preset_names
+
+            return preset_names()
         if kind == RUN:
             return self._run_names()
         return []
 
-    def _preset_names(self) -> list[str]:
-        try:
-            from rnn_tui.train.presets import preset_names
-        except ImportError:
-            return []
-        return list(preset_names())
-
     def _run_names(self) -> list[str]:
-        from rnn_tui.tui.widgets.training_pane import TrainingPane
-
         return self.query_one(TrainingPane).run_names()
 
     def prefill_input(self, text: str) -> None:
@@ -450,8 +434,6 @@ class RnnTuiApp(App[None]):
             self.query_one("#panes", TabbedContent).active = "summary"
 
     def command_data(self, command: SlashCommand) -> None:
-        from rnn_tui.tui.widgets.data_pane import DataPane
-
         name = command.argument() or self._default_dataset()
         self.query_one(DataPane).show(name)
         self.query_one("#panes", TabbedContent).active = "data"
@@ -466,26 +448,35 @@ class RnnTuiApp(App[None]):
         return dataset or "imdb"
 
     def command_train(self, command: SlashCommand) -> None:
-        from rnn_tui.tui.widgets.training_pane import TrainingPane
-
         self.query_one(TrainingPane).start_train(command)
         self.query_one("#panes", TabbedContent).active = "training"
 
     def command_compare(self, command: SlashCommand) -> None:
-        from rnn_tui.tui.widgets.training_pane import TrainingPane
-
         self.query_one(TrainingPane).start_compare(command.argument())
         self.query_one("#panes", TabbedContent).active = "training"
 
-    def command_cancel(self, command: SlashCommand) -> None:
-        from rnn_tui.tui.widgets.training_pane import TrainingPane
+    @on(TrainingPane.RunEnded)
+    def _run_ended(self, message: TrainingPane.RunEnded) -> None:
+        """Say in the transcript how a run ended (the card keeps the details)."""
+        progress = message.progress
+        if progress.status == "finished":
+            metrics = ", ".join(f"{key} {value:.4g}" for key, value in
+                                progress.test_metrics.items())
+            text = f"✓ {progress.label}: published {progress.model_ref}" if progress.model_ref \
+                else f"✓ {progress.label}: finished (not published)"
+            self.say(text + (f"; test {metrics}" if metrics else ""))
+        elif progress.status == "failed":
+            self.error(f"{progress.label} failed: {progress.message}")
+        else:
+            self.say(f"■ {progress.label}: {progress.message}")
+        for note in progress.notes:
+            self.say(f"  {progress.label}: {note}")
 
+    def command_cancel(self, command: SlashCommand) -> None:
         cancelled = self.query_one(TrainingPane).cancel(command.argument())
         self.say(f"cancelling: {', '.join(cancelled)}" if cancelled else "no run to cancel")
 
     def command_evaluate(self, command: SlashCommand) -> None:
-        from rnn_tui.tui.widgets.training_pane import TrainingPane
-
         book = self._require_book()
         ref = command.argument() or book.sentiment_ref(self._last_text)[0]
         version = book.registries.resolve(ref)
@@ -527,8 +518,6 @@ class RnnTuiApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit; a run in progress is first cancelled cleanly (a second Ctrl+Q confirms)."""
-        from rnn_tui.tui.widgets.training_pane import TrainingPane
-
         pane = self.query_one(TrainingPane)
         if not pane.busy:
             self.exit()
@@ -548,8 +537,6 @@ class RnnTuiApp(App[None]):
 
 def _command_hint(text: str) -> str:
     """The usage line of the command being typed, for the live area."""
-    from rnn_tui.tui.commands import COMMANDS
-
     name = text.strip()[1:].split(" ")[0].lower()
     if name in COMMANDS:
         spec = COMMANDS[name]

@@ -22,61 +22,86 @@ from textual.suggester import Suggester
 
 from rnn_tui.errors import UserError
 
-# Kinds of values that complete from a live list the app supplies (see ``CompletionHost``).
+# Kinds of values that complete from a live list the app supplies (``CandidateSource``).
 MODEL = "model"
 DATASET = "dataset"
 ARCH = "arch"
 PRESET = "preset"
 RUN = "run"
 COMMAND = "command"
-# Kinds checked here, without a list.
-POSITIVE_INT = "positive integer"
-NAME = "name"
-FRACTION = "fraction"
+# An option that takes no value (``--restart``).
+FLAG = "flag"
+# A value from a fixed list: "choice:pre|post".
+CHOICE = "choice:"
+
+OptionTable = dict[str, str]
+"""``--option`` -> the kind of its value (or FLAG)."""
 
 
 @dataclass(frozen=True)
 class CommandSpec:
     """One slash command: its name, usage line, help, and the kinds of its arguments.
 
-    ``arguments`` lists the kinds of the positional arguments, in order; the first
-    ``required`` of them must be given. ``options`` maps each ``--option`` to the kind of its
-    value.
+    ``arguments`` lists the kinds of the positional arguments, in order, all optional (a
+    command checks what it needs when it runs). ``options`` maps each ``--option`` to the
+    kind of its value, or is a function that returns that table (``/train`` takes the
+    options of ``rnn-tui train``). ``runs_bare`` says whether the command alone does
+    something useful (the palette runs it) or needs more typing (the palette fills the input).
     """
 
     name: str
     usage: str
     summary: str
     arguments: tuple[str, ...] = ()
-    required: int = 0
-    options: dict[str, str] = field(default_factory=dict)
+    options: OptionTable | Callable[[], OptionTable] = field(default_factory=dict)
+    runs_bare: bool = True
 
-    @property
-    def takes_input(self) -> bool:
-        """Whether the command is usually given something to work on (the palette prefills)."""
-        return bool(self.arguments) or bool(self.options)
+    def option_table(self) -> OptionTable:
+        return self.options() if callable(self.options) else self.options
 
 
-TRAIN_OPTIONS = {
-    "--arch": ARCH,
-    "--preset": PRESET,
-    "--epochs": POSITIVE_INT,
-    "--batch-size": POSITIVE_INT,
-    "--name": NAME,
-    "--limit": POSITIVE_INT,
-}
+# Options of ``rnn-tui train`` that make no sense inside the app (its output is ours to read).
+_TRAIN_OPTIONS_LEFT_OUT = {"--json", "--plain", "--list-presets", "--list-archs", "--help"}
+_TRAIN_OPTION_KINDS = {"--dataset": DATASET, "--arch": ARCH, "--preset": PRESET}
+
+
+def train_options() -> OptionTable:
+    """The options of the ``rnn-tui train`` command, read from its click definition.
+
+    One source of truth: /train accepts, completes and checks exactly what the CLI does.
+    """
+    import click
+
+    from rnn_tui.cli.train import train
+
+    table: OptionTable = {}
+    for parameter in train.params:
+        if not isinstance(parameter, click.Option):
+            continue
+        names = [name for name in [*parameter.opts, *parameter.secondary_opts]
+                 if name.startswith("--") and name not in _TRAIN_OPTIONS_LEFT_OUT]
+        for name in names:
+            if parameter.is_flag:
+                kind = FLAG
+            elif isinstance(parameter.type, click.Choice):
+                kind = CHOICE + "|".join(map(str, parameter.type.choices))
+            else:
+                kind = _TRAIN_OPTION_KINDS.get(name, parameter.type.name)
+            table[name] = kind
+    return table
+
 
 COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in (
         CommandSpec(
             "train",
-            "/train DATASET [--arch simple_rnn|lstm|gru] [--preset P] [--epochs N] "
-            "[--batch-size N] [--limit N] [--name NAME]",
+            "/train DATASET [--arch simplernn|lstm|gru|...] [--preset P] [--epochs N] "
+            "[--name NAME] ... (the options of rnn-tui train)",
             "train a model in the background and publish it",
             arguments=(DATASET,),
-            required=1,
-            options=TRAIN_OPTIONS,
+            options=train_options,
+            runs_bare=False,
         ),
         CommandSpec(
             "compare",
@@ -121,7 +146,7 @@ class SlashCommand:
 
     name: str
     arguments: list[str] = field(default_factory=list)
-    options: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def spec(self) -> CommandSpec:
@@ -131,27 +156,42 @@ class SlashCommand:
         """The positional argument at ``index``, or ``default``."""
         return self.arguments[index] if index < len(self.arguments) else default
 
+    def option_words(self) -> list[str]:
+        """The options as command-line words again (``["--epochs", "2", "--restart"]``)."""
+        words: list[str] = []
+        for option, value in self.options.items():
+            words += [option] if value is None else [option, value]
+        return words
+
 
 def is_command(text: str) -> bool:
     """True when the input is a slash command rather than text to classify."""
     return text.lstrip().startswith("/")
 
 
-def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
-    matches = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.5)
-    return f" (did you mean {', '.join(matches)}?)" if matches else ""
+def _did_you_mean(word: str, candidates: Sequence[str], prefix: str = "") -> str:
+    """" (did you mean /train?)": close matches of ``word``, compared without ``prefix``."""
+    bare = [candidate.removeprefix(prefix) for candidate in candidates]
+    matches = difflib.get_close_matches(word.removeprefix(prefix), bare, n=3, cutoff=0.6)
+    shown = ", ".join(prefix + match for match in matches)
+    return f" (did you mean {shown}?)" if matches else ""
 
 
 def _check_value(option: str, kind: str, value: str) -> None:
-    if kind == POSITIVE_INT and not (value.isdigit() and int(value) > 0):
-        raise UserError(f"{option} needs a positive whole number, not {value!r}")
-    if kind == FRACTION:
+    if kind.startswith(CHOICE):
+        choices = kind.removeprefix(CHOICE).split("|")
+        if value not in choices:
+            raise UserError(f"{option} must be one of {', '.join(choices)}, not {value!r}")
+    elif kind == "integer":
         try:
-            number = float(value)
+            int(value)
         except ValueError:
-            number = -1.0
-        if not 0.0 < number < 1.0:
-            raise UserError(f"{option} needs a number between 0 and 1, not {value!r}")
+            raise UserError(f"{option} needs a whole number, not {value!r}") from None
+    elif kind == "float":
+        try:
+            float(value)
+        except ValueError:
+            raise UserError(f"{option} needs a number, not {value!r}") from None
 
 
 def parse_command(text: str) -> SlashCommand:
@@ -177,21 +217,24 @@ def parse_command(text: str) -> SlashCommand:
     name = name.lower()
     spec = COMMANDS.get(name)
     if spec is None:
-        hint = _did_you_mean(name, list(COMMANDS))
-        hint = hint.replace("mean ", "mean /").replace(", ", ", /")
+        hint = _did_you_mean(name, [f"/{known}" for known in COMMANDS], "/")
         raise UserError(f"unknown command /{name}{hint}; /help lists them")
     command = SlashCommand(name)
+    table = spec.option_table() if any(word.startswith("--") for word in rest) else {}
     words_left = iter(rest)
     for word in words_left:
         if word.startswith("--") and len(word) > 2:
             option, has_value, value = word.partition("=")
-            kind = spec.options.get(option)
+            kind = table.get(option)
             if kind is None:
-                known = ", ".join(spec.options) or "none"
-                raise UserError(
-                    f"/{name} has no option {option}{_did_you_mean(option, list(spec.options))}"
-                    f" (options: {known})"
-                )
+                known = ", ".join(table) or "none"
+                raise UserError(f"/{name} has no option {option}"
+                                f"{_did_you_mean(option, list(table), '--')} (options: {known})")
+            if kind == FLAG:
+                if has_value:
+                    raise UserError(f"{option} takes no value")
+                command.options[option] = None
+                continue
             if not has_value:
                 value = next(words_left, None)
                 if value is None or value.startswith("--"):
@@ -200,9 +243,6 @@ def parse_command(text: str) -> SlashCommand:
             command.options[option] = value
         else:
             command.arguments.append(word)
-    if len(command.arguments) < spec.required:
-        missing = spec.usage.split()[len(command.arguments) + 1]
-        raise UserError(f"/{name} needs {missing}: {spec.usage}")
     if len(command.arguments) > len(spec.arguments):
         extra = " ".join(command.arguments[len(spec.arguments) :])
         raise UserError(f"/{name} takes at most {len(spec.arguments)} argument(s); "
@@ -216,7 +256,8 @@ def help_lines(name: str | None = None) -> list[tuple[str, str]]:
         return [(spec.usage, spec.summary) for spec in COMMANDS.values()]
     spec = COMMANDS.get(name.lstrip("/").lower())
     if spec is None:
-        raise UserError(f"no command /{name.lstrip('/')}{_did_you_mean(name, list(COMMANDS))}")
+        hint = _did_you_mean(name.lstrip("/"), [f"/{known}" for known in COMMANDS], "/")
+        raise UserError(f"no command /{name.lstrip('/')}{hint}")
     return [(spec.usage, spec.summary)]
 
 
@@ -247,19 +288,23 @@ def complete(value: str, candidates: CandidateSource) -> str | None:
         return None
     words = rest.split(" ")
     partial_word, before = words[-1], [word for word in words[:-1] if word]
+    if not partial_word:
+        return None
+    table = spec.option_table() if "--" in rest else {}
     if partial_word.startswith("--"):
-        options = list(spec.options)
-        pool = [option for option in options if option not in before]
-    elif before and before[-1] in spec.options:
-        pool = list(candidates(spec.options[before[-1]]))
+        pool = [option for option in table if option not in before]
+    elif before and table.get(before[-1], FLAG) != FLAG:
+        kind = table[before[-1]]
+        pool = kind.removeprefix(CHOICE).split("|") if kind.startswith(CHOICE) \
+            else list(candidates(kind))
     else:
         # Positional index: words that are neither options nor option values.
         index, skip = 0, False
         for word in before:
             if skip:
                 skip = False
-            elif word in spec.options:
-                skip = True
+            elif word in table:
+                skip = table[word] != FLAG
             else:
                 index += 1
         if index >= len(spec.arguments):
@@ -268,8 +313,6 @@ def complete(value: str, candidates: CandidateSource) -> str | None:
         pool = list(COMMANDS) if kind == COMMAND else list(candidates(kind))
         if spec.name == "model":
             pool = ["auto", *pool]
-    if not partial_word:
-        return None
     for candidate in pool:
         if candidate.startswith(partial_word) and candidate != partial_word:
             return value[: len(value) - len(partial_word)] + candidate
@@ -305,7 +348,7 @@ def palette_entries(candidates: CandidateSource) -> list[tuple[str, str, bool]]:
     """
     entries: list[tuple[str, str, bool]] = []
     for spec in COMMANDS.values():
-        entries.append((f"/{spec.name}", spec.summary, spec.required == 0))
+        entries.append((f"/{spec.name}", spec.summary, spec.runs_bare))
         if spec.arguments and spec.arguments[0] in (MODEL, DATASET):
             values = list(candidates(spec.arguments[0]))
             if spec.name == "model":
@@ -332,7 +375,7 @@ class SlashCommandProvider(Provider):
         for spec in COMMANDS.values():
             yield DiscoveryHit(
                 f"/{spec.name}",
-                partial(self._choose, f"/{spec.name}", spec.required == 0),
+                partial(self._choose, f"/{spec.name}", spec.runs_bare),
                 help=spec.summary,
             )
 

@@ -1,6 +1,11 @@
-"""What the Data pane shows about a corpus: facts and a length histogram (plain Python).
+"""What the Data pane shows about a corpus: ``rnn_tui.data.stats`` laid out for a pane.
+
+Plain Python (rich renderables, no Textual). Loading is the slow part: call ``data_view``
+from a worker.
 
 >>> view = data_view("multiplication")                          # doctest: +SKIP
+>>> view.histogram_title                                        # doctest: +SKIP
+''
 """
 
 from __future__ import annotations
@@ -9,38 +14,36 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from rnn_tui.tui.verdicts import printable
 
-HISTOGRAM_BINS = 30
+CLASSES_SHOWN = 6
 
 
 @dataclass
 class DataView:
+    """The pane's content: facts, and the length histogram (empty for sequence corpora)."""
+
     facts: RenderableType
     counts: Sequence[int] = field(default_factory=tuple)
     edges: Sequence[float] = field(default_factory=tuple)
     histogram_title: str = ""
 
 
-def _lengths(texts: Sequence[str]) -> np.ndarray:
-    return np.fromiter((len(text.split()) for text in texts), dtype=np.int64, count=len(texts))
+def _classes(label_names: list[str], counts: list[int]) -> str:
+    ranked = sorted(range(len(counts)), key=lambda index: -counts[index])
+    shown = ", ".join(f"{label_names[index] if index < len(label_names) else index} "
+                      f"{counts[index]:,}" for index in ranked[:CLASSES_SHOWN])
+    hidden = len(counts) - CLASSES_SHOWN
+    return shown + (f" … (+{hidden} more)" if hidden > 0 else "")
 
 
-def data_view(name: str) -> DataView:
-    """Load corpus ``name`` (slow: call it from a worker) and describe it.
-
-    A corpus missing from the data home raises the data layer's NotFoundError, whose message
-    says how to fetch or import it.
-    """
-    from rnn_tui.data import load_corpus
-
-    corpus = load_corpus(name)
-    title = Text(printable(corpus.source.title or corpus.name), style="bold underline")
+def summary_view(summary: Any) -> DataView:
+    """Lay out a ``rnn_tui.data.stats.CorpusSummary``."""
+    title = Text(printable(summary.title or summary.name), style="bold underline")
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
@@ -48,33 +51,46 @@ def data_view(name: str) -> DataView:
     def row(key: str, value: Any) -> None:
         facts.add_row(key, Text(printable(str(value))))
 
-    row("name", corpus.name)
-    row("task", f"{corpus.task}" + (f", {corpus.num_classes} classes" if corpus.num_classes
-                                    else ""))
-    row("language", corpus.language or "numeric sequences")
-    row("form", corpus.form)
-    for split_name, split in corpus.splits().items():
-        row(split_name, f"{len(split):,} examples")
-    labels = corpus.train.labels
-    if corpus.label_names:
-        counts = np.bincount(labels.astype(np.int64), minlength=corpus.num_classes)
-        top = np.argsort(-counts)[:6]
-        shown = ", ".join(f"{corpus.label_names[i]} {counts[i]:,}" for i in top)
-        more = f" … (+{corpus.num_classes - len(top)})" if corpus.num_classes > len(top) else ""
-        row("train classes", shown + more)
-    else:
-        row("targets", f"mean {float(np.mean(labels)):.3f}, std {float(np.std(labels)):.3f}")
-    for note in corpus.notes:
+    classes = f", {len(summary.label_names)} classes" if summary.label_names else ""
+    row("corpus", f"{summary.name} · {summary.task}{classes} · "
+                  f"{summary.language or 'numeric sequences'} · {summary.form}")
+    for split in summary.splits:
+        parts = [f"{split.size:,} examples"]
+        if split.tokens is not None:
+            tokens = split.tokens
+            parts.append(f"words mean {tokens.mean:.0f}, median {tokens.percentiles['p50']:.0f},"
+                         f" p95 {tokens.percentiles['p95']:.0f}, max {tokens.maximum:,.0f}")
+        if split.feature_shape:
+            parts.append(" × ".join(map(str, split.feature_shape)) + " (steps × channels)")
+        if split.targets is not None:
+            parts.append(f"target mean {split.targets.mean:.3f}")
+        if split.balance is not None:
+            parts.append(f"balance {split.balance:.2f}")
+        row(split.name, " · ".join(parts))
+        if split.label_counts and split.name == "train":
+            row("classes", _classes(summary.label_names, split.label_counts))
+    for note in summary.notes:
         row("note", note)
+    for example in summary.examples[:2]:
+        shown = example.text if len(example.text) <= 160 else example.text[:157] + "…"
+        row(f"e.g. {example.label}", shown)
+    view = DataView(Group(title, facts))
+    histogram = summary.histogram
+    if histogram is not None and histogram.counts:
+        view.counts = list(histogram.counts)
+        view.edges = [float(edge) for edge in histogram.edges]
+        view.histogram_title = "words per text"
+        if histogram.overflow_from is not None:
+            view.histogram_title += f" (the last bar: {histogram.overflow_from} and more)"
+    return view
 
-    if not corpus.is_text:
-        features = corpus.train.features
-        row("shape", f"{features.shape[1]} steps × {features.shape[2]} channels")
-        return DataView(Group(title, facts))
-    lengths = _lengths(corpus.train.texts)
-    row("words per text", f"mean {lengths.mean():.0f}, median {np.median(lengths):.0f}, "
-                          f"95% ≤ {np.percentile(lengths, 95):.0f}, max {lengths.max():,}")
-    cut = max(float(np.percentile(lengths, 99)), 1.0)
-    counts, edges = np.histogram(np.minimum(lengths, cut), bins=HISTOGRAM_BINS)
-    return DataView(Group(title, facts), [int(c) for c in counts], [float(e) for e in edges],
-                    "words per training text (capped at the 99th percentile)")
+
+def data_view(name: str) -> DataView:
+    """Load corpus ``name`` and describe it (seconds for the big corpora).
+
+    A corpus missing from the data home raises the data layer's NotFoundError, whose message
+    says how to fetch or import it.
+    """
+    from rnn_tui.data import load_corpus, stats
+
+    return summary_view(stats.describe(load_corpus(name), examples=2))

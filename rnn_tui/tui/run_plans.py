@@ -12,6 +12,7 @@ corpus (``/compare imdb``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rnn_tui.errors import UserError
 from rnn_tui.tui.commands import SlashCommand
@@ -34,19 +35,41 @@ class RunPlan:
 
 
 def train_plan(command: SlashCommand) -> RunPlan:
-    """``/train DATASET --opt value ...`` -> ``train --dataset DATASET --opt value ...``."""
-    dataset = command.argument()
-    if dataset is None and "--preset" not in command.options:
-        raise UserError("/train needs a DATASET or --preset NAME (try /train imdb)")
-    arguments = ["train"]
-    if dataset is not None:
-        arguments += ["--dataset", dataset]
-    for option, value in command.options.items():
-        arguments += [option, value]
-    parts = [dataset or command.options.get("--preset", ""),
-             command.options.get("--arch", "")]
-    label = command.options.get("--name") or " ".join(part for part in parts if part)
-    return RunPlan(label, arguments)
+    """``/train DATASET --opt value ...`` -> ``train --dataset DATASET --opt value ...``.
+
+    The arguments are checked here, before any process starts, by the train command's own
+    parser and config builder, so a bad one gets the CLI's exact message at once.
+    """
+    import click
+
+    from rnn_tui.cli.train import build_config, train
+
+    words = (["--dataset", command.argument()] if command.argument() else []) \
+        + command.option_words()
+    try:
+        context = train.make_context("train", list(words))
+    except click.ClickException as error:
+        raise UserError(error.format_message()) from None
+    config = build_config(context.params)
+    _check_dataset_and_arch(config)
+    label = config.name or " ".join(part for part in (
+        config.preset or config.dataset, command.options.get("--arch") or "") if part)
+    return RunPlan(label, ["train", *words])
+
+
+def _check_dataset_and_arch(config: Any) -> None:
+    """Unknown corpora and architectures fail here, with suggestions, not in the run."""
+    from rnn_tui.data import catalog, tabular
+    from rnn_tui.nets import resolve_arch
+
+    synthetic = False
+    if config.dataset in catalog.CORPORA:
+        synthetic = catalog.get(config.dataset).synthetic
+    elif not tabular.looks_like_path(config.dataset):
+        catalog.get(config.dataset)  # raises NotFoundError naming the known corpora
+    if config.arch_spec is None:
+        resolve_arch(config.arch, config.arch_options,
+                     input_kind="sequence" if synthetic else "tokens")
 
 
 def compare_plans(dataset: str | None) -> list[RunPlan]:

@@ -12,6 +12,7 @@ events in a worker thread. Plain Python; no Textual.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import json
 import os
@@ -19,11 +20,22 @@ import signal
 import subprocess
 import sys
 import threading
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
 STDERR_LINES_KEPT = 40
 CANCEL_GRACE_S = 20.0  # the engine finishes its step and cleans up before exiting
+
+
+_running: weakref.WeakSet[TrainingProcess] = weakref.WeakSet()
+
+
+@atexit.register
+def _cancel_leftovers() -> None:
+    """However the app ends (even by a crash), no training process outlives it."""
+    for process in list(_running):
+        process.cancel()
 
 
 class TrainingProcess:
@@ -65,6 +77,7 @@ class TrainingProcess:
                 # and the TUI decides what to cancel.
                 start_new_session=True,
             )
+            _running.add(self)
         self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True,
                                                name="train-stderr")
         self._stderr_reader.start()

@@ -1,41 +1,46 @@
-"""A small line chart of training curves (train and validation), one value per epoch."""
+"""A small line chart of training curves: loss on the left axis, a metric on the right."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
-# Markers differ as well as colours, so the curves stay apart under NO_COLOR.
-MARKERS = {"train": "braille", "validation": "•"}
+
+@dataclass(frozen=True)
+class Curve:
+    """One line: a label, one value per epoch (None where missing), its axis and marker.
+
+    Markers differ as well as colours, so the lines stay apart under NO_COLOR.
+    """
+
+    label: str
+    values: tuple[float | None, ...]
+    right_axis: bool = False
+    marker: str = "braille"
 
 
 class CurvePlot(PlotextPlot):
-    """Plots ``series`` (label -> values per epoch, None for a missing epoch)."""
+    """Plots ``curves`` against the epoch number."""
 
-    series: reactive[dict[str, list[float | None]]] = reactive(dict, always_update=True)
-    title: reactive[str] = reactive("")
+    curves: reactive[tuple[Curve, ...]] = reactive(tuple)
 
-    def _redraw(self) -> None:
+    def watch_curves(self) -> None:
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title(self.title)
         longest = 0
-        for label, values in self.series.items():
-            points = [(epoch, value) for epoch, value in enumerate(values, start=1)
+        for curve in self.curves:
+            points = [(epoch, value) for epoch, value in enumerate(curve.values, start=1)
                       if value is not None]
             if not points:
                 continue
             longest = max(longest, points[-1][0])
             xs, ys = zip(*points)
-            plt.plot(list(xs), list(ys), label=label,
-                     marker=MARKERS.get(label, "braille"))
-        if 0 < longest <= 10:  # whole epochs only, not 1.5
+            plt.plot(list(xs), list(ys), label=curve.label, marker=curve.marker,
+                     yside="right" if curve.right_axis else "left")
+        if 0 < longest <= 12:  # whole epochs only, not 1.5
             plt.xticks(list(range(1, longest + 1)))
+        plt.xlabel("epoch")
         self.refresh()
-
-    def watch_series(self) -> None:
-        self._redraw()
-
-    def watch_title(self) -> None:
-        self._redraw()

@@ -1,4 +1,4 @@
-"""A histogram of text lengths (tokens per text), as the IMDB tutorial plots it."""
+"""A histogram of text lengths (words per text), as the IMDB tutorial plots it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from textual_plotext import PlotextPlot
 
 
 class HistogramPlot(PlotextPlot):
-    """Bars of ``counts`` over ``edges`` (len(edges) == len(counts) + 1)."""
+    """Bars of ``counts`` for the bins ``[edges[i], edges[i+1])``, labelled by lower edge.
+
+    The bins are drawn evenly spaced by index, so an open last bin ("500 and more") does not
+    stretch the axis.
+    """
 
     counts: reactive[Sequence[int]] = reactive(tuple, always_update=True)
     edges: reactive[Sequence[float]] = reactive(tuple, always_update=True)
@@ -21,9 +25,11 @@ class HistogramPlot(PlotextPlot):
         plt.clear_figure()
         plt.title(self.title)
         if self.counts and len(self.edges) == len(self.counts) + 1:
-            centres = [(low + high) / 2 for low, high in zip(self.edges, self.edges[1:])]
-            plt.bar(centres, list(self.counts), width=0.9, marker="█")
-            plt.xlabel("tokens per text")
+            positions = list(range(len(self.counts)))
+            plt.bar(positions, list(self.counts), width=0.8, marker="█")
+            step = max(1, len(positions) // 6)  # a readable number of tick labels
+            ticks = positions[::step]
+            plt.xticks(ticks, [f"{self.edges[index]:g}" for index in ticks])
         self.refresh()
 
     def watch_counts(self) -> None:

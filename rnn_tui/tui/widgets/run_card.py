@@ -17,34 +17,63 @@ from rnn_tui.tui.run_progress import (
     RunProgress,
 )
 from rnn_tui.tui.verdicts import printable
-from rnn_tui.tui.widgets.curve_plot import CurvePlot
+from rnn_tui.tui.widgets.curve_plot import Curve, CurvePlot
 
+WIDE_CARD = 44  # cells: room for a second y axis
 STATUS_MARK = {QUEUED: "…", FINISHED: "✓", FAILED: "✗", CANCELLED: "■", CANCELLING: "■"}
 
 
 def _number(value: float | None) -> str:
     if value is None:
         return "–"
-    return f"{value:.4f}" if abs(value) < 10 else f"{value:.3g}"
+    return f"{value:.3f}" if abs(value) < 10 else f"{value:.3g}"
+
+
+def _metric_line(label: str, names: list[str], values: dict[str, float]) -> Text:
+    text = Text(label, style="dim")
+    for name in names:
+        if name in values:
+            text.append(f" {name} ", style="dim")
+            text.append(_number(values[name]))
+    return text
 
 
 def metrics_text(progress: RunProgress) -> Text:
-    """The latest metrics: running ones during an epoch, then the last epoch's with val_*."""
-    text = Text()
+    """Two lines: the running (or test) metrics, then validation (or what was published)."""
     loss_name, other = progress.metric_names()
     names = [loss_name] + ([other] if other else [])
-    current = progress.logs or progress.epoch_logs
-    for name in names:
-        if name in current:
-            text.append(f"{name} ", style="dim")
-            text.append(_number(current[name]) + "  ")
+    if progress.status == FINISHED:
+        text = _metric_line("test", names, progress.test_metrics)
+        text.append("\n")
+        text.append(f"→ {progress.model_ref}" if progress.model_ref else "✓ done (not published)",
+                    style="bold")
+        return text
+    if progress.done:
+        text = Text(printable(progress.message or progress.status),
+                    style="bold" if progress.status == FAILED else "")
+        return text
+    text = _metric_line("now", names, progress.logs or progress.epoch_logs)
     text.append("\n")
-    for name in names:
-        value = progress.epoch_logs.get(f"val_{name}")
-        if value is not None:
-            text.append(f"val_{name} ", style="dim")
-            text.append(_number(value) + "  ")
+    text.append_text(_metric_line("val", names, {
+        name: progress.epoch_logs[f"val_{name}"] for name in names
+        if f"val_{name}" in progress.epoch_logs}))
     return text
+
+
+def curves_of(progress: RunProgress, metric: bool = True) -> tuple[Curve, ...]:
+    """Loss (left axis) and, with ``metric``, the other metric (right axis); train and val."""
+    loss_name, other = progress.metric_names()
+    if not metric:
+        other = None
+    curves = []
+    for name, right, markers in ((loss_name, False, ("braille", "•")),
+                                 (other, True, ("+", "x"))):
+        if name is None:
+            continue
+        for label, marker in ((name, markers[0]), (f"val_{name}", markers[1])):
+            if label in progress.history:
+                curves.append(Curve(label, tuple(progress.history[label]), right, marker))
+    return tuple(curves)
 
 
 class RunCard(Vertical):
@@ -59,6 +88,7 @@ class RunCard(Vertical):
         super().__init__(id=run_id, **kwargs)
         self.run_id = run_id
         self.progress = progress
+        self._composed = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="run-title-row"):
@@ -69,16 +99,18 @@ class RunCard(Vertical):
             yield ProgressBar(show_eta=False, classes="run-epochs")
         with Horizontal(classes="run-bar-row"):
             yield Label("batch", classes="run-bar-label")
-            yield ProgressBar(show_eta=True, classes="run-batches")
+            yield ProgressBar(show_eta=False, classes="run-batches")
         yield Static(classes="run-metrics")
-        yield CurvePlot(classes="run-loss")
-        yield CurvePlot(classes="run-metric")
+        yield CurvePlot(classes="run-curves")
 
     def on_mount(self) -> None:
+        self._composed = True
         self.show()
 
     def show(self) -> None:
-        """Redraw everything from ``progress``."""
+        """Redraw everything from ``progress`` (before mounting, mounting will)."""
+        if not self._composed:
+            return
         progress = self.progress
         title = Text(f"{STATUS_MARK.get(progress.status, '▶')} ", style="bold")
         title.append(printable(progress.label), style="bold")
@@ -86,7 +118,8 @@ class RunCard(Vertical):
         if progress.started is not None:
             title.append(f" {progress.elapsed:.0f}s", style="dim")
         self.query_one(".run-title", Label).update(title)
-        self.query_one(".run-stop", Button).display = not progress.done
+        self.query_one(".run-stop", Button).display = not (progress.done
+                                                           or progress.status == CANCELLING)
         self.set_class(progress.done, "-done")
         self.set_class(progress.status == FAILED, "-failed")
 
@@ -97,40 +130,14 @@ class RunCard(Vertical):
         if progress.steps:
             batches.update(total=progress.steps, progress=progress.step)
 
-        body = metrics_text(progress)
-        if progress.done:
-            body.append(self._outcome(progress))
-        elif progress.notes:
-            body.append(printable(progress.notes[-1]), style="dim italic")
-        self.query_one(".run-metrics", Static).update(body)
+        self.query_one(".run-metrics", Static).update(metrics_text(progress))
 
-        loss_name, other = progress.metric_names()
-        self._plot(".run-loss", loss_name)
-        if other:
-            self._plot(".run-metric", other)
-        self.query_one(".run-metric").display = other is not None
+        # A narrow card (three side by side in 80 columns) has room for one axis: the loss.
+        wide = self.content_size.width >= WIDE_CARD
+        self.query_one(".run-curves", CurvePlot).curves = curves_of(progress, metric=wide)
 
-    def _plot(self, selector: str, metric: str) -> None:
-        plot = self.query_one(selector, CurvePlot)
-        series = {"train": self.progress.history.get(metric, [])}
-        if f"val_{metric}" in self.progress.history:
-            series["validation"] = self.progress.history[f"val_{metric}"]
-        if series != plot.series or plot.title != metric:
-            plot.title = metric
-            plot.series = series
-
-    @staticmethod
-    def _outcome(progress: RunProgress) -> Text:
-        if progress.status == FINISHED:
-            text = Text(f"✓ published {progress.model_ref}" if progress.model_ref
-                        else "✓ finished", style="bold green")
-            if progress.test_metrics:
-                shown = "  ".join(f"{key} {_number(value)}"
-                                  for key, value in progress.test_metrics.items())
-                text.append(f"\ntest: {shown}")
-            return text
-        style = "bold red" if progress.status == FAILED else "bold yellow"
-        return Text(printable(progress.message or progress.status), style=style)
+    def on_resize(self) -> None:
+        self.show()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

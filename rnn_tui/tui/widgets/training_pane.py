@@ -15,7 +15,7 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import HorizontalScroll, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
@@ -69,7 +69,7 @@ class TrainingPane(Vertical):
                  style="italic"),
             id="training-empty",
         )
-        yield HorizontalScroll(id="runs")
+        yield Horizontal(id="runs")
 
     # ------------------------------------------------------------------ starting
     def start_train(self, command: SlashCommand) -> list[str]:
@@ -80,7 +80,7 @@ class TrainingPane(Vertical):
 
     def _enqueue(self, plans: list[RunPlan]) -> list[str]:
         self.query_one("#training-empty").display = False
-        runs = self.query_one("#runs", HorizontalScroll)
+        runs = self.query_one("#runs", Horizontal)
         ids = []
         for plan in plans:
             run_id = f"run-{next(self._ids)}"
