@@ -239,10 +239,12 @@ class Vocabulary:
         return {name: getattr(self, name) for name in self._CONFIG_FIELDS}
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able data. With ``num_words`` only the kept words are stored."""
+        """Plain JSON-able data. With ``num_words`` only the kept words (and OOV) are stored."""
         ranked = sorted(self.word_index.items(), key=lambda item: item[1])
         if self.num_words:
-            ranked = [(w, i) for w, i in ranked if i < self.num_words]
+            # The OOV token (id 1) stays even when num_words is 1: without it a reloaded
+            # vocabulary would drop unknown words instead of mapping them to 1.
+            ranked = [(w, i) for w, i in ranked if i < self.num_words or w == self.oov_token]
         tokens = [w for w, _ in ranked]
         return {
             "format": FORMAT,
