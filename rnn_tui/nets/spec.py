@@ -421,7 +421,7 @@ def to_compact(spec: dict[str, Any]) -> str:
             name = "bi" + ("rnn" if kind == "simplernn" else kind)
         values = [layer[p] for p in positional]
         # Trailing positional values that equal their default are left out ("dense:64").
-        while values and fields.get(positional[len(values) - 1]) == values[-1]:
+        while kind != "pool" and values and fields.get(positional[len(values) - 1]) == values[-1]:
             values.pop()
         text = ":".join([name, *(_format_value(value) for value in values)])
         for key, default in fields.items():

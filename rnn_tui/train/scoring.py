@@ -84,15 +84,18 @@ def evaluate_version(version: Any, *, dataset: str | None = None, split: str = "
     """Score a registry version on a split of its dataset (or ``dataset``)."""
     card = version.card
     card_dataset = card.get("dataset") or {}
-    name = dataset or card_dataset.get("name")
+    config = _training_config(card)
+    # The name the model was trained with: a catalog name, or the path of your own file.
+    own = config.dataset if config is not None else card_dataset.get("name")
+    name = dataset or own
     if not name:
         raise UserError(f"{version.ref}'s card names no dataset: give --dataset")
-    same_dataset = name == card_dataset.get("name")
+    same_dataset = name in (own, card_dataset.get("name"))
     if corpus is None:
         from rnn_tui.data import load_corpus
 
         options = dict(card_dataset.get("options") or {}) if same_dataset else {}
-        corpus = load_corpus(name, **options)
+        corpus = load_corpus(own if same_dataset else name, **options)
     if corpus.task != card["task"]:
         raise UserError(f"{version.ref} is a {card['task']} model; {name} is a {corpus.task} "
                         "corpus")
