@@ -39,7 +39,7 @@ from rnn_tui.tui.commands import (
     is_command,
     parse_command,
 )
-from rnn_tui.tui.model_book import AUTO, DEFAULT_TOPICS, ModelBook
+from rnn_tui.tui.model_book import AUTO, DEFAULT_TOPICS, ModelBook, roles_of
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict
 from rnn_tui.tui.widgets.chat_input import ChatInput
 from rnn_tui.tui.widgets.data_pane import DataPane
@@ -68,11 +68,12 @@ class VerdictsReady(Message):
 class ModelsChanged(Message):
     """The registry listing was (re)read."""
 
-    def __init__(self, models: list[Any], warnings: list[str], stale: list[str]) -> None:
+    def __init__(self, models: list[Any], roles: dict[str, str | None], warnings: list[str]
+                 ) -> None:
         super().__init__()
         self.models = models
+        self.roles = roles
         self.warnings = warnings
-        self.stale = stale
 
 
 class RnnTuiApp(App[None]):
@@ -190,12 +191,12 @@ class RnnTuiApp(App[None]):
         self.book = book
         self._update_active()
 
-    def _read_models(self, book: ModelBook, stale: list[str] | None = None) -> None:
+    def _read_models(self, book: ModelBook) -> None:
         generation = book.registries.generation()
         listing = book.registries.list_models()
         self._generation = generation
-        self.post_message(ModelsChanged(list(listing), [str(w) for w in listing.warnings],
-                                        stale or []))
+        self.post_message(ModelsChanged(list(listing), roles_of(listing),
+                                        [str(w) for w in listing.warnings]))
 
     def _preload(self, book: ModelBook) -> None:
         """Load the models typing will need first, then the others, reporting each."""
@@ -215,8 +216,8 @@ class RnnTuiApp(App[None]):
         book = self.book
         if book is None or book.registries.generation() == self._generation:
             return
-        stale = book.refresh()
-        self._read_models(book, stale)
+        book.refresh()
+        self._read_models(book)
         self._preload(book)  # the stale ones, and any that were missing before
         self.call_from_thread(self._reclassify)
 
@@ -229,6 +230,7 @@ class RnnTuiApp(App[None]):
         for warning in message.warnings:
             self.say(f"registry: {warning}", "error")
         self.models = message.models
+        self.sidebar.roles = message.roles
         self.sidebar.models = message.models
         self._show_idle_state()
 

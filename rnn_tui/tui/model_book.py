@@ -37,15 +37,28 @@ def is_korean(text: str) -> bool:
     return _HANGUL.search(text) is not None
 
 
-def role_of(task: str | None, language: str | None) -> str | None:
-    """The chat role a model can take: SENTIMENT, TOPICS, or None (sequence/regression)."""
-    if language is None:  # numeric sequence models do not read text
+def role_of(card: dict[str, Any]) -> str | None:
+    """The chat role a model can take: SENTIMENT, TOPICS, or None (sequence/regression).
+
+    >>> role_of({"task": "binary", "input": {"kind": "text"}})
+    'sentiment'
+    """
+    if (card.get("input") or {}).get("kind") != "text":  # numeric sequences read no text
         return None
-    if task == "binary":
-        return SENTIMENT
-    if task == "multiclass":
-        return TOPICS
-    return None
+    return {"binary": SENTIMENT, "multiclass": TOPICS}.get(card.get("task"))
+
+
+def roles_of(summaries: list[Any]) -> dict[str, str | None]:
+    """Model name -> role, for a registry listing (reads each listed version's card)."""
+    from rnn_tui.registry import CARD_FILE, read_card
+
+    roles: dict[str, str | None] = {}
+    for summary in summaries:
+        try:
+            roles[summary.name] = role_of(read_card(summary.path / CARD_FILE))
+        except (RnnTuiError, OSError, TypeError):  # went away or broke since the listing
+            roles[summary.name] = None
+    return roles
 
 
 def _as_floats(values: Any) -> list[float]:
@@ -69,8 +82,7 @@ class LoadedModel:
 
     @property
     def role(self) -> str | None:
-        card = self.version.card
-        return role_of(card.get("task"), card.get("language"))
+        return role_of(self.version.card)
 
 
 class ModelBook:
@@ -115,7 +127,7 @@ class ModelBook:
             return SENTIMENT, AUTO
         version = self.registries.resolve(ref)
         card = version.card
-        role = role_of(card.get("task"), card.get("language"))
+        role = role_of(card)
         if role is None:
             raise UserError(
                 f"{version.ref} is a {card.get('task')} model on numeric sequences: it cannot "

@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from rnn_tui.tui.model_book import AUTO, role_of
+from rnn_tui.tui.model_book import AUTO
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, printable
 
 GROUPS = ((SENTIMENT, "Sentiment"), (TOPICS, "Topics"), (None, "Sequences & other"))
@@ -65,6 +65,8 @@ class ModelSidebar(Vertical):
 
     models: reactive[Sequence[Any]] = reactive(tuple, always_update=True)
     """``ModelSummary`` rows from the registry."""
+    roles: reactive[dict[str, str | None]] = reactive(dict, always_update=True)
+    """Model name -> the role it can take (SENTIMENT, TOPICS or None)."""
     active: reactive[dict[str, str]] = reactive(dict, always_update=True)
     """Role -> the active reference ("auto" for the language rule)."""
 
@@ -89,7 +91,7 @@ class ModelSidebar(Vertical):
         options: list[Option | None] = []
         for role, title in GROUPS:
             rows = [summary for summary in self.models
-                    if role_of(summary.task, summary.language) == role]
+                    if self.roles.get(summary.name) == role]
             if role is None and not rows:
                 continue
             if options:
@@ -127,6 +129,9 @@ class ModelSidebar(Vertical):
         self._rebuild()
 
     def watch_active(self) -> None:
+        self._rebuild()
+
+    def watch_roles(self) -> None:
         self._rebuild()
 
     def on_mount(self) -> None:

@@ -1,0 +1,200 @@
+"""The workspace driven by Textual's pilot, with an empty registry: layout, keys, commands.
+
+The tests with real models (live verdicts, model switching, summaries) are in
+test_tui_models.py; training runs in test_tui_training.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import TabbedContent
+
+from rnn_tui.tui.app import RnnTuiApp
+from rnn_tui.tui.commands import COMMANDS
+from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent
+from rnn_tui.tui.widgets.chat_input import ChatInput
+from rnn_tui.tui.widgets.model_sidebar import ModelSidebar
+from tui_helpers import plain, transcript_text, wait_for
+
+
+@pytest.fixture(autouse=True)
+def no_shipped_models(monkeypatch):
+    """An empty registry: the user's (in the test's home) and no shipped one."""
+    monkeypatch.setenv("RNN_TUI_SHIPPED_MODELS", "")
+
+
+async def submit(pilot, text: str) -> None:
+    chat_input = pilot.app.query_one("#input", ChatInput)
+    chat_input.focus()
+    chat_input.value = text
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def active_pane(app) -> str:
+    return app.query_one("#panes", TabbedContent).active
+
+
+async def test_first_screen_in_80x24():
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.book is not None, what="the registry")
+        assert app.focused is app.query_one("#input")
+        assert active_pane(app) == "chat"
+        # 80 columns: the model list starts hidden, Ctrl+B shows it and focuses it
+        sidebar = app.query_one(ModelSidebar)
+        assert not sidebar.display
+        await pilot.press("ctrl+b")
+        assert sidebar.display
+        assert app.focused is sidebar.query_one("#model-list")
+        await pilot.press("escape")
+        assert app.focused is app.query_one("#input")
+        # with no model anywhere, the live area says how to get one
+        await wait_for(pilot, lambda: isinstance(app.live.verdicts.get(SENTIMENT), Absent)
+                       and "/train imdb" in app.live.verdicts[SENTIMENT].message,
+                       what="the missing-model hint")
+        assert "/train reuters" in app.live.verdicts[TOPICS].message
+
+
+async def test_wide_terminal_shows_the_sidebar():
+    app = RnnTuiApp()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        assert app.query_one(ModelSidebar).display
+        await pilot.press("ctrl+b")
+        assert not app.query_one(ModelSidebar).display
+
+
+async def test_function_keys_switch_panes():
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key, pane in (("f3", "training"), ("f4", "summary"), ("f5", "data"),
+                          ("f2", "chat")):
+            await pilot.press(key)
+            assert active_pane(app) == pane
+        await pilot.press("f5", "escape", "escape")  # Esc twice: the input, then the chat
+        assert active_pane(app) == "chat"
+
+
+async def test_help_lists_every_command_and_key():
+    app = RnnTuiApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await submit(pilot, "/help")
+        text = transcript_text(app)
+        for name in COMMANDS:
+            assert f"/{name}" in text
+        assert "Ctrl+G" in text and "Ctrl+P" in text
+        await pilot.press("f1")
+        assert transcript_text(app).count("/compare [DATASET]") == 2
+
+
+async def test_bad_commands_explain_and_keep_the_input():
+    app = RnnTuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await submit(pilot, "/trian imdb")
+        assert "unknown command /trian (did you mean /train?)" in transcript_text(app)
+        assert app.query_one("#input", ChatInput).value == "/trian imdb"  # to fix it
+        await submit(pilot, "/train imdb --epochs 0")
+        assert "epochs must be a whole number >= 1, not 0" in transcript_text(app)
+        await submit(pilot, "/train nosuchcorpus")
+        assert "unknown corpus 'nosuchcorpus'" in transcript_text(app)
+        await submit(pilot, "/summary no-such-model")
+        await wait_for(pilot, lambda: "no model named 'no-such-model'" in transcript_text(app),
+                       what="the summary error")
+        await submit(pilot, "/model no-such-model")
+        assert transcript_text(app).count("no model named 'no-such-model'") == 2
+        await submit(pilot, "/cancel nothing")
+        assert "no run 'nothing' to cancel" in transcript_text(app)
+
+
+async def test_typing_a_command_shows_its_usage_and_completes_with_tab():
+    app = RnnTuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"/comp")
+        assert app.live.hint == "/compare"
+        await pilot.press("tab")
+        chat_input = app.query_one("#input", ChatInput)
+        assert chat_input.value == "/compare"
+        assert app.live.hint.startswith("/compare [DATASET]")
+        await pilot.press(*" mul", "tab")
+        assert chat_input.value == "/compare multiplication"
+
+
+async def test_clear_and_history():
+    app = RnnTuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await submit(pilot, "/help")
+        await submit(pilot, "/clear")
+        assert len(app.transcript.children) == 0
+        await pilot.press("up")
+        assert app.query_one("#input", ChatInput).value == "/clear"
+        await pilot.press("up")
+        assert app.query_one("#input", ChatInput).value == "/help"
+        await pilot.press("down", "down")
+        assert app.query_one("#input", ChatInput).value == ""
+
+
+async def test_korean_is_typed_and_edited_by_characters():
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"재미있을 줄")
+        chat_input = app.query_one("#input", ChatInput)
+        assert chat_input.value == "재미있을 줄"
+        await pilot.press("backspace", "left", "left", "알")
+        assert chat_input.value == "재미있알을 "
+        await pilot.press("end", *"알았는데")
+        assert chat_input.value == "재미있알을 알았는데"
+
+
+async def test_pasted_escape_sequences_never_reach_the_terminal():
+    from textual import events
+
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        chat_input = app.query_one("#input", ChatInput)
+        chat_input.post_message(events.Paste("\x1b[2J\x1b]0;pwned\x07bad"))
+        await pilot.pause()
+        assert "\x1b" not in chat_input.value and "\x07" not in chat_input.value
+        assert chat_input.value == "␛[2J␛]0;pwned␇bad"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "\x1b" not in transcript_text(app)
+
+
+async def test_data_pane_loads_a_corpus_in_the_background():
+    app = RnnTuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await submit(pilot, "/data multiplication")
+        assert active_pane(app) == "data"
+        facts = app.query_one("#data-facts")
+        await wait_for(pilot, lambda: "2,560 examples" in plain(facts.content),
+                       what="the multiplication statistics")
+        assert not app.query_one("#data-loading").display
+        text = plain(facts.content)
+        assert "regression" in text and "100 × 2" in text
+
+
+async def test_data_pane_says_how_to_get_a_missing_corpus(data_home):
+    app = RnnTuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await submit(pilot, "/data nsmc")
+        facts = app.query_one("#data-facts")
+        await wait_for(pilot, lambda: "rnn-tui data fetch nsmc" in plain(facts.content),
+                       what="the fetch hint")
+
+
+async def test_command_palette_runs_slash_commands():
+    app = RnnTuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"/data multi")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: active_pane(app) == "data", what="the data pane")
+        # a command that needs more typing is put into the input instead
+        await pilot.press("ctrl+p")
+        await pilot.press(*"/train")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.query_one("#input", ChatInput).value == "/train ",
+                       what="the prefilled input")
