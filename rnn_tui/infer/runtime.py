@@ -240,14 +240,18 @@ class Runtime:
                          zero_output, projection)
 
     # ------------------------------------------------------------------ running
-    def run(self, inputs: Array, *, chunk_rows: int | None = None) -> Array:
+    def run(self, inputs: Array, *, chunk_rows: int | None = None,
+            exact_length: bool = True) -> Array:
         """Outputs of the model for a batch: ids (batch, steps) or features (batch, steps,
         channels). Returns (batch, outputs) float32.
+
+        ``exact_length=False`` accepts another number of steps than the model's input
+        declares (the predictor uses it where that provably changes nothing).
 
         >>> runtime.run(np.zeros((2, 400), np.int32)).shape        # doctest: +SKIP
         (2, 1)
         """
-        inputs = self._check_inputs(inputs)
+        inputs = self._check_inputs(inputs, exact_length)
         if len(inputs) == 0:
             return np.zeros((0, self.output_width), np.float32)
         if chunk_rows is None or chunk_rows >= len(inputs):
@@ -255,7 +259,7 @@ class Runtime:
         return np.concatenate([self._run_sorted(inputs[start: start + chunk_rows])
                                for start in range(0, len(inputs), chunk_rows)])
 
-    def _check_inputs(self, inputs: Array) -> Array:
+    def _check_inputs(self, inputs: Array, exact_length: bool = True) -> Array:
         inputs = np.asarray(inputs)
         if self.input_kind == "ids":
             if inputs.ndim != 2:
@@ -275,7 +279,8 @@ class Runtime:
             inputs = inputs.astype(np.float32, copy=False)
             if self.channels is not None and inputs.shape[2] != self.channels:
                 raise ValueError(f"expected {self.channels} channels, not {inputs.shape[2]}")
-        if self.sequence_length is not None and inputs.shape[1] != self.sequence_length:
+        if exact_length and self.sequence_length is not None \
+                and inputs.shape[1] != self.sequence_length:
             raise ValueError(f"the model reads {self.sequence_length} steps, not "
                              f"{inputs.shape[1]}")
         return inputs
@@ -452,7 +457,6 @@ class _Context:
     """Per-evaluation facts shared by the nodes: pad counts of the ids."""
 
     def __init__(self, runtime: Runtime, inputs: Array, share: bool):
-        self._runtime = runtime
         self.steps = inputs.shape[1]
         self.share = share and self.steps > 0
         if self.share:
