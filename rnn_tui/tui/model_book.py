@@ -205,7 +205,7 @@ class ModelBook:
         hint = {"imdb-sentiment": "imdb", "nsmc-sentiment": "nsmc",
                 "reuters-topics": "reuters"}.get(ref)
         if "no model named" in message and hint:
-            message = f"no model {ref}: train one with /train {hint} --name {ref}"
+            message = f"no {ref} yet: /train {hint} --name {ref}"
         return Absent(role, message)
 
     def verdicts(self, text: str, *, live: bool = True, trace: bool = False

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -98,12 +99,14 @@ class Absent:
 def label_style(role: str, label: str) -> str:
     """The colour class of a label: green for positive, red for negative, else accent."""
     lowered = label.lower()
+    # Light tints: under NO_COLOR they become mid to light greys, which still show on a
+    # dark background (the ANSI reds and greens turn nearly black).
     if role == SENTIMENT:
         if lowered.startswith("pos"):
-            return "green"
+            return "#5fd75f"
         if lowered.startswith("neg"):
-            return "red"
-    return "cyan"
+            return "#ff6e6e"
+    return "#5fd7ff"
 
 
 def bar(fraction: float, width: int, style: str = "") -> Text:
@@ -130,7 +133,7 @@ def verdict_line(label: str, probability: float, role: str, label_width: int, ba
     """``positive ██████░░ 87%``: the label, a bar and the percentage."""
     style = label_style(role, label)
     line = Text()
-    line.append(printable(label).ljust(label_width)[:label_width], style=f"bold {style}")
+    line.append(_fit_cells(label, label_width), style=f"bold {style}")
     line.append(" ")
     line.append_text(bar(probability, bar_width, style))
     line.append(" " + percent(probability))
@@ -196,18 +199,18 @@ def trace_chart(verdict: Verdict, max_rows: int = 12, bar_width: int = 20) -> Re
 
 
 def verdict_block(verdict: Verdict | Absent, width: int = 36, rows: int = 3) -> RenderableType:
-    """A verdict as lines: the model, then the label(s) with bars (topics: the top ``rows``)."""
-    title = Text(verdict.role.capitalize(), style="bold")
+    """A verdict as lines: the role and model, then the label(s) with bars (topics: the top
+    ``rows``), or why there is none."""
+    title = Text(verdict.role.capitalize(), style="bold", no_wrap=True, overflow="ellipsis")
     if isinstance(verdict, Absent):
-        title.append("  ")
-        title.append(verdict.message, style="italic dim" if verdict.busy else "italic")
-        return title
+        why = Text(printable(verdict.message), style="italic dim" if verdict.busy else "italic")
+        return Group(title, why)
     title.append(f"  {verdict.model}", style="dim")
     if verdict.why:
         title.append(f" ({verdict.why})", style="dim")
     lines: list[RenderableType] = [title]
     ranked = verdict.ranked(1 if verdict.role == SENTIMENT else rows)
-    label_width = max(min(max(len(label) for label, _ in ranked), 14), 5)
+    label_width = max(min(max(cell_len(printable(label)) for label, _ in ranked), 14), 5)
     bar_width = max(width - label_width - 6, 4)
     for label, probability in ranked:
         lines.append(verdict_line(label, probability, verdict.role, label_width, bar_width))

@@ -49,9 +49,12 @@ def metrics_text(progress: RunProgress) -> Text:
                     style="bold")
         return text
     if progress.done:
-        text = Text(printable(progress.message or progress.status),
+        return Text(printable(progress.message or progress.status),
                     style="bold" if progress.status == FAILED else "")
-        return text
+    if progress.status == QUEUED:
+        return Text("waits for the run before it\n(one at a time: fair timings)", style="dim")
+    if progress.epochs == 0:
+        return Text("starting: loading data, building the model…", style="dim")
     text = _metric_line("now", names, progress.logs or progress.epoch_logs)
     text.append("\n")
     text.append_text(_metric_line("val", names, {
@@ -123,12 +126,16 @@ class RunCard(Vertical):
         self.set_class(progress.done, "-done")
         self.set_class(progress.status == FAILED, "-failed")
 
-        epochs = self.query_one(".run-epochs", ProgressBar)
+        # Until the engine says how long the run is, there is nothing to measure against
+        # (an indeterminate bar would only animate).
+        for row in self.query(".run-bar-row"):
+            row.display = progress.epochs > 0
         if progress.epochs:
-            epochs.update(total=progress.epochs, progress=progress.epoch)
-        batches = self.query_one(".run-batches", ProgressBar)
+            self.query_one(".run-epochs", ProgressBar).update(total=progress.epochs,
+                                                              progress=progress.epoch)
         if progress.steps:
-            batches.update(total=progress.steps, progress=progress.step)
+            self.query_one(".run-batches", ProgressBar).update(total=progress.steps,
+                                                               progress=progress.step)
 
         self.query_one(".run-metrics", Static).update(metrics_text(progress))
 
