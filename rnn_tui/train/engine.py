@@ -321,6 +321,7 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
         if epochs_done < config.epochs:
             model.fit(train_data, epochs=config.epochs, steps_per_epoch=steps,
                       initial_epoch=epochs_done, validation_data=validation_data,
+                      shuffle=False,  # the pipeline shuffles, by (seed, epoch)
                       callbacks=callbacks, verbose=0)
         else:  # every epoch is done but fit() did not get to finish: restore the backup
             backup = callbacks[-1]
