@@ -92,24 +92,24 @@ def load_padded(
             raise UserError(f'{name} must be "pre" or "post", not {value!r}')
     if maxlen is not None and maxlen < 1:
         raise UserError(f"maxlen must be at least 1, not {maxlen}")
-    train_sequences = vocabulary.fit(corpus.train.texts).texts_to_sequences(corpus.train.texts)
+    vocabulary.fit(corpus.train.texts)
     if maxlen is None:
-        maxlen = max((len(s) for s in train_sequences), default=0) or 1
+        lengths = (len(vocabulary.tokens_to_ids(vocabulary.tokenize(t))) for t in corpus.train.texts)
+        maxlen = max(lengths, default=0) or 1
 
-    from rnn_tui.text.padding import pad_sequences
-
-    def pad(sequences: list[list[int]]) -> np.ndarray:
-        return pad_sequences(sequences, maxlen=maxlen, padding=padding, truncating=truncating)
+    def pad(texts: list[str]) -> np.ndarray:
+        # encode() converts and pads a chunk at a time: no corpus-sized lists of ids
+        return vocabulary.encode(texts, maxlen=maxlen, padding=padding, truncating=truncating)
 
     validation = corpus.validation
     return PaddedCorpus(
-        x_train=pad(train_sequences),
+        x_train=pad(corpus.train.texts),
         y_train=corpus.train.labels,
-        x_test=pad(vocabulary.texts_to_sequences(corpus.test.texts)),
+        x_test=pad(corpus.test.texts),
         y_test=corpus.test.labels,
         vocabulary=vocabulary,
         corpus=corpus,
         maxlen=maxlen,
-        x_validation=pad(vocabulary.texts_to_sequences(validation.texts)) if validation else None,
+        x_validation=pad(validation.texts) if validation else None,
         y_validation=validation.labels if validation else None,
     )

@@ -24,7 +24,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,8 @@ from rnn_tui.text.padding import pad_sequences
 
 KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 FORMAT = "rnn-tui-vocabulary"
+_MORPHEME_BATCH = 1000  # texts per Kiwi call when streaming
+_ENCODE_CHUNK = 4096  # texts padded at a time by encode(maxlen=...)
 FORMAT_VERSION = 1
 LEVELS = ("word", "char", "morpheme")
 
@@ -123,6 +125,24 @@ class Vocabulary:
             cleaned = [t.lower() for t in cleaned]
         return [self._cut(tokens) for tokens in morphemes_many(cleaned, self.morpheme_tags)]
 
+    def _token_stream(self, texts: Iterable[Text]) -> Iterator[list[str]]:
+        """Tokens text by text, without holding every text's tokens at once.
+
+        Morphemes go to Kiwi in batches (it is much faster on many texts at a time).
+        """
+        if self.level != "morpheme":
+            for text in texts:
+                yield self.tokenize(text)
+            return
+        batch: list[Text] = []
+        for text in texts:
+            batch.append(text)
+            if len(batch) == _MORPHEME_BATCH:
+                yield from self.tokenize_many(batch)
+                batch = []
+        if batch:
+            yield from self.tokenize_many(batch)
+
     def _cut(self, tokens: list[str]) -> list[str]:
         if self.max_token_chars is None:
             return tokens
@@ -133,7 +153,7 @@ class Vocabulary:
         """Count tokens and rank them (Keras' ``fit_on_texts``); can be called repeatedly."""
         counts = Counter(self.word_counts)
         docs = Counter(self.word_docs)
-        for tokens in self.tokenize_many(texts):
+        for tokens in self._token_stream(texts):
             self.document_count += 1
             counts.update(tokens)
             docs.update(set(tokens))
@@ -162,21 +182,40 @@ class Vocabulary:
         return {index: word for word, index in self.word_index.items()}
 
     # ------------------------------------------------------------------ converting
+    def _id_lookup(self) -> dict[str, int]:
+        """token -> id for the ids that ``num_words`` keeps, cached until the index changes.
+
+        The cache holds the ``word_index`` object it was built from: ``fit`` and ``from_dict``
+        assign a new dict, which invalidates it (so does adding or removing an entry).
+        """
+        cached = self.__dict__.get("_lookup_cache")
+        if (
+            cached is not None
+            and cached[0] is self.word_index
+            and cached[1] == len(self.word_index)
+            and cached[2] == self.num_words
+        ):
+            return cached[3]
+        if self.num_words:
+            lookup = {w: i for w, i in self.word_index.items() if i < self.num_words}
+        else:
+            lookup = self.word_index
+        self.__dict__["_lookup_cache"] = (self.word_index, len(self.word_index), self.num_words, lookup)
+        return lookup
+
     def tokens_to_ids(self, tokens: Iterable[str]) -> list[int]:
-        num_words = self.num_words
+        """Ids of tokens: rare (>= num_words) and unknown ones become the OOV id, or are
+        dropped without an OOV token (Keras' rules)."""
+        lookup = self._id_lookup()
         oov = self.oov_index
-        ids = []
-        for token in tokens:
-            index = self.word_index.get(token)
-            if index is not None and not (num_words and index >= num_words):
-                ids.append(index)
-            elif oov is not None:
-                ids.append(oov)
-        return ids
+        if oov is None:
+            return [index for index in map(lookup.get, tokens) if index is not None]
+        get = lookup.get
+        return [get(token, oov) for token in tokens]
 
     def texts_to_sequences(self, texts: Iterable[Text]) -> list[list[int]]:
         """Each text as a list of ids (Keras' ``texts_to_sequences``)."""
-        return [self.tokens_to_ids(tokens) for tokens in self.tokenize_many(texts)]
+        return [self.tokens_to_ids(tokens) for tokens in self._token_stream(texts)]
 
     def encode(
         self,
@@ -185,9 +224,23 @@ class Vocabulary:
         padding: str = "pre",
         truncating: str = "pre",
     ) -> np.ndarray:
-        """Texts as one padded int32 array: ``texts_to_sequences`` then ``pad_sequences``."""
-        sequences = self.texts_to_sequences(texts)
-        return pad_sequences(sequences, maxlen=maxlen, padding=padding, truncating=truncating)
+        """Texts as one padded int32 array: ``texts_to_sequences`` then ``pad_sequences``.
+
+        With a ``maxlen`` the texts are converted and padded a chunk at a time, so the id
+        lists of a whole corpus never sit in memory together.
+        """
+        if maxlen is None:
+            sequences = self.texts_to_sequences(texts)
+            return pad_sequences(sequences, maxlen=maxlen, padding=padding, truncating=truncating)
+        chunks = []
+        sequences = []
+        for tokens in self._token_stream(texts):
+            sequences.append(self.tokens_to_ids(tokens))
+            if len(sequences) == _ENCODE_CHUNK:
+                chunks.append(pad_sequences(sequences, maxlen, padding=padding, truncating=truncating))
+                sequences = []
+        chunks.append(pad_sequences(sequences, maxlen, padding=padding, truncating=truncating))
+        return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
 
     def sequences_to_texts(self, sequences: Iterable[Sequence[int]]) -> list[str]:
         """Ids back to space-joined tokens (padding 0 is skipped)."""
