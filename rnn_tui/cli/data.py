@@ -106,17 +106,18 @@ def list_command(as_json: bool, data_home: Path | None) -> None:
     from rich.table import Table
 
     table = Table(title=f"Corpora in {home}", title_justify="left")
-    for column in ("name", "state", "form", "size", "where", "task", "lang", "title"):
-        table.add_column(column, overflow="fold", justify="right" if column == "size" else "left")
+    for column in ("name", "state", "form", "size", "task", "lang"):
+        table.add_column(column, no_wrap=True, justify="right" if column == "size" else "left")
+    table.add_column("where", overflow="fold")
     style = {"present": "green", "generated": "cyan", "partial": "yellow", "absent": "dim"}
     for row in rows:
-        where = ", ".join(_short(Path(p), home) for p in row["paths"][:2])
+        shown = [_short(Path(p), home) for p in row["paths"][:2]]
+        where = "\n".join(shown) + ("\n…" if len(row["paths"]) > 2 else "")
         if row["state"] == "partial":
             where = "missing " + ", ".join(row["missing"])
         table.add_row(
             row["name"], f"[{style[row['state']]}]{row['state']}[/]", row["form"] or "",
-            _human_size(row["size_bytes"]), where, row["task"], row["language"] or "",
-            row["title"],
+            _human_size(row["size_bytes"]), row["task"], row["language"] or "", where,
         )
     console = _console()
     console.print(table)
