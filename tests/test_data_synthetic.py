@@ -64,11 +64,33 @@ def test_multiplication_is_seeded():
     [
         ("multiplication", {"train_size": 0}, "train_size must be a whole number >= 1"),
         ("multiplication", {"length": 1}, "length must be a whole number >= 2"),
-        ("series", {"test_size": 2.5}, "test_size must be"),
-        ("series", {"length": True}, "length must be"),
+        ("series", {"test_size": 2.5}, "test_size of series must be int"),
+        ("series", {"length": True}, "length of series must be int"),
         ("series", {"maxlen": 3}, "unknown option 'maxlen' for series"),
     ],
 )
 def test_bad_options(name, options, message):
+    with pytest.raises(UserError, match=message):
+        load_corpus(name, **options)
+
+
+def test_loaders_check_sizes_when_called_directly():
+    from rnn_tui.data.synthetic import load_series
+
+    with pytest.raises(UserError, match="test_size must be a whole number"):
+        load_series(test_size=2.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        ("series", {"seed": "abc"}, "option seed of series must be int, not 'abc'"),
+        ("imdb", {"seed": 1.5}, "option seed of imdb must be int | None"),
+        ("reuters", {"title": "yes"}, "option title of reuters must be bool"),
+        ("nsmc", {"keep_empty": 1}, "must be bool"),
+        ("multiplication", {"train_size": True}, "must be int"),
+    ],
+)
+def test_option_types_are_checked(name, options, message):
     with pytest.raises(UserError, match=message):
         load_corpus(name, **options)

@@ -56,21 +56,38 @@ def corpus_loader(name: str) -> Callable[..., Corpus]:
     return corpus_module(name).load
 
 
-def _options_of(loader: Callable[..., Corpus]) -> list[str]:
-    return [
-        p.name for p in inspect.signature(loader).parameters.values()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY
-    ]
+_SIMPLE_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "None": (type(None),),
+}
+
+
+def _accepts(annotation: str, value: Any) -> bool:
+    """Whether ``value`` fits a simple annotation like "int | None"; unknown kinds pass."""
+    allowed: list[type] = []
+    for part in (p.strip() for p in annotation.split("|")):
+        if part not in _SIMPLE_TYPES:
+            return True
+        allowed.extend(_SIMPLE_TYPES[part])
+    if isinstance(value, bool) and bool not in allowed:
+        return False  # True is an int to Python, not to a user
+    return isinstance(value, tuple(allowed))
 
 
 def _check_options(loader: Callable[..., Corpus], what: str, options: dict[str, Any]) -> None:
-    known = _options_of(loader)
-    unknown = sorted(set(options) - set(known))
+    parameters = {
+        p.name: p for p in inspect.signature(loader).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    unknown = sorted(set(options) - set(parameters))
     if unknown:
         raise UserError(
             f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
-            f"for {what} (options: {', '.join(known) or 'none'})"
+            f"for {what} (options: {', '.join(parameters) or 'none'})"
         )
+    for name, value in options.items():
+        annotation = parameters[name].annotation
+        if isinstance(annotation, str) and not _accepts(annotation, value):
+            raise UserError(f"option {name} of {what} must be {annotation}, not {value!r}")
 
 
 def load_corpus(name_or_path: str | Path, **options: Any) -> Corpus:
