@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import require_real_corpus
-from rnn_tui.data import imdb, load_corpus
+from rnn_tui.data import load_corpus
 from rnn_tui.errors import DataError, NotFoundError, UserError
 
 

@@ -140,7 +140,8 @@ def _short(path: Path, home: Path) -> str:
 @data.command("fetch")
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Download again even if the files are present.")
-@click.option("--form", "kind", default=None, help="Which form to download (e.g. npz for Keras' files).")
+@click.option("--form", "kind", default=None,
+              help="Which form to download (e.g. npz for Keras' files).")
 @DATA_HOME_OPTION
 def fetch_command(name: str, force: bool, kind: str | None, data_home: Path | None) -> None:
     """Download a corpus from its publisher, verify it, store it atomically."""

@@ -230,7 +230,10 @@ _CORPORA: tuple[CorpusInfo, ...] = (
         language="ko",
         label_names=SENTIMENT,
         forms=(
-            Form("ratings_{train,test}.txt", "tsv", ("nsmc/ratings_train.txt", "nsmc/ratings_test.txt")),
+            Form(
+                "ratings_{train,test}.txt", "tsv",
+                ("nsmc/ratings_train.txt", "nsmc/ratings_test.txt"),
+            ),
         ),
         downloads={
             "tsv": (

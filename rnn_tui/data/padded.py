@@ -94,7 +94,9 @@ def load_padded(
         raise UserError(f"maxlen must be at least 1, not {maxlen}")
     vocabulary.fit(corpus.train.texts)
     if maxlen is None:
-        lengths = (len(vocabulary.tokens_to_ids(vocabulary.tokenize(t))) for t in corpus.train.texts)
+        lengths = (
+            len(vocabulary.tokens_to_ids(vocabulary.tokenize(text))) for text in corpus.train.texts
+        )
         maxlen = max(lengths, default=0) or 1
 
     def pad(texts: list[str]) -> np.ndarray:

@@ -220,7 +220,9 @@ def decode_keras_sequences(
 def check_sequences(sequences: np.ndarray, path: Path, key: str) -> None:
     """A Keras .npz array must hold sequences of non-negative integer ids."""
     if sequences.ndim != 1:
-        raise DataError(f"{key!r} should be a 1-D array of sequences, not shape {sequences.shape}", path)
+        raise DataError(
+            f"{key!r} should be a 1-D array of sequences, not shape {sequences.shape}", path
+        )
     for row, sequence in enumerate(sequences):
         try:
             ids = np.asarray(sequence)
@@ -230,11 +232,16 @@ def check_sequences(sequences: np.ndarray, path: Path, key: str) -> None:
             raise DataError(f"{key}[{row}] is not a sequence of non-negative integer ids", path)
 
 
-def check_labels(labels: np.ndarray, path: Path, key: str, num_classes: int, expected: int) -> np.ndarray:
+def check_labels(
+    labels: np.ndarray, path: Path, key: str, num_classes: int, expected: int
+) -> np.ndarray:
     """Integer class ids in ``[0, num_classes)``, one per sequence."""
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.shape[0] != expected:
         raise DataError(f"{key!r} should hold {expected} labels, has shape {labels.shape}", path)
-    if labels.size and (labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= num_classes):
+    out_of_range = labels.size and (
+        labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= num_classes
+    )
+    if out_of_range:
         raise DataError(f"{key!r} holds labels outside 0..{num_classes - 1}", path)
     return labels.astype(np.int64)

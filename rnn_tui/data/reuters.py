@@ -175,7 +175,8 @@ def parse_sgml(text: str, where: Path | str) -> list[Newswire]:
         wires.append(_parse_wire(match, text, where))
     for opening in _OPEN.finditer(text):
         if opening.start() not in matched:
-            raise DataError("<REUTERS> without its closing </REUTERS>", where, _line_of(text, opening.start()))
+            line = _line_of(text, opening.start())
+            raise DataError("<REUTERS> without its closing </REUTERS>", where, line)
     return wires
 
 

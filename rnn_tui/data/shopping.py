@@ -72,10 +72,13 @@ def load(
             if review_key not in seen:
                 seen.add(review_key)
                 unique.append(i)
+        compared = (
+            "after keeping only Hangul, digits and spaces, as the tutorial"
+            if dedupe == "cleaned" else "as written"
+        )
         notes.append(
-            f"{len(kept) - len(unique):,} duplicate reviews dropped (compared "
-            + ("after keeping only Hangul, digits and spaces, as the tutorial" if dedupe == "cleaned" else "as written")
-            + "; the first is kept, texts stay raw)"
+            f"{len(kept) - len(unique):,} duplicate reviews dropped (compared {compared}; "
+            "the first is kept, texts stay raw)"
         )
         kept = unique
     labels = (np.asarray(ratings)[kept] > 3).astype(np.int64)
@@ -123,7 +126,9 @@ def read_reviews(path: Path) -> tuple[list[str], list[int]]:
             raise DataError("expected rating<TAB>review: no tab in this line", path, number)
         rating = rating.strip()
         if not (rating.isascii() and rating.isdigit() and 1 <= int(rating) <= 5):
-            raise DataError(f"rating must be a whole number from 1 to 5, not {rating!r}", path, number)
+            raise DataError(
+                f"rating must be a whole number from 1 to 5, not {rating!r}", path, number
+            )
         texts.append(review)
         ratings.append(int(rating))
     if not texts:

@@ -116,8 +116,7 @@ def _summarize_split(name: str, split: Split, corpus: Corpus) -> SplitSummary:
     else:
         counts = np.bincount(split.labels.astype(np.int64), minlength=corpus.num_classes)
         summary.label_counts = [int(c) for c in counts]
-        present = counts[counts > 0]
-        summary.balance = float(counts.min() / counts.max()) if present.size and counts.max() else None
+        summary.balance = float(counts.min() / counts.max()) if counts.max() else None
     if split.texts is not None:
         summary.tokens = Distribution.of(token_lengths(split.texts))
         summary.chars = Distribution.of(char_lengths(split.texts))
@@ -177,7 +176,8 @@ def _input_text(split: Split, index: int) -> str:
     if split.texts is not None:
         return split.texts[index]
     sequence = np.asarray(split.features[index])
-    if sequence.ndim == 2 and sequence.shape[1] == 2 and set(np.unique(sequence[:, 0])) <= {0.0, 1.0}:
+    markers = sequence.ndim == 2 and sequence.shape[1] == 2
+    if markers and set(np.unique(sequence[:, 0])) <= {0.0, 1.0}:
         marked = np.flatnonzero(sequence[:, 0] == 1.0)
         values = ", ".join(f"{sequence[t, 1]:.3f}" for t in marked)
         return f"{len(sequence)} steps of (marker, value); marked at t={marked.tolist()}: {values}"

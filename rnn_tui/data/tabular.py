@@ -238,7 +238,10 @@ def read_folder(folder: Path) -> list[Row]:
     """Rows from ``folder/<class>/*.txt`` or ``folder/{train,test}/<class>/*.txt``."""
     try:
         has_splits = (folder / "train").is_dir() and (folder / "test").is_dir()
-        roots = [(folder / "train", "train"), (folder / "test", "test")] if has_splits else [(folder, None)]
+        roots = (
+            [(folder / "train", "train"), (folder / "test", "test")]
+            if has_splits else [(folder, None)]
+        )
         rows: list[Row] = []
         for root, split in roots:
             classes = _class_folders(root)
@@ -284,12 +287,17 @@ def _class_key(number: int | float) -> int | float:
     return number
 
 
-def _encode_labels(rows: list[Row], task: str | None, path: Path) -> tuple[np.ndarray, list[str], str]:
+def _encode_labels(
+    rows: list[Row], task: str | None, path: Path
+) -> tuple[np.ndarray, list[str], str]:
     for row in rows:
         if row.label is None or (isinstance(row.label, str) and not row.label.strip()):
             raise DataError("empty label", row.where, row.line)
         if not isinstance(row.label, (str, int, float, bool)):
-            raise DataError(f"a label must be a string or a number, not {type(row.label).__name__}", row.where, row.line)
+            kind = type(row.label).__name__
+            raise DataError(
+                f"a label must be a string or a number, not {kind}", row.where, row.line
+            )
     if task == "regression":
         targets = []
         for row in rows:
@@ -299,7 +307,9 @@ def _encode_labels(rows: list[Row], task: str | None, path: Path) -> tuple[np.nd
             except OverflowError:
                 target = math.inf
             if not math.isfinite(target):
-                raise DataError(f"a regression label must be a number, not {row.label!r}", row.where, row.line)
+                raise DataError(
+                    f"a regression label must be a number, not {row.label!r}", row.where, row.line
+                )
             targets.append(target)
         return np.array(targets, dtype=np.float32), [], "regression"
     numbers = [_as_number(row.label) for row in rows]
@@ -330,10 +340,14 @@ def _split(
     if any(row.split is not None for row in rows):
         groups: dict[str, list[int]] = {}
         for index, row in enumerate(rows):
-            name = SPLIT_NAMES.get(str(row.split).strip().lower()) if row.split is not None else None
+            name = None
+            if row.split is not None:
+                name = SPLIT_NAMES.get(str(row.split).strip().lower())
             if name is None:
                 raise DataError(
-                    f"split must be train, test or validation, not {row.split!r}", row.where, row.line
+                    f"split must be train, test or validation, not {row.split!r}",
+                    row.where,
+                    row.line,
                 )
             groups.setdefault(name, []).append(index)
         for needed in ("train", "test"):
@@ -349,7 +363,9 @@ def _split(
         raise DataError("need at least 2 rows to split into train and test", path)
     train_rows, test_rows = random_split(len(rows), test_size, seed)
     if not len(train_rows):
-        raise DataError(f"{len(rows)} rows leave nothing to train on with test_size={test_size:g}", path)
+        raise DataError(
+            f"{len(rows)} rows leave nothing to train on with test_size={test_size:g}", path
+        )
     splits = {
         "train": Split(labels[train_rows], texts=[texts[i] for i in train_rows]),
         "test": Split(labels[test_rows], texts=[texts[i] for i in test_rows]),
