@@ -73,3 +73,44 @@ def write_csv(path: Path, corpus: Corpus) -> Path:
                 value = corpus.label_names[int(label)] if corpus.label_names else float(label)
                 writer.writerow([text, value, split_name])
     return path
+
+
+def publish_tiny(home: Path, corpus: Corpus | None = None, **settings):
+    """Train and publish a tiny model into ``home``'s registry (for module-scoped fixtures,
+    which cannot use the per-test RNN_TUI_HOME). Without ``corpus`` the engine loads
+    ``settings["dataset"]`` itself (a CSV path, say)."""
+    from rnn_tui.registry import Registries, Registry
+    from rnn_tui.train import TrainConfig, train
+
+    options = {"epochs": 2, "batch_size": 16, "maxlen": 10, **settings}
+    registries = Registries(Registry(home / "models"))
+    return train(TrainConfig(**options), corpus=corpus, registries=registries,
+                 runs_root=home / "runs")
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """``rnn-tui ARGS`` in this process: (exit code, stdout, stderr)."""
+    from rnn_tui.cli import main
+
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def imports_tensorflow(args: list[str], env: dict[str, str]) -> bool:
+    """Whether ``rnn-tui ARGS`` imports TensorFlow (run in a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom rnn_tui.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+            "    assert not e.code, e.code\n"
+            "print('TF' if 'tensorflow' in sys.modules else 'NO-TF')")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1] == "TF"

@@ -16,10 +16,12 @@ FULL_MATRIX_MAX_CLASSES = 10
 
 
 def render_report(report: dict[str, Any], console: Any) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    console.print(f"[bold]{report['ref']}[/bold] on {report['dataset']} {report['split']} "
-                  f"({report['rows']:,} rows)", highlight=False)
+    console.print(f"[bold]{escape(report['ref'])}[/bold] on {escape(str(report['dataset']))} "
+                  f"{report['split']} ({report['rows']:,} rows)", highlight=False,
+                  soft_wrap=True)
     if report["task"] == "regression":
         for key in ("loss", "mae", "rmse", "r2"):
             if report.get(key) is not None:
@@ -32,7 +34,7 @@ def render_report(report: dict[str, Any], console: Any) -> None:
     for column in table.columns[1:]:
         column.justify = "right"
     for row in report["per_class"]:
-        table.add_row(row["label"], f"{row['precision']:.3f}", f"{row['recall']:.3f}",
+        table.add_row(escape(row["label"]), f"{row['precision']:.3f}", f"{row['recall']:.3f}",
                       f"{row['f1']:.3f}", f"{row['support']:,}")
     for average in ("macro", "weighted"):
         values = report[average]
@@ -46,9 +48,9 @@ def render_report(report: dict[str, Any], console: Any) -> None:
                        header_style="bold")
         matrix.add_column("")
         for label in labels:
-            matrix.add_column(label, justify="right")
+            matrix.add_column(escape(label), justify="right")
         for label, counts in zip(labels, report["confusion_matrix"]):
-            matrix.add_row(label, *(f"{count:,}" for count in counts))
+            matrix.add_row(escape(label), *(f"{count:,}" for count in counts))
         console.print(matrix)
     else:
         confusions = Table("true", "predicted as", "count",
@@ -56,7 +58,8 @@ def render_report(report: dict[str, Any], console: Any) -> None:
                            header_style="bold")
         confusions.columns[2].justify = "right"
         for item in report["top_confusions"]:
-            confusions.add_row(item["true"], item["predicted"], f"{item['count']:,}")
+            confusions.add_row(escape(item["true"]), escape(item["predicted"]),
+                               f"{item['count']:,}")
         console.print(confusions)
 
 

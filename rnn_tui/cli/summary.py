@@ -106,12 +106,14 @@ def _mean(values: list[float] | None) -> float | None:
 
 
 def render_summary(version: Any, console: Any) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     card = version.card
     marks = " ".join([f"@{a}" for a in version.aliases] + (["@latest"] if version.is_latest
                                                             else []))
-    console.print(f"[bold]{version.ref}[/bold]  {marks}", highlight=False)
+    console.print(f"[bold]{escape(version.ref)}[/bold]  {escape(marks)}", highlight=False,
+                  soft_wrap=True)
     layers = card.get("layers") or []
     table = Table(title=None, show_lines=False, header_style="bold")
     table.add_column("Layer (type)")
@@ -121,7 +123,8 @@ def render_summary(version: Any, console: Any) -> None:
         name = f"{layer.get('name')} ({layer.get('type')})"
         if layer.get("trainable") is False and layer.get("params"):
             name += " [frozen]"
-        table.add_row(name, str(layer.get("output_shape", "?")), f"{layer.get('params', 0):,}")
+        table.add_row(escape(name), escape(str(layer.get("output_shape", "?"))),
+                      f"{layer.get('params', 0):,}")
     if layers:
         console.print(table)
     params = card.get("params") or {}

@@ -1,0 +1,91 @@
+"""``rnn-tui neighbors``: nearest words by cosine in a trained embedding, NumPy only."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from rnn_tui.cli.neighbors import (
+    embedding_from_keras_file,
+    embedding_from_runtime,
+    nearest_words,
+)
+from rnn_tui.registry import open_registries
+from rnn_tui.text import Vocabulary
+from train_support import imports_tensorflow, publish_tiny, run_cli, text_corpus
+
+
+@pytest.fixture(scope="module")
+def published_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("neighbors-home")
+    publish_tiny(home, text_corpus("multiclass", classes=6, train=120), dataset="toy",
+                 arch="emb:8 lstm:4", epochs=3, name="words")
+    publish_tiny(home, text_corpus("binary"), dataset="toy", arch="onehot simplernn:2",
+                 name="onehot")
+    return home
+
+
+@pytest.fixture
+def home(published_home, monkeypatch):
+    monkeypatch.setenv("RNN_TUI_HOME", str(published_home))
+    return published_home
+
+
+def cosine_neighbours(matrix, vocabulary, word, k):
+    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    index = vocabulary.word_index[word]
+    scores = unit @ unit[index]
+    order = [i for i in np.argsort(-scores) if i not in (0, index, vocabulary.oov_index)]
+    return [vocabulary.index_word[int(i)] for i in order[:k]]
+
+
+def test_neighbours_are_the_cosine_nearest(home, capsys):
+    version = open_registries().resolve("words")
+    layer, matrix = embedding_from_runtime(version)
+    assert layer == "embedding"
+    vocabulary = Vocabulary.load(version.file("vocabulary.json"))
+    code, out, _ = run_cli(["neighbors", "words", "W3", "-k", "4", "--json"], capsys)
+    document = json.loads(out)
+    assert code == 0 and document["word"] == "w3"  # the vocabulary's own lowercasing
+    assert [n["word"] for n in document["neighbors"]] == cosine_neighbours(matrix, vocabulary,
+                                                                            "w3", 4)
+    similarities = [n["similarity"] for n in document["neighbors"]]
+    assert similarities == sorted(similarities, reverse=True)
+
+
+def test_keras_file_and_runtime_hold_the_same_embedding(home):
+    version = open_registries().resolve("words")
+    assert np.array_equal(embedding_from_keras_file(version)[1],
+                          embedding_from_runtime(version)[1])
+
+
+def test_text_output(home, capsys):
+    code, out, _ = run_cli(["neighbors", "words", "film", "-k", "3"], capsys)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("nearest to 'film' in words:1 (embedding, 8 dims)")
+    assert len(lines) == 4 and lines[1].lstrip().startswith("1.")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["neighbors", "words", "zebra"], "'zebra' is not in the model's vocabulary"),
+    (["neighbors", "words", "two words"], "is 2 tokens"),
+    (["neighbors", "onehot", "film"], "one-hot tokens: there is no learned embedding"),
+    (["neighbors", "words", "film", "-k", "0"], "-k must be at least 1"),
+])
+def test_errors_are_one_line(home, capsys, args, message):
+    code, _, err = run_cli(args, capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_neighbors_does_not_import_tensorflow(home):
+    assert not imports_tensorflow(["neighbors", "words", "film"], os.environ.copy())
+
+
+def test_nearest_words_respects_num_words():
+    vocabulary = Vocabulary(num_words=3).fit(["a a a b b c"])  # keeps <OOV>=1 and a=2 only
+    matrix = np.eye(5, dtype=np.float32)
+    with pytest.raises(Exception, match="not in the model's vocabulary"):
+        nearest_words(matrix, vocabulary, "b")
