@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import http.server
 import io
 import socket
@@ -290,3 +291,24 @@ def test_import_reuters_files_and_shopping(data_home, builders, tmp_path):
 def test_import_from_the_data_home_itself_is_a_no_op(data_home, builders):
     tarball = builders.imdb_tarball(data_home / "imdb" / "aclImdb_v1.tar.gz")
     assert store.import_("imdb", tarball) == [tarball]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_data_home_is_a_data_error(data_home, tmp_path):
+    source = tmp_path / "ratings_train.txt"
+    source.write_text(RATINGS, encoding="utf-8")
+    data_home.chmod(0o500)
+    try:
+        with pytest.raises(DataError, match="cannot"):
+            store.import_("nsmc", source)
+    finally:
+        data_home.chmod(0o700)
+
+
+def test_unwritable_data_home_is_a_data_error(tmp_path):
+    source = tmp_path / "ratings_train.txt"
+    source.write_text(RATINGS, encoding="utf-8")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the data home's folder should be", encoding="utf-8")
+    with pytest.raises(DataError, match="cannot"):
+        store.import_("nsmc", source, data_home=blocker)

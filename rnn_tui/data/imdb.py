@@ -130,7 +130,11 @@ def read_folder(folder: Path) -> list[Review]:
             directory = folder / split / folder_name
             if not directory.is_dir():
                 continue
-            for entry in os.scandir(directory):
+            try:
+                entries = list(os.scandir(directory))
+            except OSError as error:
+                raise DataError(f"cannot list: {error.strerror or error}", directory) from None
+            for entry in entries:
                 match = _FILE.fullmatch(entry.name)
                 if not match or not entry.is_file():
                     continue

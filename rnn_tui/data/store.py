@@ -225,6 +225,12 @@ def download_file(
         reason = getattr(error, "reason", error)
         raise RnnTuiError(_offline_message(name, download, reason)) from None
     hasher = _new_hasher(download)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        response.close()
+        problem = f"cannot write to the data home: {error.strerror or error}"
+        raise DataError(problem, target.parent) from None
     with response, atomic_path(target) as temp:
         length = response.headers.get("Content-Length") if response.headers else None
         total = int(length) if length and length.isdigit() else None
@@ -313,17 +319,23 @@ def fetch(
 
 # ---------------------------------------------------------------------------- importing
 def _copy_file(source: Path, target: Path) -> None:
-    with atomic_path(target) as temp:
-        try:
+    try:
+        with atomic_path(target) as temp:
             shutil.copyfile(source, temp)
-        except OSError as error:
-            raise DataError(f"cannot copy: {error.strerror or error}", source) from None
+    except OSError as error:
+        raise DataError(
+            f"cannot copy to {target}: {error.strerror or error}", source
+        ) from None
 
 
 def _copy_tree(source: Path, target: Path) -> None:
     """Copy a folder to a temporary sibling, then rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as error:
+        problem = f"cannot write to the data home: {error.strerror or error}"
+        raise DataError(problem, target.parent) from None
     old = None
     try:
         shutil.copytree(source, temp, dirs_exist_ok=True)

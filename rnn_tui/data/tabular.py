@@ -253,8 +253,9 @@ def read_folder(folder: Path) -> list[Row]:
                     raise DataError("no .txt files in this class folder", class_folder)
                 for file in files:
                     rows.append(Row(readers.read_utf8(file), class_folder.name, split, None, file))
-    except PermissionError as error:
-        raise DataError("permission denied", error.filename or folder) from None
+    except OSError as error:
+        problem = f"cannot read: {error.strerror or error}"
+        raise DataError(problem, error.filename or folder) from None
     return rows
 
 
