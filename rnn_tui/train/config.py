@@ -157,9 +157,23 @@ class TrainConfig:
             from rnn_tui.registry.names import check_name
 
             check_name(self.name)
+        self._check_architecture()
         if self.format_version != CONFIG_FORMAT_VERSION:
             raise UserError(f"training config format_version {self.format_version!r} is not "
                             "supported")
+
+    def _check_architecture(self) -> None:
+        """Fail before any data is loaded: a bad architecture is known from the config."""
+        from rnn_tui.nets import normalize_spec, resolve_arch
+
+        if not isinstance(self.arch_options, dict):
+            raise UserError("arch_options must be a mapping")
+        if self.arch_spec is not None:
+            normalize_spec(self.arch_spec)
+        else:
+            # Named architectures are checked for token input; a numeric-sequence corpus
+            # re-resolves them once the data is known.
+            resolve_arch(self.arch, self.arch_options, input_kind="tokens")
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:

@@ -253,22 +253,22 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
     if data.vocabulary is not None and vocabulary is None:
         data.vocabulary.save(run.vocabulary_path)
     notes = list(data.notes)
-    for text in data.notes:
-        emit(Note(text=text, topic="data"))
+    # Notes found while preparing are sent right after RunStarted, which opens the stream.
+    pending: list[Event] = [Note(text=text, topic="data") for text in data.notes]
     if not data.has_validation and config.early_stopping:
         raise UserError("early stopping needs validation data (--validation 0.2, corpus or "
                         "test)")
 
     seed_everything(config.seed)
     spec = resolve_spec(config, data.model_input)
-    model, vectors_card = build_compiled_model(config, data, spec, emit)
+    model, vectors_card = build_compiled_model(config, data, spec, pending.append)
     if vectors_card:
         notes.append(f"pretrained vectors cover {100 * vectors_card['coverage']:.1f}% of the "
                      "vocabulary")
     device = device_name()
     if device != "CPU":
         for reason in generic_kernel_reasons(spec, config.padding):
-            emit(Note(text=reason, topic="kernel"))
+            pending.append(Note(text=reason, topic="kernel"))
             notes.append(reason)
 
     train_data, steps = train_dataset(data.x_train, data.y_train, batch_size=config.batch_size,
@@ -306,6 +306,8 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
         run_dir=str(run.path), train_size=len(data.x_train),
         validation_size=len(data.x_validation) if data.has_validation else 0,
         test_size=len(data.x_test), device=device))
+    for event in pending:
+        emit(event)
     if epochs_done:
         emit(Note(text=f"resuming from epoch {epochs_done}: epochs 1-{epochs_done} of "
                        f"{config.epochs} are done, training continues with epoch "
