@@ -368,7 +368,7 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
                                          registries=registries, on_event=emit)
         model_ref = version.ref
         card = version.card
-        run.discard()
+    run.discard()  # finished: a re-run is a new training, not a resume
     emit(RunFinished(name=config.default_name, model_ref=model_ref, test_metrics=test_metrics,
                      duration_s=round(time.time() - session_start + previous_seconds, 3),
                      epochs_run=run_epochs(card), best_epoch=best_epoch,
