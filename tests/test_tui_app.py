@@ -60,9 +60,12 @@ async def test_wide_terminal_shows_the_sidebar():
     app = RnnTuiApp()
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
-        assert app.query_one(ModelSidebar).display
-        await pilot.press("ctrl+b")
-        assert not app.query_one(ModelSidebar).display
+        sidebar = app.query_one(ModelSidebar)
+        assert sidebar.display
+        await pilot.press("ctrl+b")  # first to the list
+        assert sidebar.display and app.focused is sidebar.query_one("#model-list")
+        await pilot.press("ctrl+b")  # then away
+        assert not sidebar.display and app.focused is app.query_one("#input")
 
 
 async def test_function_keys_switch_panes():

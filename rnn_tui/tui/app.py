@@ -110,6 +110,7 @@ class RnnTuiApp(App[None]):
         self.models: list[Any] = []
         self._generation: str | None = None
         self._last_text = ""
+        self.live_text = ""  # the text the live verdicts shown are about
         self._quit_armed = False
 
     # ------------------------------------------------------------------ layout
@@ -223,10 +224,13 @@ class RnnTuiApp(App[None]):
 
     @on(ModelsChanged)
     def _models_changed(self, message: ModelsChanged) -> None:
-        fresh = {summary.ref for summary in message.models}
-        known = {summary.ref for summary in self.models}
-        if self.models and fresh - known:
-            self.say("new in the registry: " + ", ".join(sorted(fresh - known)))
+        def versions(models: list[Any]) -> set[tuple[str, str]]:
+            return {(summary.ref, summary.source) for summary in models}
+
+        new = versions(message.models) - versions(self.models)
+        if self.models and new:
+            self.say("new in the registry: " + ", ".join(
+                ref + ("" if source == "user" else f" ({source})") for ref, source in sorted(new)))
         for warning in message.warnings:
             self.say(f"registry: {warning}", "error")
         self.models = message.models
@@ -301,23 +305,13 @@ class RnnTuiApp(App[None]):
 
     def _show_idle_state(self) -> None:
         """With nothing typed, the live area says which model is ready, loading or missing."""
-        if self._last_text.strip() or self.book is None:
-            if self.book is None:
-                self.live.verdicts = {role: Absent(role, "opening the registry…", busy=True)
-                                      for role in (SENTIMENT, TOPICS)}
+        if self._last_text.strip():
             return
-        book = self.book
-        states: dict[str, Verdict | Absent] = {}
-        for role, (ref, why) in book.refs_for("").items():
-            failure = book.failure(ref)
-            if failure is not None:
-                states[role] = book._missing(role, ref, failure)
-            elif book.is_loaded(ref):
-                ready = f"{book.load(ref).version.ref} ready"
-                states[role] = Absent(role, ready + (f" ({why}; Korean → nsmc)" if why else ""))
-            else:
-                states[role] = Absent(role, f"loading {ref}…", busy=True)
-        self.live.verdicts = states
+        if self.book is None:
+            self.live.verdicts = {role: Absent(role, "opening the registry…", busy=True)
+                                  for role in (SENTIMENT, TOPICS)}
+        else:
+            self.live.verdicts = self.book.readiness()
 
     @on(VerdictsReady)
     def _verdicts_ready(self, message: VerdictsReady) -> None:
@@ -326,6 +320,7 @@ class RnnTuiApp(App[None]):
                                         width=self.transcript.content_size.width)
         elif message.text == self._last_text:
             self.live.verdicts = message.verdicts
+            self.live_text = message.text
 
     @on(ChatInput.Submitted, "#input")
     def _submitted(self, event: ChatInput.Submitted) -> None:
@@ -374,7 +369,7 @@ class RnnTuiApp(App[None]):
             table.add_row("", "")
             for keys, what in (
                 ("F1 / F2–F5", "help / the Chat, Training, Summary and Data panes"),
-                ("Ctrl+B", "show or hide the model list (Enter there makes a model active)"),
+                ("Ctrl+B", "to the model list (Enter there makes a model active); again: hide it"),
                 ("Ctrl+G", "stop the training runs"),
                 ("Ctrl+P", "the command palette: every command, searchable"),
                 ("Tab, →", "complete a command; Tab elsewhere moves the focus"),
@@ -498,10 +493,14 @@ class RnnTuiApp(App[None]):
         self.query_one("#panes", TabbedContent).active = pane
 
     def action_toggle_sidebar(self) -> None:
+        """Ctrl+B: go to the model list (showing it if hidden); from the list, hide it."""
+        model_list = self.sidebar.query_one("#model-list")
+        if self.sidebar.display and not model_list.has_focus:
+            model_list.focus()
+            return
         self.screen.toggle_class("-sidebar-toggled")
-        sidebar = self.sidebar
-        if sidebar.display:
-            sidebar.query_one("#model-list").focus()
+        if self.sidebar.display:
+            model_list.focus()
         else:
             self.action_focus_input()
 

@@ -2,8 +2,9 @@
 
 Two roles take part in the chat: SENTIMENT (a binary text classifier) and TOPICS (a
 multiclass text classifier). Sentiment is "auto" by default: Korean text (any Hangul) goes to
-``nsmc-sentiment``, everything else to ``imdb-sentiment``, the rule ``rnn-tui predict`` uses;
-the user may pin any model instead. Topics default to ``reuters-topics``.
+``nsmc-sentiment``, everything else to ``imdb-sentiment``, the rule ``rnn-tui predict`` uses
+(``rnn_tui.infer.defaults``); the user may pin any model instead. Topics default to
+``reuters-topics``.
 
 Plain Python and thread-safe (the TUI calls it from worker threads); no Textual here.
 
@@ -14,27 +15,16 @@ Plain Python and thread-safe (the TUI calls it from worker threads); no Textual 
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 from rnn_tui.errors import RnnTuiError
+from rnn_tui.infer.defaults import default_model, how_to_train, is_korean
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict
 
 AUTO = "auto"
-DEFAULT_SENTIMENT = {"ko": "nsmc-sentiment", "en": "imdb-sentiment"}
 DEFAULT_TOPICS = "reuters-topics"
-_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
-
-
-def is_korean(text: str) -> bool:
-    """True when the text holds any Hangul (syllables or jamo).
-
-    >>> is_korean("재미있을 줄 알았는데"), is_korean("a fine film")
-    (True, False)
-    """
-    return _HANGUL.search(text) is not None
 
 
 def role_of(card: dict[str, Any]) -> str | None:
@@ -67,22 +57,15 @@ def _as_floats(values: Any) -> list[float]:
 
 @dataclass
 class LoadedModel:
-    """One resolved version with its TensorFlow-free predictor and a live typing session."""
+    """One resolved version with its TensorFlow-free predictor and a live typing session.
+
+    The predictor is thread-safe and the session locks itself, so workers share them.
+    """
 
     ref: str  # what the user asked for ("imdb-sentiment", "my-model@best")
     version: Any  # rnn_tui.registry ModelVersion
     predictor: Any  # rnn_tui.infer Predictor
-    session: Any  # StreamingSession for the live verdict
-    lock: threading.Lock
-
-    @property
-    def labels(self) -> list[str]:
-        labels = list(self.version.card.get("labels") or [])
-        return labels or [str(index) for index in range(2)]
-
-    @property
-    def role(self) -> str | None:
-        return role_of(self.version.card)
+    session: Any  # rnn_tui.infer StreamingSession, for the live verdict
 
 
 class ModelBook:
@@ -107,9 +90,7 @@ class ModelBook:
         """(reference, why) of the model that judges the sentiment of ``text``."""
         if self.sentiment != AUTO:
             return self.sentiment, "pinned"
-        korean = is_korean(text)
-        return DEFAULT_SENTIMENT["ko" if korean else "en"], "auto: Korean" if korean \
-            else "auto: English"
+        return default_model(text), "auto: Korean" if is_korean(text) else "auto: English"
 
     def refs_for(self, text: str) -> dict[str, tuple[str, str]]:
         return {SENTIMENT: self.sentiment_ref(text), TOPICS: (self.topics, "")}
@@ -149,7 +130,7 @@ class ModelBook:
         from rnn_tui.infer import Predictor
 
         predictor = Predictor.load(version)
-        loaded = LoadedModel(ref, version, predictor, predictor.session(), threading.Lock())
+        loaded = LoadedModel(ref, version, predictor, predictor.session())
         with self._lock:
             self._loaded[ref] = loaded
             self._failures.pop(ref, None)
@@ -201,12 +182,37 @@ class ModelBook:
         return stale
 
     # ------------------------------------------------------------------ judging
+    @staticmethod
+    def _missing_message(ref: str, message: str) -> str:
+        if message.startswith("no model named"):  # one of ours, not there: how to make it
+            return f"no {ref} yet: " + how_to_train(ref).replace("rnn-tui train", "/train")
+        return message
+
     def _missing(self, role: str, ref: str, message: str) -> Absent:
-        hint = {"imdb-sentiment": "imdb", "nsmc-sentiment": "nsmc",
-                "reuters-topics": "reuters"}.get(ref)
-        if "no model named" in message and hint:
-            message = f"no {ref} yet: /train {hint} --name {ref}"
-        return Absent(role, message)
+        return Absent(role, self._missing_message(ref, message))
+
+    def readiness(self) -> dict[str, Absent]:
+        """With nothing typed: the model(s) each role uses, and whether each is ready."""
+        def state(ref: str) -> tuple[str, bool]:
+            failure = self.failure(ref)
+            if failure is not None:
+                return self._missing_message(ref, failure), False
+            with self._lock:
+                loaded = self._loaded.get(ref)
+            if loaded is not None:
+                return f"{loaded.version.ref} ready", False
+            return f"loading {ref}…", True
+
+        if self.sentiment == AUTO:
+            (english, busy_en), (korean, busy_ko) = state(default_model("")), \
+                state(default_model("한"))
+            sentiment = Absent(SENTIMENT, f"English → {english}\nKorean → {korean}",
+                               busy_en and busy_ko)
+        else:
+            message, busy = state(self.sentiment)
+            sentiment = Absent(SENTIMENT, f"{message} (pinned)", busy)
+        topics, busy = state(self.topics)
+        return {SENTIMENT: sentiment, TOPICS: Absent(TOPICS, topics, busy)}
 
     def verdicts(self, text: str, *, live: bool = True, trace: bool = False
                  ) -> dict[str, Verdict | Absent]:
@@ -221,19 +227,14 @@ class ModelBook:
             if isinstance(loaded, str):
                 results[role] = self._missing(role, ref, loaded)
                 continue
-            with loaded.lock:
-                if live:
-                    probabilities = _as_floats(loaded.session.update(text))
-                else:
-                    probabilities = _as_floats(loaded.predictor.predict([text])[0])
-                steps = []
-                if trace and role == SENTIMENT:
-                    steps = [(token, _as_floats(probs))
-                             for token, probs in loaded.predictor.trace(text)]
-            labels = loaded.labels
-            if len(probabilities) == 1 and len(labels) == 2:  # a sigmoid output: P(second)
-                probabilities = [1.0 - probabilities[0], probabilities[0]]
-                steps = [(token, [1.0 - probs[0], probs[0]]) if len(probs) == 1 else
-                         (token, probs) for token, probs in steps]
-            results[role] = Verdict(role, loaded.version.ref, labels, probabilities, why, steps)
+            predictor = loaded.predictor
+            if live:
+                probabilities = _as_floats(loaded.session.update(text))
+            else:
+                probabilities = _as_floats(predictor.predict([text])[0])
+            steps = []
+            if trace and role == SENTIMENT:
+                steps = [(token, _as_floats(probs)) for token, probs in predictor.trace(text)]
+            results[role] = Verdict(role, loaded.version.ref, list(predictor.labels),
+                                    probabilities, why, steps)
         return results

@@ -29,12 +29,12 @@ EIGHTHS = " ▏▎▍▌▋▊▉"
 SPARK_LEVELS = "▁▂▃▄▅▆▇█"
 
 
-def printable(text: str) -> str:
+def printable(text: str, keep_newlines: bool = False) -> str:
     """``text`` with control characters replaced by visible stand-ins.
 
     C0 controls become their Unicode "control pictures" (ESC -> ␛), DEL becomes ␡ and C1
     controls become U+FFFD, so escape sequences typed or pasted show as text instead of
-    driving the terminal.
+    driving the terminal. Tabs become spaces, and so do newlines unless ``keep_newlines``.
 
     >>> printable("a\\x1b[31mb")
     'a␛[31mb'
@@ -42,7 +42,9 @@ def printable(text: str) -> str:
     out = []
     for char in text:
         code = ord(char)
-        if code < 0x20:
+        if char == "\n" and keep_newlines:
+            out.append(char)
+        elif code < 0x20:
             out.append(chr(0x2400 + code) if char not in "\t\n" else " ")
         elif code == 0x7F:
             out.append("␡")
@@ -203,7 +205,8 @@ def verdict_block(verdict: Verdict | Absent, width: int = 36, rows: int = 3) -> 
     ``rows``), or why there is none."""
     title = Text(verdict.role.capitalize(), style="bold", no_wrap=True, overflow="ellipsis")
     if isinstance(verdict, Absent):
-        why = Text(printable(verdict.message), style="italic dim" if verdict.busy else "italic")
+        why = Text(printable(verdict.message, keep_newlines=True),
+                   style="italic dim" if verdict.busy else "italic")
         return Group(title, why)
     title.append(f"  {verdict.model}", style="dim")
     if verdict.why:

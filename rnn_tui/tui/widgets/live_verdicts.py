@@ -21,7 +21,7 @@ class LiveVerdicts(Widget):
 
     def render(self) -> RenderableType:
         if self.hint:
-            return Text(printable(self.hint), style="italic")
+            return Text(printable(self.hint, keep_newlines=True), style="italic")
         width = max(self.content_size.width, 20)
         columns = 2 if width >= 56 else 1
         column_width = width // columns - 1

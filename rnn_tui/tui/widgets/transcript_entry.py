@@ -58,5 +58,5 @@ class TranscriptEntry(Static):
         A ``str`` is shown as plain text (never parsed as markup).
         """
         if isinstance(content, str):
-            content = Text(printable(content))
+            content = Text(printable(content, keep_newlines=True))
         return cls(content, classes=f"note {kind}")
