@@ -51,9 +51,11 @@ async def test_first_screen_in_80x24():
         assert app.focused is app.query_one("#input")
         # with no model anywhere, the live area says how to get one
         await wait_for(pilot, lambda: isinstance(app.live.verdicts.get(SENTIMENT), Absent)
-                       and "/train imdb" in app.live.verdicts[SENTIMENT].message,
+                       and "imdb-sentiment: missing" in app.live.verdicts[SENTIMENT].message,
                        what="the missing-model hint")
-        assert "/train reuters" in app.live.verdicts[TOPICS].message
+        assert "reuters-topics: missing" in app.live.verdicts[TOPICS].message
+        await wait_for(pilot, lambda: "train it with /train --dataset reuters" in
+                       transcript_text(app, width=200), what="the training hint")
 
 
 async def test_wide_terminal_shows_the_sidebar():

@@ -111,6 +111,7 @@ class RnnTuiApp(App[None]):
         self._generation: str | None = None
         self._last_text = ""
         self.live_text = ""  # the text the live verdicts shown are about
+        self._reported: set[tuple[str, str]] = set()
         self._quit_armed = False
 
     # ------------------------------------------------------------------ layout
@@ -207,6 +208,15 @@ class RnnTuiApp(App[None]):
                 return
             book.try_load(ref)
             self.call_from_thread(self._show_idle_state)
+        self.call_from_thread(self._report_failures)
+
+    def _report_failures(self) -> None:
+        """Say once in the chat why a model cannot be used (and how to get it)."""
+        assert self.book is not None
+        for ref, message in self.book.failures().items():
+            if (ref, message) not in self._reported:
+                self._reported.add((ref, message))
+                self.say(self.book.explain(ref, message), "error")
 
     def _poll_registry(self) -> None:
         if self.book is not None and self._generation is not None:

@@ -182,11 +182,25 @@ class ModelBook:
         return stale
 
     # ------------------------------------------------------------------ judging
+    def failures(self) -> dict[str, str]:
+        """Reference -> why it cannot be used, for every model that failed to load."""
+        with self._lock:
+            return dict(self._failures)
+
+    @staticmethod
+    def explain(ref: str, message: str) -> str:
+        """The full story of a failure; a missing default model says how to train it."""
+        if message.startswith("no model named"):
+            return f"{message}: train it with " + how_to_train(ref).replace(
+                "rnn-tui train", "/train")
+        return message
+
     @staticmethod
     def _missing_message(ref: str, message: str) -> str:
-        if message.startswith("no model named"):  # one of ours, not there: how to make it
-            return f"no {ref} yet: " + how_to_train(ref).replace("rnn-tui train", "/train")
-        return message
+        """The short form for the live area (``explain`` has the long one)."""
+        if message.startswith("no model named"):
+            return f"{ref}: missing"
+        return message.splitlines()[0]
 
     def _missing(self, role: str, ref: str, message: str) -> Absent:
         return Absent(role, self._missing_message(ref, message))

@@ -102,7 +102,8 @@ class ModelSidebar(Vertical):
                 options.append(Option(Text(f"{mark} auto (by language)"), id=AUTO))
             for summary in rows:
                 mark = "●" if self._is_active(role, summary.name) else "○"
-                prompt = Text(f"{mark} {printable(summary.name)}:{summary.version}")
+                prompt = Text(f"{mark} {printable(summary.name)}:{summary.version}",
+                              no_wrap=True, overflow="ellipsis")
                 if summary.source != "user":
                     prompt.append(" ⌂", style="dim")  # shipped with rnn-tui
                 prompt.append("\n  ")
