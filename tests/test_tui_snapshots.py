@@ -68,7 +68,7 @@ def test_chat_with_korean_verdicts_and_trace(snap_compare):
         entry.show_verdicts(TUTORIAL_TEXT, tutorial_verdicts(), width=90)
         await pilot.press(*"배우 연기는 좋았다")
         # the empty registry answers first; then the picture gets a verdict to show
-        await wait_for(pilot, lambda: "yet" in str(app.live.verdicts.get(SENTIMENT)),
+        await wait_for(pilot, lambda: "missing" in str(app.live.verdicts.get(SENTIMENT)),
                        what="the live answer")
         app.live.verdicts = {SENTIMENT: Verdict(SENTIMENT, "nsmc-sentiment:1",
                                                 ["negative", "positive"], [0.22, 0.78],
