@@ -173,7 +173,7 @@ async def test_summary_shows_the_layer_table_and_card():
             assert f"{layer['name']} ({layer['type']})" in text
         assert f"Total params: {card['params']['total']:,}" in text
         assert "reuters-topics:1  (shipped)" in text
-        assert "test metrics" in text and "accuracy" in text
+        assert "Metrics (test)" in text and "accuracy" in text
         await submit(pilot, "/summary")  # the active sentiment model
         assert "imdb-sentiment:1" in plain(pane.query_one("#summary-body").content)
 
@@ -210,9 +210,15 @@ async def test_evaluate_scores_a_model():
     app = RnnTuiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
-        await submit(pilot, "/evaluate tiny-multiplication")
-        await wait_for(pilot, lambda: "tiny-multiplication:1: test" in transcript_text(app),
+        await submit(pilot, "/evaluate reuters-topics")
+        await wait_for(pilot, lambda: "confusion matrix" in transcript_text(app, width=120),
                        timeout=120, what="the evaluation")
+        text = transcript_text(app, width=120)
+        assert "reuters-topics:1 on" in text and "accuracy" in text
+        for label in ("acq", "crude", "earn", "grain"):
+            assert label in text
+        await submit(pilot, "/evaluate no-such-model")
+        assert "no model named 'no-such-model'" in transcript_text(app)
 
 
 UI_PROCESS_SCRIPT = """

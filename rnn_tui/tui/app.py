@@ -40,6 +40,7 @@ from rnn_tui.tui.commands import (
     parse_command,
 )
 from rnn_tui.tui.model_book import AUTO, DEFAULT_TOPICS, ModelBook, roles_of
+from rnn_tui.tui.training_process import TrainingProcess
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict
 from rnn_tui.tui.widgets.chat_input import ChatInput
 from rnn_tui.tui.widgets.data_pane import DataPane
@@ -487,8 +488,28 @@ class RnnTuiApp(App[None]):
         book = self._require_book()
         ref = command.argument() or book.sentiment_ref(self._last_text)[0]
         version = book.registries.resolve(ref)
-        self.query_one(TrainingPane).start_evaluate(version.ref)
-        self.say(f"evaluating {version.ref} on its test split (Training pane shows progress)")
+        self.say(f"evaluating {version.ref} on its test split (a TensorFlow process: a few "
+                 "seconds to start)…")
+        self._evaluate(version.ref)
+
+    @work(thread=True, group="evaluate")
+    def _evaluate(self, ref: str) -> None:
+        """``rnn-tui evaluate REF --json`` in a subprocess; the report goes to the chat."""
+        import json
+
+        process = TrainingProcess(["evaluate", ref])
+        process.start()
+        list(process.events())  # evaluate writes one JSON report, no events
+        code = process.wait()
+        try:
+            report = json.loads("\n".join(process.other_output))
+        except ValueError:
+            report = None
+        if code != 0 or not isinstance(report, dict):
+            last = (process.stderr_tail or [f"exit code {code}"])[-1]
+            self.call_from_thread(self.error, f"evaluating {ref} failed: {last}")
+            return
+        self.call_from_thread(self.say, evaluation_view(report, self.transcript.size.width))
 
     def _require_book(self) -> ModelBook:
         if self.book is None:
@@ -544,6 +565,20 @@ class RnnTuiApp(App[None]):
     def _cancel_then_exit(self, pane: Any) -> None:
         pane.cancel_all_now()
         self.call_from_thread(self.exit)
+
+
+def evaluation_view(report: dict[str, Any], width: int) -> Text:
+    """The evaluate command's own report, drawn as it draws it in a terminal."""
+    import io
+
+    from rich.console import Console
+
+    from rnn_tui.cli.evaluate import render_report
+
+    console = Console(file=io.StringIO(), width=max(width, 40), force_terminal=True,
+                      color_system="truecolor", highlight=False)
+    render_report(report, console)
+    return Text.from_ansi(console.file.getvalue())
 
 
 def _command_hint(text: str) -> str:

@@ -34,64 +34,33 @@ def layer_table(card: dict[str, Any]) -> Table:
     return table
 
 
-def _facts(rows: list[tuple[str, Any]]) -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    for key, value in rows:
-        if value not in (None, "", [], {}):
-            grid.add_row(key, _plain(value))
-    return grid
-
-
-def _metric_text(metrics: dict[str, Any]) -> str:
-    return ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
-                     for key, value in metrics.items())
-
-
 def card_view(ref: str, card: dict[str, Any]) -> RenderableType:
-    """Everything the card says, in reading order: what it is, its layers, how it was made."""
-    title = Text(printable(ref), style="bold underline")
-    dataset = card.get("dataset") or {}
-    architecture = card.get("architecture") or {}
-    training = card.get("training") or {}
-    vocabulary = card.get("vocabulary") or {}
-    input_spec = card.get("input") or {}
+    """The layer table, the parameter counts and the card's sections, as ``rnn-tui summary``
+    shows them (the sections come from the CLI's ``card_sections``, so both agree)."""
+    from rnn_tui.cli.summary import _value as format_value
+    from rnn_tui.cli.summary import card_sections, human_bytes
+
+    parts: list[RenderableType] = [Text(printable(ref), style="bold underline")]
+    if card.get("layers"):
+        parts.append(layer_table(card))
     params = card.get("params") or {}
-    labels = card.get("labels") or []
-    shown_labels = ", ".join(map(str, labels[:8])) + (" …" if len(labels) > 8 else "")
-    about = _facts([
-        ("task", f"{card.get('task')} ({len(labels)} classes)" if labels else card.get("task")),
-        ("labels", shown_labels),
-        ("language", card.get("language")),
-        ("architecture", " ".join(str(part) for part in (architecture.get("arch"),
-                                                          architecture.get("preset")) if part)),
-        ("input", ", ".join(f"{key} {value}" for key, value in input_spec.items())),
-        ("vocabulary", ", ".join(f"{key} {vocabulary[key]}" for key in ("level", "size")
-                                 if key in vocabulary)),
-        ("created", card.get("created")),
-    ])
-    totals = Text(
-        f"Total params: {int(params.get('total', 0)):,}\n"
-        f"Trainable params: {int(params.get('trainable', 0)):,}\n"
-        f"Non-trainable params: {int(params.get('non_trainable', 0)):,}")
-    metrics = card.get("metrics") or {}
-    history = card.get("history") or {}
-    made = _facts([
-        ("dataset", ", ".join(f"{key} {value}" for key, value in dataset.items()
-                              if not isinstance(value, dict | list))),
-        ("training", ", ".join(f"{key} {training[key]}" for key in (
-            "optimizer", "learning_rate", "batch_size", "epochs", "epochs_run", "seed",
-            "device") if key in training)),
-        ("duration", f"{training['duration_s']:.1f} s" if isinstance(
-            training.get("duration_s"), int | float) else None),
-        *[(f"{split} metrics", _metric_text(values)) for split, values in metrics.items()
-          if isinstance(values, dict)],
-        ("epochs of history", len(history.get("loss") or []) or None),
-    ])
-    layers: RenderableType = layer_table(card) if card.get("layers") else Text(
-        "(the card lists no layers)", style="dim")
-    return Group(title, about, Text(""), layers, totals, Text(""), made)
+    for label, key in (("Total params", "total"), ("Trainable params", "trainable"),
+                       ("Non-trainable params", "non_trainable")):
+        if key in params:
+            parts.append(Text(f"{label}: {params[key]:,} ({human_bytes(params[key])})"))
+    for title, rows in card_sections(card):
+        if not rows:
+            continue
+        parts.append(Text(f"\n{title}", style="bold"))
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True, style="dim")
+        grid.add_column()
+        for key, value in rows:
+            grid.add_row(key, _plain(format_value(value)))
+        parts.append(grid)
+    for note in card.get("notes") or []:
+        parts.append(Text(f"note: {printable(str(note))}", style="dim"))
+    return Group(*parts)
 
 
 class SummaryPane(VerticalScroll, can_focus=True):
