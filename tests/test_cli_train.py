@@ -130,6 +130,10 @@ def test_same_name_other_config_is_refused(reviews_csv, tmp_path):
 
     saved = TrainConfig(dataset=str(reviews_csv), arch="gru", epochs=5, name="clash")
     (home / "runs" / "clash" / "config.json").write_text(json.dumps(saved.to_dict()))
+    backup = home / "runs" / "clash" / "backup"   # one finished epoch: worth keeping
+    backup.mkdir()
+    (backup / "epoch-1.weights.h5").write_bytes(b"")
+    (backup / "training_metadata.json").write_text('{"epoch": 1, "weights": "epoch-1.weights.h5"}')
     done = subprocess.run([sys.executable, "-m", "rnn_tui", "train", "--dataset",
                            str(reviews_csv), "--arch", "gru", "--epochs", "4", "--name",
                            "clash"], capture_output=True, text=True, env=env, timeout=300)

@@ -177,13 +177,24 @@ def test_another_config_under_the_same_name_is_refused_unless_restart():
     events = []
     with pytest.raises(RunCancelledError):
         train(TrainConfig(dataset="toy", arch="emb:8 gru:4", epochs=3, maxlen=10, name="same"),
-              events.append, corpus=corpus, should_stop=lambda: True)
+              events.append, corpus=corpus,
+              should_stop=lambda: any(isinstance(e, EpochEnded) for e in events))
     with pytest.raises(UserError, match=r"different configuration .* epochs: 3 -> 2.*--restart"):
         train(TrainConfig(dataset="toy", arch="emb:8 gru:4", epochs=2, maxlen=10, name="same"),
               corpus=corpus)
     result = train(TrainConfig(dataset="toy", arch="emb:8 gru:4", epochs=2, maxlen=10,
                                name="same"), corpus=corpus, restart=True)
     assert result.model_ref == "same:1"
+
+
+def test_a_run_without_a_finished_epoch_is_simply_replaced():
+    corpus = text_corpus("binary", train=64)
+    with pytest.raises(RunCancelledError, match="before the first epoch finished"):
+        train(TrainConfig(dataset="toy", arch="emb:8 gru:4", epochs=3, maxlen=10, name="empty"),
+              corpus=corpus, should_stop=lambda: True)
+    result = train(TrainConfig(dataset="toy", arch="emb:8 gru:4", epochs=1, maxlen=10,
+                               name="empty"), corpus=corpus)
+    assert result.model_ref == "empty:1"
 
 
 def test_no_validation_means_no_checkpoints():

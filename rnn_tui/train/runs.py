@@ -102,11 +102,14 @@ class RunFolder:
     def check_or_start(self, config: TrainConfig, restart: bool) -> int:
         """Compare with the saved config; returns the epochs already done (0 = fresh).
 
-        A different config is refused unless ``restart``, which discards the old run.
+        A different config is refused unless ``restart``, which discards the old run (a run
+        that never finished an epoch is replaced without asking).
         """
         saved = self.saved_config() if self.exists else None
         if self.exists and (restart or saved is None or saved.identity() != config.identity()):
-            if not restart:
+            # A run that never finished an epoch holds nothing worth keeping.
+            nothing_done = read_backup_epoch(self.backup_dir) == 0 and not self.fit_finished
+            if not restart and not nothing_done:
                 changes = config.differences(saved) if saved is not None else ["(unreadable)"]
                 shown = "; ".join(changes[:6]) + (" ..." if len(changes) > 6 else "")
                 raise UserError(
