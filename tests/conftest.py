@@ -169,3 +169,14 @@ def builders():
         reuters_wire=reuters_wire,
         reuters_files=reuters_files,
     )
+
+
+# ---------------------------------------------------------------------------- TUI models
+@pytest.fixture(scope="session")
+def tiny_text_models(tmp_path_factory) -> Path:
+    """A registry folder with tiny real models under the workspace's default names
+    (imdb-sentiment, nsmc-sentiment, reuters-topics) and a sequence model; trained once per
+    session by the real engine in a subprocess (tests/tui_models.py, about 20 s)."""
+    from tui_models import train_tiny_registry
+
+    return train_tiny_registry(tmp_path_factory.mktemp("tiny-models"))

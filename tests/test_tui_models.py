@@ -1,7 +1,7 @@
 """The workspace with real (tiny) models: live verdicts, the trace, switching, summaries.
 
-The models are trained once per session by the real engine (tui_models.py) and served as
-the shipped registry, as on a fresh machine; each test's own registry starts empty.
+The models are trained once per session by the real engine (conftest's tiny_text_models)
+and served as the shipped registry, as on a fresh machine; each test's registry starts empty.
 """
 
 from __future__ import annotations
@@ -15,18 +15,13 @@ from rnn_tui.tui.app import RnnTuiApp
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Verdict
 from rnn_tui.tui.widgets.chat_input import ChatInput
 from tui_helpers import plain, transcript_text, wait_for
-from tui_models import train_tiny_registry
-
-
-@pytest.fixture(scope="session")
-def tiny_models(tmp_path_factory):
-    return train_tiny_registry(tmp_path_factory.mktemp("tiny-models"))
 
 
 @pytest.fixture(autouse=True)
-def shipped(tiny_models, monkeypatch):
-    monkeypatch.setenv("RNN_TUI_SHIPPED_MODELS", str(tiny_models))
-    return tiny_models
+def shipped(tiny_text_models, monkeypatch):
+    """The tiny models as the shipped registry, as on a fresh machine."""
+    monkeypatch.setenv("RNN_TUI_SHIPPED_MODELS", str(tiny_text_models))
+    return tiny_text_models
 
 
 async def ready(pilot) -> RnnTuiApp:
