@@ -145,6 +145,9 @@ def neighbors(model: str, word: str, k: int, as_json: bool) -> None:
                               ensure_ascii=False, indent=2))
         return
     click.echo(f"nearest to {token!r} in {version.ref} ({layer}, {matrix.shape[1]} dims):")
-    width = max((len(w) for w, _ in neighbours), default=4)
+    from rich.cells import cell_len  # Hangul takes two columns: pad by width, not length
+
+    width = max((cell_len(w) for w, _ in neighbours), default=4)
     for rank, (neighbour, similarity) in enumerate(neighbours, start=1):
-        click.echo(f"{rank:>3}. {neighbour.ljust(width)}  {similarity:+.3f}")
+        padding = " " * (width - cell_len(neighbour))
+        click.echo(f"{rank:>3}. {neighbour}{padding}  {similarity:+.3f}")
