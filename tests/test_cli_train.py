@@ -188,3 +188,10 @@ def test_ctrl_c_and_sigterm_cancel_cleanly(reviews_csv, tmp_path, signum):
     home = os.environ["RNN_TUI_HOME"]
     assert os.path.exists(os.path.join(home, "runs", "stop-me", "backup"))
     assert not os.path.exists(os.path.join(home, "models", "stop-me"))
+
+
+def test_help_and_listings_do_not_import_tensorflow():
+    from train_support import imports_tensorflow
+
+    for args in (["train", "--help"], ["train", "--list-presets"], ["train", "--list-archs"]):
+        assert not imports_tensorflow(args, os.environ.copy()), args
