@@ -38,8 +38,10 @@ def no_shipped_models(monkeypatch):
 
 
 async def settled(pilot) -> None:
-    """Wait until the registry is open and listed, so nothing changes under the snapshot."""
+    """Wait until the registry is open and listed, so nothing changes under the snapshot;
+    a steady cursor (a blinking one is on or off by chance)."""
     app = pilot.app
+    app.query_one("#input").cursor_blink = False
     await wait_for(pilot, lambda: app.book is not None and app._generation is not None,
                    what="the registry")
     await pilot.pause(0.2)

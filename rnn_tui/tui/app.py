@@ -12,6 +12,7 @@ in a subprocess whose JSON events a thread reads, corpora load in a thread.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
@@ -20,6 +21,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import get_current_worker
@@ -40,6 +42,7 @@ from rnn_tui.tui.commands import (
     parse_command,
 )
 from rnn_tui.tui.model_book import AUTO, DEFAULT_TOPICS, ModelBook, roles_of
+from rnn_tui.tui.run_progress import FAILED, FINISHED
 from rnn_tui.tui.training_process import TrainingProcess
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict
 from rnn_tui.tui.widgets.chat_input import ChatInput
@@ -51,7 +54,6 @@ from rnn_tui.tui.widgets.training_pane import TrainingPane
 from rnn_tui.tui.widgets.transcript import Transcript
 from rnn_tui.tui.widgets.transcript_entry import TranscriptEntry
 
-PANES = ("chat", "training", "summary", "data")
 REGISTRY_POLL_S = 1.0
 
 
@@ -80,11 +82,12 @@ class ModelsChanged(Message):
 class RnnTuiApp(App[None]):
     """The workspace. ``sentiment``/``topics`` choose the starting models ("auto": by language).
 
-    ``on_first_paint`` (for benchmarks) is called once, with ``time.perf_counter()``, after the
-    first screen has been drawn.
+    For benchmarks: ``on_first_paint(perf_counter)`` is called once, after the first screen
+    has been drawn; ``on_live_verdict(text, seconds)`` each time live verdicts are shown, with
+    the time since the keystroke that made ``text``.
     """
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere work too
     TITLE = "rnn-tui"
     COMMANDS = App.COMMANDS | {SlashCommandProvider}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -102,11 +105,13 @@ class RnnTuiApp(App[None]):
     ]
 
     def __init__(self, sentiment: str = AUTO, topics: str = DEFAULT_TOPICS,
-                 on_first_paint: Any = None) -> None:
+                 on_first_paint: Any = None, on_live_verdict: Any = None) -> None:
         super().__init__()
         self._start_sentiment = sentiment
         self._start_topics = topics
         self._on_first_paint = on_first_paint
+        self._on_live_verdict = on_live_verdict
+        self._typed_at = ("", 0.0)  # the newest text and when it was typed
         self.book: ModelBook | None = None
         self.models: list[Any] = []
         self._generation: str | None = None
@@ -123,12 +128,13 @@ class RnnTuiApp(App[None]):
                 with TabbedContent(id="panes", initial="chat"):
                     with TabPane("Chat", id="chat"):
                         yield Transcript(id="transcript")
+                    # The hidden panes are mounted just after the first paint.
                     with TabPane("Training", id="training"):
-                        yield TrainingPane(id="training-pane")
+                        yield Lazy(TrainingPane(id="training-pane"))
                     with TabPane("Summary", id="summary"):
-                        yield SummaryPane(id="summary-pane")
+                        yield Lazy(SummaryPane(id="summary-pane"))
                     with TabPane("Data", id="data"):
-                        yield DataPane(id="data-pane")
+                        yield Lazy(DataPane(id="data-pane"))
                 yield LiveVerdicts(id="live")
                 yield ChatInput(
                     placeholder="Type a review or a news snippet, or /help",
@@ -178,7 +184,7 @@ class RnnTuiApp(App[None]):
         self.say(f"✗ {message}", "error")
 
     # ------------------------------------------------------------------ registry
-    @work(thread=True, exclusive=True, group="registry")
+    @work(thread=True, group="registry-open")
     def _open_registry(self) -> None:
         """Open the registries, list the models and preload the active ones."""
         from rnn_tui.registry import open_registries
@@ -208,7 +214,7 @@ class RnnTuiApp(App[None]):
             if get_current_worker().is_cancelled:
                 return
             book.try_load(ref)
-            self.call_from_thread(self._show_idle_state)
+            self.call_from_thread(self._reclassify)  # what is typed, or the readiness
         self.call_from_thread(self._report_failures)
 
     def _report_failures(self) -> None:
@@ -223,15 +229,16 @@ class RnnTuiApp(App[None]):
         if self.book is not None and self._generation is not None:
             self._check_registry()
 
-    @work(thread=True, exclusive=True, group="registry")
+    @work(thread=True, exclusive=True, group="registry-poll")
     def _check_registry(self) -> None:
+        """Once a second: a publish, a removal or a moved alias updates the list and reloads
+        what became stale (a cheap check when nothing changed)."""
         book = self.book
         if book is None or book.registries.generation() == self._generation:
             return
         book.refresh()
         self._read_models(book)
         self._preload(book)  # the stale ones, and any that were missing before
-        self.call_from_thread(self._reclassify)
 
     @on(ModelsChanged)
     def _models_changed(self, message: ModelsChanged) -> None:
@@ -275,7 +282,8 @@ class RnnTuiApp(App[None]):
         return []
 
     def _run_names(self) -> list[str]:
-        return self.query_one(TrainingPane).run_names()
+        panes = self.query(TrainingPane)  # mounted just after the first paint
+        return panes.first().run_names() if panes else []
 
     def prefill_input(self, text: str) -> None:
         chat_input = self.query_one("#input", ChatInput)
@@ -288,6 +296,7 @@ class RnnTuiApp(App[None]):
     def _typed(self, event: ChatInput.Changed) -> None:
         text = event.value
         self._last_text = text
+        self._typed_at = (text, time.perf_counter())
         if is_command(text):
             self.live.hint = _command_hint(text)
             return
@@ -332,6 +341,11 @@ class RnnTuiApp(App[None]):
         elif message.text == self._last_text:
             self.live.verdicts = message.verdicts
             self.live_text = message.text
+            if self._on_live_verdict is not None and self._typed_at[0] == message.text:
+                typed_at, report = self._typed_at[1], self._on_live_verdict
+                # measured once the verdict is on the screen, not merely computed
+                self.call_after_refresh(
+                    lambda: report(message.text, time.perf_counter() - typed_at))
 
     @on(ChatInput.Submitted, "#input")
     def _submitted(self, event: ChatInput.Submitted) -> None:
@@ -420,24 +434,21 @@ class RnnTuiApp(App[None]):
 
     @on(ModelSidebar.ModelChosen)
     def _model_chosen(self, message: ModelSidebar.ModelChosen) -> None:
-        self.run_command_text(f"/model {message.ref}")
-        if message.ref != AUTO:
-            self._show_summary(message.ref, switch=False)
+        if self.run_command_text(f"/model {message.ref}") and message.ref != AUTO:
+            try:
+                self._show_summary(message.ref, switch=False)
+            except RnnTuiError as error:
+                self.error(str(error))
 
     def command_summary(self, command: SlashCommand) -> None:
-        ref = command.argument() or self._require_book().sentiment_ref(self._last_text)[0]
+        ref = command.argument() or self._require_book().sentiment_ref(self.live_text)[0]
         self._show_summary(ref, switch=True)
 
     def _show_summary(self, ref: str, switch: bool) -> None:
-        book = self._require_book()
+        version = self._require_book().registries.resolve(ref)
         pane = self.query_one("#summary-pane", SummaryPane)
-        try:
-            version = book.registries.resolve(ref)
-            card = version.card
-        except RnnTuiError as error:
-            raise UserError(str(error)) from None
         pane.ref = f"{version.ref}  ({version.source})"
-        pane.card = card
+        pane.card = version.card
         if switch:
             self.query_one("#panes", TabbedContent).active = "summary"
 
@@ -448,7 +459,7 @@ class RnnTuiApp(App[None]):
 
     def _default_dataset(self) -> str:
         book = self._require_book()
-        ref = book.sentiment_ref(self._last_text)[0]
+        ref = book.sentiment_ref(self.live_text)[0]
         try:
             dataset = (book.registries.resolve(ref).card.get("dataset") or {}).get("name")
         except RnnTuiError:
@@ -467,13 +478,13 @@ class RnnTuiApp(App[None]):
     def _run_ended(self, message: TrainingPane.RunEnded) -> None:
         """Say in the transcript how a run ended (the card keeps the details)."""
         progress = message.progress
-        if progress.status == "finished":
+        if progress.status == FINISHED:
             metrics = ", ".join(f"{key} {value:.4g}" for key, value in
                                 progress.test_metrics.items())
             text = f"✓ {progress.label}: published {progress.model_ref}" if progress.model_ref \
                 else f"✓ {progress.label}: finished (not published)"
             self.say(text + (f"; test {metrics}" if metrics else ""))
-        elif progress.status == "failed":
+        elif progress.status == FAILED:
             self.error(f"{progress.label} failed: {progress.message}")
         else:
             self.say(f"■ {progress.label}: {progress.message}")
@@ -486,7 +497,7 @@ class RnnTuiApp(App[None]):
 
     def command_evaluate(self, command: SlashCommand) -> None:
         book = self._require_book()
-        ref = command.argument() or book.sentiment_ref(self._last_text)[0]
+        ref = command.argument() or book.sentiment_ref(self.live_text)[0]
         version = book.registries.resolve(ref)
         self.say(f"evaluating {version.ref} on its test split (a TensorFlow process: a few "
                  "seconds to start)…")
@@ -509,7 +520,8 @@ class RnnTuiApp(App[None]):
             last = (process.stderr_tail or [f"exit code {code}"])[-1]
             self.call_from_thread(self.error, f"evaluating {ref} failed: {last}")
             return
-        self.call_from_thread(self.say, evaluation_view(report, self.transcript.size.width))
+        self.call_from_thread(
+            lambda: self.say(evaluation_view(report, self.transcript.size.width)))
 
     def _require_book(self) -> ModelBook:
         if self.book is None:
@@ -550,8 +562,9 @@ class RnnTuiApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit; a run in progress is first cancelled cleanly (a second Ctrl+Q confirms)."""
-        pane = self.query_one(TrainingPane)
-        if not pane.busy:
+        panes = self.query(TrainingPane)  # mounted just after the first paint
+        pane = panes.first() if panes else None
+        if pane is None or not pane.busy:
             self.exit()
         elif not self._quit_armed:
             self._quit_armed = True

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from rnn_tui.errors import RnnTuiError
-from rnn_tui.infer.defaults import default_model, how_to_train, is_korean
+# rnn_tui.infer (NumPy and the runtime) is imported inside the methods: the first paint
+# does not wait for it.
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict
 
 AUTO = "auto"
@@ -90,6 +91,8 @@ class ModelBook:
         """(reference, why) of the model that judges the sentiment of ``text``."""
         if self.sentiment != AUTO:
             return self.sentiment, "pinned"
+        from rnn_tui.infer.defaults import default_model, is_korean
+
         return default_model(text), "auto: Korean" if is_korean(text) else "auto: English"
 
     def refs_for(self, text: str) -> dict[str, tuple[str, str]]:
@@ -191,6 +194,8 @@ class ModelBook:
     def explain(ref: str, message: str) -> str:
         """The full story of a failure; a missing default model says how to train it."""
         if message.startswith("no model named"):
+            from rnn_tui.infer.defaults import how_to_train
+
             return f"{message}: train it with " + how_to_train(ref).replace(
                 "rnn-tui train", "/train")
         return message
@@ -218,8 +223,8 @@ class ModelBook:
             return f"loading {ref}…", True
 
         if self.sentiment == AUTO:
-            (english, busy_en), (korean, busy_ko) = state(default_model("")), \
-                state(default_model("한"))
+            (english, busy_en), (korean, busy_ko) = state(self.sentiment_ref("")[0]), \
+                state(self.sentiment_ref("한")[0])
             sentiment = Absent(SENTIMENT, f"English → {english}\nKorean → {korean}",
                                busy_en and busy_ko)
         else:
