@@ -21,7 +21,6 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import get_current_worker
@@ -128,13 +127,12 @@ class RnnTuiApp(App[None]):
                 with TabbedContent(id="panes", initial="chat"):
                     with TabPane("Chat", id="chat"):
                         yield Transcript(id="transcript")
-                    # The hidden panes are mounted just after the first paint.
                     with TabPane("Training", id="training"):
-                        yield Lazy(TrainingPane(id="training-pane"))
+                        yield TrainingPane(id="training-pane")
                     with TabPane("Summary", id="summary"):
-                        yield Lazy(SummaryPane(id="summary-pane"))
+                        yield SummaryPane(id="summary-pane")
                     with TabPane("Data", id="data"):
-                        yield Lazy(DataPane(id="data-pane"))
+                        yield DataPane(id="data-pane")
                 yield LiveVerdicts(id="live")
                 yield ChatInput(
                     placeholder="Type a review or a news snippet, or /help",
@@ -282,8 +280,7 @@ class RnnTuiApp(App[None]):
         return []
 
     def _run_names(self) -> list[str]:
-        panes = self.query(TrainingPane)  # mounted just after the first paint
-        return panes.first().run_names() if panes else []
+        return self.query_one(TrainingPane).run_names()
 
     def prefill_input(self, text: str) -> None:
         chat_input = self.query_one("#input", ChatInput)
@@ -562,9 +559,8 @@ class RnnTuiApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit; a run in progress is first cancelled cleanly (a second Ctrl+Q confirms)."""
-        panes = self.query(TrainingPane)  # mounted just after the first paint
-        pane = panes.first() if panes else None
-        if pane is None or not pane.busy:
+        pane = self.query_one(TrainingPane)
+        if not pane.busy:
             self.exit()
         elif not self._quit_armed:
             self._quit_armed = True
