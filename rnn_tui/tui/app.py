@@ -174,8 +174,15 @@ class RnnTuiApp(App[None]):
     def sidebar(self) -> ModelSidebar:
         return self.query_one("#sidebar", ModelSidebar)
 
+    @property
+    def closing(self) -> bool:
+        """True while the app shuts down: widgets are gone, worker messages still arrive."""
+        return not self.query("#live")
+
     def say(self, content: Any, kind: str = "info") -> None:
         """Add a note to the transcript (``str`` is plain text, never markup)."""
+        if self.closing:
+            return
         self.transcript.add(TranscriptEntry.note(content, kind))
 
     def error(self, message: str) -> None:
@@ -218,6 +225,8 @@ class RnnTuiApp(App[None]):
     def _report_failures(self) -> None:
         """Say once in the chat why a model cannot be used (and how to get it)."""
         assert self.book is not None
+        if self.closing:
+            return
         for ref, message in self.book.failures().items():
             if (ref, message) not in self._reported:
                 self._reported.add((ref, message))
@@ -240,6 +249,8 @@ class RnnTuiApp(App[None]):
 
     @on(ModelsChanged)
     def _models_changed(self, message: ModelsChanged) -> None:
+        if self.closing:
+            return
         def versions(models: list[Any]) -> set[tuple[str, str]]:
             return {(summary.ref, summary.source) for summary in models}
 
@@ -255,7 +266,7 @@ class RnnTuiApp(App[None]):
         self._show_idle_state()
 
     def _update_active(self) -> None:
-        if self.book is not None:
+        if self.book is not None and not self.closing:
             self.sidebar.active = {SENTIMENT: self.book.sentiment, TOPICS: self.book.topics}
 
     # ------------------------------------------------------------------ completion
@@ -315,6 +326,8 @@ class RnnTuiApp(App[None]):
             self.post_message(VerdictsReady(text, verdicts))
 
     def _reclassify(self) -> None:
+        if self.closing:
+            return
         if self._last_text.strip() and not is_command(self._last_text):
             self._classify_live(self._last_text)
         else:
@@ -332,6 +345,8 @@ class RnnTuiApp(App[None]):
 
     @on(VerdictsReady)
     def _verdicts_ready(self, message: VerdictsReady) -> None:
+        if self.closing:
+            return
         if message.entry is not None:
             message.entry.show_verdicts(message.text, message.verdicts,
                                         width=self.transcript.content_size.width)
