@@ -11,7 +11,9 @@ corpus (``/compare imdb``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rnn_tui.errors import UserError
@@ -35,33 +37,33 @@ class RunPlan:
 
 
 def train_plan(command: SlashCommand) -> RunPlan:
-    """``/train DATASET --opt value ...`` -> ``train --dataset DATASET --opt value ...``.
-
-    The arguments are checked here, before any process starts, by the train command's own
-    parser and config builder, so a bad one gets the CLI's exact message at once.
-    """
-    import click
-
-    from rnn_tui.cli.train import build_config, train
-
+    """``/train DATASET --opt value ...`` -> ``train --dataset DATASET --opt value ...``."""
     words = (["--dataset", command.argument()] if command.argument() else []) \
         + command.option_words()
-    try:
-        context = train.make_context("train", list(words))
-    except click.ClickException as error:
-        raise UserError(error.format_message()) from None
-    config = build_config(context.params)
-    _check_dataset_and_arch(config)
+    config = checked_config(words)
     label = config.name or " ".join(part for part in (
         config.preset or config.dataset, command.options.get("--arch") or "") if part)
     return RunPlan(label, ["train", *words])
 
 
-def _check_dataset_and_arch(config: Any) -> None:
-    """Unknown corpora and architectures fail here, with suggestions, not in the run."""
+def checked_config(words: list[str]) -> Any:
+    """The TrainConfig that ``rnn-tui train WORDS`` would run, or a UserError saying why not.
+
+    Checked here, before any process starts, by the train command's own parser and config
+    builder, so a bad argument gets the CLI's exact message at once; unknown corpora and
+    architectures too (with suggestions).
+    """
+    import click
+
+    from rnn_tui.cli.train import build_config, train
     from rnn_tui.data import catalog, tabular
     from rnn_tui.nets import resolve_arch
 
+    try:
+        context = train.make_context("train", list(words))
+    except click.ClickException as error:
+        raise UserError(error.format_message()) from None
+    config = build_config(context.params)
     synthetic = False
     if config.dataset in catalog.CORPORA:
         synthetic = catalog.get(config.dataset).synthetic
@@ -70,19 +72,22 @@ def _check_dataset_and_arch(config: Any) -> None:
     if config.arch_spec is None:
         resolve_arch(config.arch, config.arch_options,
                      input_kind="sequence" if synthetic else "tokens")
+    return config
 
 
 def compare_plans(dataset: str | None) -> list[RunPlan]:
     """Three runs, SimpleRNN then LSTM then GRU, each published as ``compare-DATASET-ARCH``."""
     dataset = dataset or "multiplication"
+    stem = re.sub(r"[^a-z0-9_-]+", "-", Path(dataset).stem.lower()).strip("-") or "data"
     plans = []
     for arch in COMPARE_ARCHS:
-        name = f"compare-{dataset}-{arch}"
+        name = f"compare-{stem}-{arch}"
         if dataset == "multiplication":
-            arguments = ["train", "--preset", f"tutorial-multiplication-{arch}",
-                         *MULTIPLICATION_ARGUMENTS, "--name", name]
+            words = ["--preset", f"tutorial-multiplication-{arch}", *MULTIPLICATION_ARGUMENTS,
+                     "--name", name]
         else:
-            arguments = ["train", "--dataset", dataset, "--arch", arch,
-                         *TEXT_COMPARE_ARGUMENTS, "--name", name]
-        plans.append(RunPlan(arch, arguments))
+            words = ["--dataset", dataset, "--arch", arch, *TEXT_COMPARE_ARGUMENTS,
+                     "--name", name]
+        checked_config(words)
+        plans.append(RunPlan(arch, ["train", *words]))
     return plans
