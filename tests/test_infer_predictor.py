@@ -292,3 +292,16 @@ def test_end_to_end_against_keras(keras, tmp_path, padding, mask_zero, truncatin
     session = predictor.session()
     for text, value in zip(texts, expected):
         np.testing.assert_allclose(session.update(text)[1], value, atol=1e-5, equal_nan=True)
+
+
+def test_default_model_by_script():
+    from rnn_tui.infer.defaults import default_model, how_to_train, is_korean
+
+    assert default_model("재미있을 줄 알았는데") == "nsmc-sentiment"
+    assert default_model("great film, 정말") == "nsmc-sentiment"  # any Hangul
+    assert default_model("ㅋㅋㅋ") == "nsmc-sentiment"  # jamo
+    assert default_model("a fine film 🎬") == "imdb-sentiment"
+    assert default_model("映画はよかった") == "imdb-sentiment"  # Japanese is not Korean
+    assert not is_korean("")
+    assert how_to_train("imdb-sentiment").startswith("rnn-tui train")
+    assert "nsmc" in how_to_train("nsmc-sentiment")

@@ -20,6 +20,10 @@ import click
 
 from rnn_tui.errors import NotFoundError, UserError
 
+# The runtime's matrix products are small; OpenBLAS threads only cost here (their start-up
+# alone is ~15 ms of a one-liner). Set before NumPy loads, so it applies to this process.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FORMATS = ("text", "json", "jsonl", "tsv")
 CHUNK_LINES = 256

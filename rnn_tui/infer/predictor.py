@@ -15,7 +15,6 @@ array([[0.03, 0.97]], dtype=float32)
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -278,21 +277,19 @@ class Predictor:
         lengths = np.fromiter((len(s) for s in sequences), np.int64, count)
         order = np.argsort(-lengths, kind="stable")
         raw = np.empty((count, self.runtime.output_width), np.float32)
-        # a handful of rows never reaches OpenBLAS' threading: skip the limiter's cost
-        with blas_single_thread() if count >= 32 else _nothing():
-            for start in range(0, count, batch_size):
-                rows = order[start: start + batch_size]
-                batch = [sequences[i] for i in rows]
-                width = None
-                if self._trim or self.input.maxlen is None:
-                    longest = int(lengths[rows].max())
-                    width = longest + 1 if self.input.maxlen is None else min(
-                        self.input.maxlen, longest + 1)
-                padded = self.pad(batch, width)
-                if self.input.maxlen is None:
-                    raw[rows] = self._run_unfixed(batch)
-                else:
-                    raw[rows] = self.runtime.run(padded, exact_length=width is None)
+        for start in range(0, count, batch_size):
+            rows = order[start: start + batch_size]
+            batch = [sequences[i] for i in rows]
+            width = None
+            if self._trim or self.input.maxlen is None:
+                longest = int(lengths[rows].max())
+                width = longest + 1 if self.input.maxlen is None else min(
+                    self.input.maxlen, longest + 1)
+            padded = self.pad(batch, width)
+            if self.input.maxlen is None:
+                raw[rows] = self._run_unfixed(batch)
+            else:
+                raw[rows] = self.runtime.run(padded, exact_length=width is None)
         return self.probabilities(raw)
 
     def _run_unfixed(self, batch: list[Sequence[int]]) -> np.ndarray:
@@ -309,8 +306,7 @@ class Predictor:
 
     def predict_sequences(self, features: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
         """Outputs for numeric sequences (n, timesteps, channels) of a sequence model."""
-        with blas_single_thread():
-            raw = self.runtime.run(np.asarray(features, np.float32), chunk_rows=batch_size)
+        raw = self.runtime.run(np.asarray(features, np.float32), chunk_rows=batch_size)
         return self.probabilities(raw)
 
     def probabilities(self, raw: np.ndarray) -> np.ndarray:
@@ -420,45 +416,3 @@ class StreamingSession:
             probabilities = predictor.probabilities(raw) if len(raw) else raw
             return [(token, probabilities[count - 1] if count else empty)
                     for token, count in zip(tokens, rows)]
-
-
-class blas_single_thread:
-    """Run NumPy's BLAS on one thread inside the block.
-
-    The recurrent products are small ((128, 128) @ (128, 512)); on a busy machine a
-    multi-threaded OpenBLAS spends more on waking threads than on arithmetic (measured:
-    12x slower at batch 64 on two shared cores). Uses threadpoolctl when installed.
-    """
-
-    _lock = threading.Lock()
-    _depth = 0
-    _limiter: Any = None
-
-    def __enter__(self):
-        with blas_single_thread._lock:
-            if blas_single_thread._depth == 0 and os.environ.get(
-                    "RNN_TUI_BLAS_THREADS") is None:
-                try:
-                    from threadpoolctl import threadpool_limits
-                except ImportError:
-                    threadpool_limits = None
-                if threadpool_limits is not None:
-                    blas_single_thread._limiter = threadpool_limits(1, user_api="blas")
-            blas_single_thread._depth += 1
-        return self
-
-    def __exit__(self, *exc_info):
-        with blas_single_thread._lock:
-            blas_single_thread._depth -= 1
-            if blas_single_thread._depth == 0 and blas_single_thread._limiter is not None:
-                blas_single_thread._limiter.restore_original_limits()
-                blas_single_thread._limiter = None
-        return False
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return False

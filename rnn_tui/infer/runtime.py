@@ -1,16 +1,24 @@
 """The TensorFlow-free runtime: an exported layer graph evaluated with NumPy.
 
-Why NumPy, and not onnxruntime on an exported ONNX graph: we measured both (the figures
-are in bench/README.md, "Engines"). Per CPU core their batch throughput is the same (an
-LSTM(128) over IMDB-length reviews: about 1,750 reviews/s each, single-threaded); a step of
-one text is 3x faster in NumPy (13 us against the ~40 us fixed cost of one
-``InferenceSession.run``), and streaming (keeping a recurrent state per input and computing
-only new tokens) needs step-level control that a whole-graph engine does not give. NumPy is
-already imported by everything else, so it adds nothing to the 0.1 s start-up, while
-onnxruntime adds ~50 ms of import and a session build. onnxruntime is faster on batches
-only by using a second thread; we get the same from running two chunks at once (see
-``predictor``). One engine also means one set of semantics to keep equal to Keras: every
-path here passes the same parity tests.
+Why NumPy, and not onnxruntime on an exported ONNX graph: we measured both on the same
+weights (bench/predict_engines.py; figures in bench/README.md, "predict_engines.py"). For
+Embedding(20000, 128) + LSTM/GRU(128) + pooling, on two shared CPU cores:
+
+- import + load in a fresh process: the same (~0.10-0.16 s each; NumPy is loaded anyway);
+- per keystroke on a 100-token review: NumPy streaming p50 ~0.18 ms; onnxruntime running
+  the whole graph ~0.55 ms, and streaming through a one-step graph ~0.20 ms (a session
+  call costs ~20-40 us of fixed overhead, about a NumPy step's worth);
+- batch throughput on IMDB reviews, one thread each: the same (1,800-2,200 reviews/s);
+  onnxruntime's second thread helped the GRU (+30%) and slowed the LSTM on this busy
+  machine;
+- one long text recomputed whole: onnxruntime is faster (0.8 ms against 2 ms for 175
+  tokens: its loop is in C++), which a command-line call (0.15 s process) and the live
+  session (streaming) never notice.
+
+Streaming needs step-level control that a whole-graph engine does not give, and one engine
+means one implementation of Keras' semantics to keep exact (masks, go_backwards,
+padding); every path here passes the same parity tests. So: NumPy, with no onnxruntime
+dependency.
 
 What makes it fast:
 
@@ -22,6 +30,9 @@ What makes it fast:
   run is computed once per sequence length (the "pad record") and every row joins it at its
   own first real token, so a review of 100 tokens costs 100 steps, not ``maxlen``.
 
+- NumPy's BLAS runs on one thread (``single_threaded_blas``): the products are small, and
+  waking OpenBLAS' threads cost more than the arithmetic (up to 12x on a busy machine).
+
 None of this changes a result: each is an exact rewrite of what Keras computes (the pad
 record is the same arithmetic on the same inputs).
 
@@ -32,6 +43,7 @@ record is the same arithmetic on the same inputs).
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +114,36 @@ class PadRecord:
     values: dict[str, Array]  # tensor -> its materialized value for the pad row
 
 
+_blas_configured = False
+
+
+def single_threaded_blas() -> None:
+    """Run NumPy's BLAS on one thread in this process (once; ``RNN_TUI_BLAS_THREADS=N``
+    chooses N, ``auto`` leaves OpenBLAS alone).
+
+    The runtime's products are small ((1..256, 128) @ (128, 512)); a multi-threaded
+    OpenBLAS spends more on waking its threads than on the arithmetic, and on a busy
+    machine far more: measured on two shared cores, 12x slower at batch 64 and 5-30 ms
+    spikes on a single text's Conv1D. Uses threadpoolctl when NumPy is already loaded;
+    ``rnn-tui predict`` sets OPENBLAS_NUM_THREADS before NumPy loads instead.
+    """
+    global _blas_configured
+    if _blas_configured:
+        return
+    _blas_configured = True
+    wanted = os.environ.get("RNN_TUI_BLAS_THREADS", "1")
+    if wanted == "auto" or os.environ.get("OPENBLAS_NUM_THREADS") == wanted:
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # an optional speed-up: without it BLAS keeps its default
+        return
+    try:
+        threadpool_limits(int(wanted), user_api="blas")
+    except ValueError:
+        pass
+
+
 class Runtime:
     """An exported model, ready to compute outputs from padded ids or numeric sequences.
 
@@ -113,6 +155,7 @@ class Runtime:
     """
 
     def __init__(self, graph: dict[str, Any], weights: dict[str, Array]):
+        single_threaded_blas()
         self.graph = graph
         spec = graph["inputs"][0]
         self.input_name: str = spec.get("name", "input")
@@ -312,16 +355,11 @@ class Runtime:
         return values[self.output_tensor].materialize()
 
     def evaluate_values(self, inputs: Array, *, record: dict | None = None,
-                        share: bool = True, upto: set[str] | None = None) -> dict[str, Value]:
-        tensors: dict[str, Value] = {}
-        context = _Context(self, inputs, share and self.input_kind == "ids")
-        if self.input_kind == "ids":
-            tensors[self.input_tensor] = Value(data=inputs)
-        else:
-            tensors[self.input_tensor] = Value(data=inputs)
+                        share: bool = True) -> dict[str, Value]:
+        """Every tensor's value (see ``evaluate``)."""
+        tensors: dict[str, Value] = {self.input_tensor: Value(data=inputs)}
+        context = _Context(inputs, share and self.input_kind == "ids")
         for node in self.nodes:
-            if upto is not None and node.output not in upto:
-                continue
             tensors[node.output] = self._evaluate_node(node, [tensors[n] for n in node.inputs],
                                                        context, record)
         return tensors
@@ -456,7 +494,7 @@ class Runtime:
 class _Context:
     """Per-evaluation facts shared by the nodes: pad counts of the ids."""
 
-    def __init__(self, runtime: Runtime, inputs: Array, share: bool):
+    def __init__(self, inputs: Array, share: bool):
         self.steps = inputs.shape[1]
         self.share = share and self.steps > 0
         if self.share:
@@ -510,6 +548,9 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
     if shared is not None:
         joined = np.arange(steps)[None, :] >= shared[:, None]
         active &= joined
+    if batch == 1 and not record:
+        return _run_one_row(direction, value, active[0], mask is not None,
+                            None if shared is None else int(shared[0]), trajectory), None, None
     counts = active.sum(axis=0)
     prefix = np.all(active[1:] <= active[:-1], axis=0) if batch > 1 else np.ones(steps, bool)
     joined_counts = None
@@ -591,3 +632,46 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
     if last is None:  # zero steps
         last = np.zeros((batch, units), np.float32)
     return last, recorded_states, recorded_outputs
+
+
+def _run_one_row(direction: Direction, value: Value, active: Array, masked: bool,
+                 shared: int | None, trajectory: tuple[list[Array], Array] | None) -> Array:
+    """``run_direction`` for a single row: the same arithmetic with far less bookkeeping
+    (one text, as ``predict "..."`` and a live session that recomputes give it)."""
+    cell = direction.cell
+    reverse = direction.reverse
+    steps = len(active)
+    units = cell.units
+    if value.is_lookup:
+        ids = value.ids[0, ::-1] if reverse else value.ids[0]
+        projected = direction.projection.take(ids)
+    else:
+        data = value.data[0, ::-1] if reverse else value.data[0]
+        projected = cell.project(data)
+    start = 0
+    if shared is not None and trajectory is not None and shared > 0:
+        start = min(shared, steps)
+        states = tuple(recorded[start][None, :].copy() for recorded in trajectory[0])
+    else:
+        states = cell.initial_state(1)
+    sequences = direction.return_sequences
+    outputs = np.empty((steps, units), np.float32) if sequences else None
+    if sequences and start:
+        outputs[:start] = trajectory[1][:start]
+    zero_output = direction.zero_output_for_mask and masked
+    step = cell.step
+    last = trajectory[1][steps - 1][None, :] if start == steps and steps else None
+    for t in range(start, steps):
+        if active[t]:
+            states = step(projected[t: t + 1], states)
+            out = states[0]
+        else:  # a masked step: the state stays; the output is carried (or zero)
+            out = np.zeros_like(states[0]) if zero_output else states[0]
+        if sequences:
+            outputs[t] = out[0]
+        last = out
+    if sequences:
+        return outputs[None]
+    if last is None:
+        last = np.zeros((1, units), np.float32)
+    return last

@@ -236,6 +236,35 @@ class IdStream(_Stream):
         self.rnn_nodes = [node for node in self.sequence_nodes if node.op == "rnn"]
         # a node's input carries a mask: its pad positions leave the states alone
         self.input_masked = {node.name: masked[node.inputs[0]] for node in runtime.nodes}
+        self._wanted = {node.inputs[0] for node in self.reducers} | {
+            node.output for node in self.reducers if node.op == "rnn"}
+        self._tail_noop = self._tail_changes_nothing()
+        self._base_cache: dict[int, dict[str, tuple[Array, ...]]] = {}
+
+    def _tail_changes_nothing(self) -> bool:
+        """True when trailing pads cannot change a result: every recurrent layer is masked
+        (pads freeze its state) and every pooling reads a recurrent layer's outputs
+        directly, whose pad value is the carried last output (already in a max; left out
+        of a masked mean). The usual shape of post-padded models."""
+        producers = {node.output: node for node in self.runtime.nodes}
+
+        def source(tensor: str) -> Node | None:
+            node = producers.get(tensor)
+            while node is not None and node.op == "identity":
+                node = producers.get(node.inputs[0])
+            return node
+
+        if not all(self.input_masked[node.name] for node in self.rnn_nodes):
+            return False
+        for node in self.reducers:
+            recurrent = node if node.op == "rnn" else source(node.inputs[0])
+            if recurrent is None or recurrent.op != "rnn":
+                return False
+            if recurrent.params["directions"][0].zero_output_for_mask:
+                return False
+            if node.op != "rnn" and not self.input_masked[node.name]:
+                return False
+        return True
 
     # ------------------------------------------------------------------ pad record facts
     def _pad_facts(self) -> dict[str, Any]:
@@ -275,6 +304,9 @@ class IdStream(_Stream):
         return min(pads_before, fixed) if fixed is not None else pads_before
 
     def _base_states(self, index: int) -> dict[str, tuple[Array, ...]]:
+        cached = self._base_cache.get(index)
+        if cached is not None:
+            return cached
         facts = self._pad_facts()
         result = {}
         for node in self.rnn_nodes:
@@ -284,6 +316,7 @@ class IdStream(_Stream):
             else:
                 result[node.name] = tuple(state[index][None, :].copy()
                                           for state in facts["states"][node.name])
+        self._base_cache[index] = result  # never written to: steps make new arrays
         return result
 
     # ------------------------------------------------------------------ stacks
@@ -374,10 +407,8 @@ class IdStream(_Stream):
                     record_from)
                 steps += count
                 values[node.output] = outputs
-        wanted = {node.inputs[0] for node in self.reducers} | {
-            node.output for node in self.reducers if node.op == "rnn"}
-        return ({name: _dense(values[name]) for name in wanted if name in values}, states,
-                steps)
+        return ({name: _dense(values[name]) for name in self._wanted if name in values},
+                states, steps)
 
     # ------------------------------------------------------------------ updates
     def _layout(self, length: int) -> tuple[int, int]:
@@ -434,58 +465,71 @@ class IdStream(_Stream):
     def _finish(self, lengths: Array, before: int | Array, after: int | Array,
                 base: dict[str, tuple[Array, ...]]) -> Array:
         """Outputs for texts made of the first ``lengths[i]`` real ids (all already in the
-        stacks), each with its own pads before/after."""
+        stacks), each with its own pads before/after. Vectorized over rows (a trace asks
+        for every prefix at once)."""
         rows = len(lengths)
         before = np.broadcast_to(np.asarray(before), (rows,))
         after = np.broadcast_to(np.asarray(after), (rows,))
-        last = lengths - 1
+        last = np.maximum(lengths - 1, 0)
+        has_text = lengths > 0
+        all_text = bool(has_text.all())
         facts = self._pad_facts()
-        # the tail of pads after the text, evaluated from each row's final states
-        end_states = {}
-        for node in self.rnn_nodes:
-            stacks = self._stacks.get(node.name)
-            per_state = []
-            for index, initial in enumerate(base[node.name]):
-                rows_states = np.repeat(initial, rows, axis=0)
-                has_text = last >= 0
-                if stacks is not None and has_text.any():
-                    rows_states[has_text] = stacks[index][last[has_text]]
-                per_state.append(rows_states)
-            end_states[node.name] = tuple(per_state)
-        tail = self._tail(end_states, after)
+        tail = None
+        if not self._tail_noop and (after > 0).any():
+            tail = self._tail(self._end_states(lengths, base), after)
+        with_tail = after > 0
         reduced: dict[str, Array] = {}
         for node in self.reducers:
             if node.op == "rnn":
-                output = np.empty((rows, node.params["directions"][0].cell.units), np.float32)
-                for row in range(rows):
-                    if after[row] > 0:
-                        output[row] = tail["last"][node.output][row]
-                    elif lengths[row] > 0:
-                        output[row] = self._stacks[node.name][0][last[row]]
-                    else:
-                        output[row] = facts["outputs"][node.name][-1]
+                output = self._stacks[node.name][0][last] if self._capacity else \
+                    np.zeros((rows, node.params["directions"][0].cell.units), np.float32)
+                if not all_text:
+                    output[~has_text] = facts["outputs"][node.name][-1]
+                if tail is not None:
+                    output[with_tail] = tail["last"][node.output][with_tail]
                 reduced[node.output] = output
                 continue
             is_max = node.op == "global_max_pooling1d"
-            stack = self._aggregates.get(node.name)
-            width = self._widths()[node.inputs[0]]
-            total = np.full((rows, width), -np.inf if is_max else 0.0, np.float32)
             combine = np.maximum if is_max else np.add
+            if self._capacity:
+                total = self._aggregates[node.name][last]
+            else:
+                total = np.zeros((rows, self._widths()[node.inputs[0]]), np.float32)
+            if not all_text:
+                total[~has_text] = -np.inf if is_max else 0.0
             # a masked mean leaves the pads out (Keras zeroes them); a max takes them in
             with_pads = is_max or not self.input_masked[node.name]
-            for row in range(rows):
-                if before[row] > 0 and with_pads:
-                    total[row] = combine(total[row], facts["pre"][node.name][before[row] - 1])
-                if lengths[row] > 0:
-                    total[row] = combine(total[row], stack[last[row]])
-                if after[row] > 0 and with_pads:
-                    total[row] = combine(total[row], tail[node.name][row])
+            if with_pads and (before > 0).any():
+                pre = facts["pre"][node.name][np.maximum(before - 1, 0)]
+                total = np.where((before > 0)[:, None], combine(total, pre), total)
+            if with_pads and tail is not None:
+                total = np.where(with_tail[:, None], combine(total, tail[node.name]), total)
             if not is_max:
                 count = lengths + (before + after if with_pads else 0)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     total = (total / count[:, None].astype(np.float32)).astype(np.float32)
             reduced[node.output] = total
         return self._run_head(reduced)
+
+    def _end_states(self, lengths: Array, base: dict[str, tuple[Array, ...]]
+                    ) -> dict[str, tuple[Array, ...]]:
+        """Each row's states after its last real id (the base states for an empty text)."""
+        rows = len(lengths)
+        last = np.maximum(lengths - 1, 0)
+        has_text = lengths > 0
+        states = {}
+        for node in self.rnn_nodes:
+            stacks = self._stacks.get(node.name)
+            per_state = []
+            for index, initial in enumerate(base[node.name]):
+                if stacks is not None and self._capacity:
+                    rows_states = stacks[index][last]
+                    rows_states[~has_text] = initial[0]
+                else:
+                    rows_states = np.repeat(initial, rows, axis=0)
+                per_state.append(rows_states)
+            states[node.name] = tuple(per_state)
+        return states
 
     def _tail(self, states: dict[str, tuple[Array, ...]], after: Array) -> dict[str, Any]:
         """Each row's contribution of its ``after`` trailing pads: per reducer a max or a
@@ -541,11 +585,17 @@ class IdStream(_Stream):
         return result
 
     def _run_head(self, reduced: dict[str, Array]) -> Array:
-        values = {name: Value(data=array) for name, array in reduced.items()}
+        """The layers after pooling, on plain (rows, width) arrays."""
+        values = dict(reduced)
         for node in self.head:
-            values[node.output] = self.runtime._evaluate_node(
-                node, [values[name] for name in node.inputs], None, None)
-        return values[self.runtime.output_tensor].materialize()
+            if node.op == "identity":
+                values[node.output] = values[node.inputs[0]]
+            elif node.op == "concatenate":
+                values[node.output] = np.concatenate([values[name] for name in node.inputs],
+                                                     axis=-1)
+            else:  # dense, activation
+                values[node.output] = node.params["function"](values[node.inputs[0]])
+        return values[self.runtime.output_tensor]
 
     # ------------------------------------------------------------------ the trace
     def _trace(self, ids: Array) -> Array:
@@ -590,6 +640,15 @@ def _run_cell(direction, projected: Array, states: tuple[Array, ...], is_pad: Ar
     cell = direction.cell
     batch, length = projected.shape[:2]
     outputs = np.empty((batch, length, cell.units), np.float32)
+    if is_pad is None or not is_pad.any():  # real tokens only: no mask to consult
+        step = cell.step
+        for t in range(length):
+            states = step(projected[:, t], states)
+            outputs[:, t] = states[0]
+            if stacks is not None:
+                for stack, state in zip(stacks, states):
+                    stack[record_from + t] = state[0]
+        return outputs, states, length
     steps = 0
     for t in range(length):
         pad_now = is_pad[:, t] if is_pad is not None else None
