@@ -214,3 +214,9 @@ def test_broken_pipe_is_not_an_error(home, tmp_path):
     assert first.split()[0] in ("negative", "positive")
     assert status == "status 0"
     assert b"Traceback" not in (tmp_path / "err").read_bytes()
+
+
+def test_model_given_as_a_version_folder(home):
+    folder = home / "models" / "nsmc-sentiment" / "1"
+    code, out, _ = run("predict", "-m", str(folder), "--format", "jsonl", "great film")
+    assert code == 0 and json.loads(out)["model"] == "nsmc-sentiment:1"

@@ -305,3 +305,21 @@ def test_default_model_by_script():
     assert not is_korean("")
     assert how_to_train("imdb-sentiment").startswith("rnn-tui train")
     assert "nsmc" in how_to_train("nsmc-sentiment")
+
+
+def test_korean_morphemes(tmp_path):
+    """A morpheme vocabulary (Kiwi): batch ids equal one-by-one ids; the trace is per
+    morpheme, as the NSMC tutorial's trace is per word."""
+    vocabulary = make_vocabulary(KOREAN, level="morpheme")
+    version = publish_version(
+        tmp_path, "ko", lambda path: pooled_lstm(10, True, write_to=path,
+                                                 vocabulary=vocabulary.size),
+        vocabulary=vocabulary, language="ko")
+    predictor = Predictor.load(version)
+    texts = KOREAN + ["재미있을 줄 알았는데 너무 졸리고 돈이 아까웠다"]
+    assert predictor.texts_ids(texts) == [predictor.text_ids(text) for text in texts]
+    np.testing.assert_allclose(predictor.predict(texts), reference(predictor, texts),
+                               atol=1e-6, equal_nan=True)
+    trace = predictor.trace("재미있을 줄 알았는데")
+    assert [token for token, _ in trace] == predictor.tokens("재미있을 줄 알았는데")
+    assert len(trace) > 3  # morphemes, not words

@@ -91,6 +91,8 @@ def predict(texts: tuple[str, ...], model_ref: str | None, file_path: str | None
             sources = line_items(handle)
         show_text = True
     elif not texts or texts == ("-",):
+        if sys.stdin.isatty():
+            click.echo("rnn-tui predict: type one text per line; Ctrl-D ends", err=True)
         sources = line_items(sys.stdin.buffer)
         show_text = True
     else:
