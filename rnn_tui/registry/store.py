@@ -31,8 +31,9 @@ for a few seconds (``acdirmax``), so a new version may appear late on another ma
 Linux emulates ``flock()`` on NFS with POSIX byte-range (fcntl) locks, which work across
 clients only when the server's lock service works (NFSv4, or lockd for v3) and the mount
 doesn't use ``local_lock=``/``nolock``; otherwise two machines may publish the same name
-at once. filelock falls back to a soft (marker file) lock only when flock is missing
-entirely. Shared registries on NFS are a later issue.
+at once. ``RNN_TUI_LOCK=fcntl`` (POSIX record locks) or ``RNN_TUI_LOCK=lockfile``
+(an O_EXCL marker file, for mounts without a lock service) pick another kind of lock:
+see ``rnn_tui.registry.locking`` for what is safe on which mount.
 """
 
 from __future__ import annotations
@@ -356,11 +357,14 @@ class Registry:
 
     @contextlib.contextmanager
     def _lock(self, name: str) -> Iterator[None]:
-        from filelock import FileLock, Timeout
+        from filelock import Timeout
+
+        from rnn_tui.registry.locking import interprocess_lock
 
         locks = self.root / LOCKS_DIR
         locks.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(locks / f"{name}.lock", timeout=self.lock_timeout)
+        # flock by default; RNN_TUI_LOCK=fcntl|lockfile for NFS mounts (see registry.locking)
+        lock = interprocess_lock(locks / f"{name}.lock", timeout=self.lock_timeout)
         try:
             lock.acquire()
         except Timeout:

@@ -74,10 +74,13 @@ class RunFolder:
     # ------------------------------------------------------------------ locking
     def lock(self) -> None:
         """Hold the run for this process; a second trainer of the same name is refused."""
-        from filelock import FileLock, Timeout
+        from filelock import Timeout
+
+        from rnn_tui.registry.locking import interprocess_lock
 
         self.path.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.path / ".lock"))
+        # The kind follows RNN_TUI_LOCK, as the registry's (a run folder may be on NFS).
+        lock = interprocess_lock(self.path / ".lock")
         try:
             lock.acquire(timeout=0)
         except Timeout:
