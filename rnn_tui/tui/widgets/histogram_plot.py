@@ -30,6 +30,9 @@ class HistogramPlot(PlotextPlot):
             step = max(1, len(positions) // 6)  # a readable number of tick labels
             ticks = positions[::step]
             plt.xticks(ticks, [f"{self.edges[index]:g}" for index in ticks])
+            top = max(self.counts)
+            levels = sorted({round(top * fraction) for fraction in (0, 1 / 3, 2 / 3, 1)})
+            plt.yticks(levels, [f"{level:,}" for level in levels])  # counts are whole
         self.refresh()
 
     def watch_counts(self) -> None:

@@ -49,7 +49,7 @@ def age(created: str | None, now: datetime | None = None) -> str:
 
 
 def describe(summary: Any, now: datetime | None = None) -> str:
-    """"binary · imdb · 87.1% · 2d": task, corpus, main metric and age of a model."""
+    """"binary·imdb·87.1%·2d": task, corpus, main metric and age of a model."""
     parts = [summary.task, summary.dataset or "?"]
     if summary.metric_value is not None:
         if summary.metric == "accuracy":
@@ -57,7 +57,7 @@ def describe(summary: Any, now: datetime | None = None) -> str:
         else:
             parts.append(f"{summary.metric} {summary.metric_value:.3g}")
     parts.append(age(summary.created, now))
-    return " · ".join(printable(str(part)) for part in parts)
+    return "·".join(printable(str(part)) for part in parts)  # compact: the sidebar is narrow
 
 
 class ModelSidebar(Vertical):
