@@ -345,20 +345,24 @@ class Runtime:
         return restored
 
     def evaluate(self, inputs: Array, *, record: dict | None = None,
-                 share: bool = True) -> Array:
+                 share: bool = True, memo: dict | None = None) -> Array:
         """Evaluate the graph on a batch as given (no sorting); see ``run``.
 
         ``record`` (a dict) receives the pad-record data when evaluating the all-pad row;
-        ``share=False`` turns off the pad-record shortcut.
+        ``share=False`` turns off the pad-record shortcut. ``memo`` (a dict kept by the
+        caller between calls on one row at a time) lets forward recurrent passes reuse the
+        previous call's states up to the first step whose input changed: a live session of
+        a Bidirectional model then recomputes only the backward pass.
         """
-        values = self.evaluate_values(inputs, record=record, share=share)
+        values = self.evaluate_values(inputs, record=record, share=share, memo=memo)
         return values[self.output_tensor].materialize()
 
     def evaluate_values(self, inputs: Array, *, record: dict | None = None,
-                        share: bool = True) -> dict[str, Value]:
+                        share: bool = True, memo: dict | None = None) -> dict[str, Value]:
         """Every tensor's value (see ``evaluate``)."""
         tensors: dict[str, Value] = {self.input_tensor: Value(data=inputs)}
         context = _Context(inputs, share and self.input_kind == "ids")
+        context.memo = memo if len(inputs) == 1 else None
         for node in self.nodes:
             tensors[node.output] = self._evaluate_node(node, [tensors[n] for n in node.inputs],
                                                        context, record)
@@ -463,8 +467,11 @@ class Runtime:
                 trajectory = (pad.states[(node.name, index)], pad.outputs[(node.name, index)])
             else:
                 shared = None
+            slot = None
+            if context.memo is not None and not reverse and record is None:
+                slot = context.memo.setdefault((node.name, index), {})
             outputs, states, outs = run_direction(
-                direction, first, shared, trajectory, record is not None)
+                direction, first, shared, trajectory, record is not None, slot)
             if record is not None:
                 record["states"][(node.name, index)] = states
                 record["outputs"][(node.name, index)] = outs
@@ -501,6 +508,7 @@ class _Context:
             self.lead, self.trail = pad_counts(inputs)
         else:
             self.lead = self.trail = None
+        self.memo: dict | None = None
 
 
 def pad_counts(ids: Array) -> tuple[Array, Array]:
@@ -517,7 +525,8 @@ def pad_counts(ids: Array) -> tuple[Array, Array]:
 
 
 def run_direction(direction: Direction, value: Value, shared: Array | None,
-                  trajectory: tuple[list[Array], Array] | None, record: bool
+                  trajectory: tuple[list[Array], Array] | None, record: bool,
+                  memo: dict | None = None
                   ) -> tuple[Array, list[Array] | None, Array | None]:
     """One recurrent pass over a batch, exactly as Keras' ``backend.rnn`` computes it.
 
@@ -529,6 +538,8 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
         trajectory: the pad record of this pass: states after each step (steps + 1 entries,
             one array per state) and outputs (steps, units).
         record: also return the states after each step and the outputs (batch must be 1).
+        memo: for one row and a forward pass, the previous call's per-step states, reused up
+            to the first step whose input changed (see ``Runtime.evaluate``).
 
     Returns:
         (outputs, recorded states or None, recorded outputs or None); outputs are
@@ -550,7 +561,8 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
         active &= joined
     if batch == 1 and not record:
         return _run_one_row(direction, value, active[0], mask is not None,
-                            None if shared is None else int(shared[0]), trajectory), None, None
+                            None if shared is None else int(shared[0]), trajectory,
+                            memo), None, None
     counts = active.sum(axis=0)
     prefix = np.all(active[1:] <= active[:-1], axis=0) if batch > 1 else np.ones(steps, bool)
     joined_counts = None
@@ -635,19 +647,25 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
 
 
 def _run_one_row(direction: Direction, value: Value, active: Array, masked: bool,
-                 shared: int | None, trajectory: tuple[list[Array], Array] | None) -> Array:
+                 shared: int | None, trajectory: tuple[list[Array], Array] | None,
+                 memo: dict | None = None) -> Array:
     """``run_direction`` for a single row: the same arithmetic with far less bookkeeping
-    (one text, as ``predict "..."`` and a live session that recomputes give it)."""
+    (one text, as ``predict "..."`` and a live session that recomputes give it).
+
+    With ``memo`` (a forward pass): the state after step t depends on the inputs (and mask)
+    of steps 0..t only, so the previous call's states are reused up to the first step
+    whose input differs, compared exactly (ids, or the input rows bit for bit).
+    """
     cell = direction.cell
     reverse = direction.reverse
     steps = len(active)
     units = cell.units
     if value.is_lookup:
-        ids = value.ids[0, ::-1] if reverse else value.ids[0]
-        projected = direction.projection.take(ids)
+        key = value.ids[0, ::-1] if reverse else value.ids[0]  # what decides each step
+        projected = direction.projection.take(key)
     else:
-        data = value.data[0, ::-1] if reverse else value.data[0]
-        projected = cell.project(data)
+        key = value.data[0, ::-1] if reverse else value.data[0]
+        projected = cell.project(key)
     start = 0
     if shared is not None and trajectory is not None and shared > 0:
         start = min(shared, steps)
@@ -655,23 +673,88 @@ def _run_one_row(direction: Direction, value: Value, active: Array, masked: bool
     else:
         states = cell.initial_state(1)
     sequences = direction.return_sequences
-    outputs = np.empty((steps, units), np.float32) if sequences else None
-    if sequences and start:
+    keep = memo is not None
+    outputs = np.empty((steps, units), np.float32) if sequences or keep else None
+    if outputs is not None and start:
         outputs[:start] = trajectory[1][:start]
+    history = None
+    if keep:
+        history = [np.empty((steps, units), np.float32) for _ in states]
+        if start:
+            for slot, recorded in zip(history, trajectory[0]):
+                slot[:start] = recorded[1: start + 1]
+        previous = memo.get("key")
+        if previous is not None and memo.get("shared") == shared and \
+                previous.shape == key.shape and memo.get("masked") == masked:
+            changed = previous != key
+            if changed.ndim > 1:
+                changed = changed.any(axis=1)
+            changed |= memo["active"] != active
+            differs = np.flatnonzero(changed)
+            reuse = int(differs[0]) if differs.size else steps
+            if reuse > start:
+                outputs[start:reuse] = memo["outputs"][start:reuse]
+                for slot, old in zip(history, memo["states"]):
+                    slot[start:reuse] = old[start:reuse]
+                states = tuple(old[reuse - 1][None, :].copy() for old in memo["states"])
+                start = reuse
     zero_output = direction.zero_output_for_mask and masked
     step = cell.step
-    last = trajectory[1][steps - 1][None, :] if start == steps and steps else None
-    for t in range(start, steps):
-        if active[t]:
-            states = step(projected[t: t + 1], states)
-            out = states[0]
-        else:  # a masked step: the state stays; the output is carried (or zero)
-            out = np.zeros_like(states[0]) if zero_output else states[0]
-        if sequences:
-            outputs[t] = out[0]
-        last = out
+    # repeated[t]: step t reads the same input as step t - 1 (a run of pads, say)
+    repeated = np.zeros(steps, bool)
+    if steps > 1:
+        repeated[1:] = np.all(projected[1:] == projected[:-1], axis=1)
+    positions = np.flatnonzero(active[start:]) + start
+    done = start  # positions before this one are final
+    index = 0
+    while index < len(positions):
+        t = int(positions[index])
+        index += 1
+        if t > done:  # masked steps: the state stays; the output is carried (or zero)
+            _fill(outputs, history, done, t, states, zero_output)
+        before = states
+        states = step(projected[t: t + 1], states)
+        if outputs is not None:
+            outputs[t] = states[0][0]
+        if history is not None:
+            for slot, state in zip(history, states):
+                slot[t] = state[0]
+        done = t + 1
+        # (checked every 8th repeated step: cheap, and a fixed point, once reached, stays)
+        if repeated[t] and t % 8 == 0 and all(np.array_equal(a, b)
+                                              for a, b in zip(before, states)):
+            # a fixed point: every following step with this same input gives this state
+            runs = ~(repeated[done:] & active[done:])
+            end = done + (int(np.argmax(runs)) if runs.any() else steps - done)
+            if end > done:
+                _fill(outputs, history, done, end, states, False)
+                done = end
+                index = int(np.searchsorted(positions, end))
+    if done < steps:
+        _fill(outputs, history, done, steps, states, zero_output)
+    if steps == 0:
+        last = np.zeros((1, units), np.float32)
+    elif outputs is not None:
+        last = outputs[steps - 1][None, :]
+    elif steps - 1 < start:  # the whole row was pads shared with the pad record
+        last = trajectory[1][steps - 1][None, :]
+    elif active[steps - 1] or not zero_output:
+        last = states[0]
+    else:
+        last = np.zeros((1, units), np.float32)
+    if keep:
+        memo.update(key=key.copy(), active=active.copy(), shared=shared, masked=masked,
+                    states=history, outputs=outputs)
     if sequences:
         return outputs[None]
-    if last is None:
-        last = np.zeros((1, units), np.float32)
     return last
+
+
+def _fill(outputs: Array | None, history: list[Array] | None, begin: int, end: int,
+          states: tuple[Array, ...], zero_output: bool) -> None:
+    """Masked positions begin..end-1 of one row: states unchanged, outputs carried/zero."""
+    if outputs is not None:
+        outputs[begin:end] = 0.0 if zero_output else states[0][0]
+    if history is not None:
+        for slot, state in zip(history, states):
+            slot[begin:end] = state[0]

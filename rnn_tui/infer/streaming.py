@@ -179,11 +179,18 @@ class _Stream:
 
 
 class RecomputeStream(_Stream):
-    """For models that cannot stream: every update runs the whole (padded) text."""
+    """For models that cannot stream: every update runs the whole (padded) text, except
+    that forward recurrent passes over token-determined inputs (the forward half of a
+    Bidirectional layer on the embeddings) resume from the first changed id."""
+
+    def __init__(self, runtime: Runtime, **options: Any):
+        super().__init__(runtime, **options)
+        self._memo: dict = {}
 
     def _update(self, window: Array) -> Array:
         self.steps_computed = len(window)
-        return self.runtime.run(self.padded(window))[0]
+        row = self.runtime._check_inputs(self.padded(window), self.maxlen is not None)
+        return self.runtime.evaluate(row, memo=self._memo)[0]
 
     def _trace(self, ids: Array) -> Array:
         self.steps_computed = len(ids) * (len(ids) + 1) // 2
