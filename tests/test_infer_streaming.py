@@ -153,3 +153,27 @@ def test_no_fixed_length():
 def test_stream_and_model_lengths_must_agree():
     with pytest.raises(ValueError, match="maxlen"):
         make_stream(pooled_lstm(maxlen=10), maxlen=12, padding="post", truncating="pre")
+
+
+def conv_then_lstm(maxlen=12, padding_mode="same"):
+    """Embedding -> Conv1D -> MaxPooling1D -> LSTM -> Dense: recomputes, and its LSTM reads
+    dense rows (the forward-pass memo compares them bit for bit)."""
+    builder = GraphBuilder(maxlen, 6)
+    x = builder.embedding(6, mask_zero=False)
+    x = builder.add("conv1d", [x], {"strides": 1, "padding": padding_mode, "dilation_rate": 1,
+                                    "activation": "relu"},
+                    {"kernel": builder._random(3, 6, 4), "bias": builder._random(4)})
+    x = builder.add("max_pooling1d", [x], {"pool_size": 2, "strides": 2, "padding": "valid"})
+    x = builder.rnn(x, 4, "lstm", 5, sequences=False)
+    return builder.runtime(builder.dense(x, 5, 1, "sigmoid"))
+
+
+@pytest.mark.parametrize("padding", ["post", "pre"])
+@pytest.mark.parametrize("build", [conv_then_lstm, bidirectional])
+def test_recomputing_sessions_reuse_only_what_is_unchanged(build, padding):
+    runtime = build(maxlen=12)
+    stream = make_stream(runtime, maxlen=12, padding=padding, truncating="pre")
+    assert isinstance(stream, RecomputeStream)
+    for ids in edit_walk(seed=11, steps=80, maxlen=12):
+        np.testing.assert_allclose(stream.update(ids), reference(runtime, stream, ids),
+                                   atol=1e-6, equal_nan=True, err_msg=f"ids={ids}")
