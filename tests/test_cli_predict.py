@@ -18,7 +18,6 @@ import pytest
 
 from infer_helpers import make_vocabulary, pooled_lstm, publish_sentiment_pair, publish_version
 
-ENV_KEYS = ("RNN_TUI_HOME", "RNN_TUI_DATA")
 
 
 @pytest.fixture

@@ -65,7 +65,9 @@ def predict(texts: tuple[str, ...], model_ref: str | None, file_path: str | None
 
     Give texts as arguments, or none (or '-') to read one text per line from stdin, or
     --file PATH. Korean text goes to nsmc-sentiment, other text to imdb-sentiment, unless
-    -m names a model.
+    -m names a model. A line that cannot be classified (empty, invalid UTF-8, no word the
+    model reads) is reported on stderr with its number and skipped. Exit code: 0 when every
+    text was classified, 2 for usage errors or any skipped line, 1 for anything else.
 
     \b
       rnn-tui predict "a wonderful, moving film"
