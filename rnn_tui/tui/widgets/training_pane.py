@@ -27,6 +27,9 @@ from rnn_tui.tui.training_process import TrainingProcess
 from rnn_tui.tui.widgets.run_card import RunCard
 
 
+VISIBLE_RUNS = 3
+
+
 class RunEvent(Message):
     """A training event read from a run's stdout (posted from the reader thread)."""
 
@@ -88,9 +91,16 @@ class TrainingPane(Vertical):
             runs.mount(card)
             self._queue.append((run_id, plan))
             ids.append(run_id)
-        self.call_after_refresh(runs.scroll_end, animate=False)
+        self._show_latest()
         self._start_next()
         return ids
+
+    def _show_latest(self) -> None:
+        """Side by side fit a few cards: the newest stay, older finished ones step aside
+        (their models are in the registry and their outcome in the chat)."""
+        cards = list(self.query(RunCard))
+        for index, card in enumerate(cards):
+            card.display = not card.progress.done or index >= len(cards) - VISIBLE_RUNS
 
     def _start_next(self) -> None:
         if self._active is not None:
