@@ -359,3 +359,17 @@ def test_every_zoo_architecture(keras, tmp_path, arch, padding):
                         task="binary", padding=padding)
     randomize(model, seed=20)
     assert_parity(model, padded_ids(30, STEPS, padding), tmp_path)
+
+
+def test_mixed_precision_model_is_exported_and_noted(keras, tmp_path):
+    layers = keras.layers
+    inputs = layers.Input((STEPS,), dtype="int32")
+    x = layers.Embedding(VOCABULARY, 8, mask_zero=True, dtype="mixed_float16")(inputs)
+    x = layers.LSTM(6, dtype="mixed_float16")(x)
+    model = keras.Model(inputs, layers.Dense(1, activation="sigmoid", dtype="float32")(x))
+    randomize(model, seed=21, scale=0.3)
+    info = export_runtime(model, tmp_path / "runtime.npz")
+    assert info["keras_compute_dtypes"] == ["float16"] and "1e-3" in info["note"]
+    ids = padded_ids(20, STEPS, "post")
+    np.testing.assert_allclose(Runtime.load(tmp_path / "runtime.npz").run(ids),
+                               model.predict(ids, verbose=0), atol=5e-3, equal_nan=True)

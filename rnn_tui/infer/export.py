@@ -57,7 +57,7 @@ def export_runtime(model: Any, path: str | Path, *, float16: bool = False) -> di
     from rnn_tui.infer.streaming import streaming_support
 
     streamable, why = streaming_support(graph)
-    return {
+    info = {
         "engine": "numpy",
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -67,6 +67,13 @@ def export_runtime(model: Any, path: str | Path, *, float16: bool = False) -> di
         "streamable": streamable,
         "streaming": why,
     }
+    lower = sorted({str(getattr(layer, "compute_dtype", "float32")) for layer in model.layers}
+                   - {"float32", "None"})
+    if lower:  # mixed precision: Keras itself rounds to float16 on the way
+        info["keras_compute_dtypes"] = lower
+        info["note"] = (f"Keras computes parts of this model in {', '.join(lower)}; the runtime "
+                        "computes in float32, so the two differ by about 1e-3, not 1e-7")
+    return info
 
 
 def model_graph(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
