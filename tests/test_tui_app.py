@@ -164,6 +164,10 @@ async def test_pasted_escape_sequences_never_reach_the_terminal():
         await pilot.press("enter")
         await pilot.pause()
         assert "\x1b" not in transcript_text(app)
+        # a review pasted from a web page: several lines, kept whole
+        chat_input.post_message(events.Paste("First line of a review.\r\n\r\n  And more.\n"))
+        await pilot.pause()
+        assert chat_input.value == "First line of a review. And more."
 
 
 async def test_data_pane_loads_a_corpus_in_the_background():

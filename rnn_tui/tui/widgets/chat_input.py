@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.binding import Binding
 from textual.widgets import Input
 
@@ -12,8 +13,9 @@ class ChatInput(Input):
     """An ``Input`` that never holds control characters and remembers what was sent.
 
     Typed or pasted escape sequences are turned into visible stand-ins (␛) on the way in, so
-    they can neither drive the terminal nor confuse the models. Tab accepts the completion
-    the suggester offers (as the right arrow does); Up and Down walk the history.
+    they can neither drive the terminal nor confuse the models; a pasted text of several
+    lines is kept whole, on one line. Tab accepts the completion the suggester offers (as
+    the right arrow does); Up and Down walk the history.
     """
 
     BINDINGS = [
@@ -29,6 +31,12 @@ class ChatInput(Input):
 
     def replace(self, text: str, start: int, end: int) -> None:
         super().replace(printable(text), start, end)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # A review pasted from elsewhere often spans lines, and Input keeps only the first:
+        # join them. (Textual calls this before Input's own handler, which inserts the text.)
+        lines = [line.strip() for line in event.text.splitlines() if line.strip()]
+        event.text = " ".join(lines)
 
     def remember(self, text: str) -> None:
         """Add a sent line to the history (consecutive duplicates once)."""
