@@ -18,6 +18,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # mkstemp makes the file private (0600); a finished file gets the usual mode, so a
+    # registry on a shared machine stays readable by its other users.
+    os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     temp = Path(temp_name)
     try:
@@ -29,6 +32,12 @@ def atomic_path(path: Path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
