@@ -20,7 +20,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     # mkstemp makes the file private (0600); a finished file gets the usual mode, so a
     # registry on a shared machine stays readable by its other users.
-    os.fchmod(fd, 0o666 & ~_umask())
+    os.fchmod(fd, 0o666 & ~_UMASK)
     os.close(fd)
     temp = Path(temp_name)
     try:
@@ -34,10 +34,14 @@ def atomic_path(path: Path) -> Iterator[Path]:
         raise
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# Read once at import: os.umask can only be read by setting it, which is not thread-safe.
+_UMASK = _read_umask()
 
 
 def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
