@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from rnn_tui.errors import RnnTuiError
+from rnn_tui.errors import RnnTuiError, UserError
 # rnn_tui.infer (NumPy and the runtime) is imported inside the methods: the first paint
 # does not wait for it.
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict
@@ -104,8 +104,6 @@ class ModelBook:
         "auto" returns sentiment to the language rule. A model that cannot take part in the
         chat (a sequence model) is a UserError; an unknown one a NotFoundError.
         """
-        from rnn_tui.errors import UserError
-
         if ref == AUTO:
             self.sentiment = AUTO
             return SENTIMENT, AUTO
@@ -162,8 +160,8 @@ class ModelBook:
             self._failures[ref] = message
         return message
 
-    def refresh(self) -> list[str]:
-        """Forget what a registry change made stale; returns the refs to reload.
+    def refresh(self) -> None:
+        """Forget what a registry change made stale (``load`` brings it back, fresh).
 
         A cached model whose reference now resolves to another version (a new ``latest``, a
         moved alias) is dropped, and so are remembered failures (the model may exist now).
@@ -182,7 +180,6 @@ class ModelBook:
         with self._lock:
             for ref in stale:
                 self._loaded.pop(ref, None)
-        return stale
 
     # ------------------------------------------------------------------ judging
     def failures(self) -> dict[str, str]:
@@ -206,9 +203,6 @@ class ModelBook:
         if message.startswith("no model named"):
             return f"{ref}: missing"
         return message.splitlines()[0]
-
-    def _missing(self, role: str, ref: str, message: str) -> Absent:
-        return Absent(role, self._missing_message(ref, message))
 
     def readiness(self) -> dict[str, Absent]:
         """With nothing typed: the model(s) each role uses, and whether each is ready."""
@@ -244,7 +238,7 @@ class ModelBook:
         for role, (ref, why) in self.refs_for(text).items():
             loaded = self.try_load(ref)
             if isinstance(loaded, str):
-                results[role] = self._missing(role, ref, loaded)
+                results[role] = Absent(role, self._missing_message(ref, loaded))
                 continue
             predictor = loaded.predictor
             if live:
