@@ -64,7 +64,7 @@ def fold(*stream) -> RunProgress:
 
 
 STARTED = events.RunStarted(name="x", config={}, epochs=3, steps_per_epoch=10,
-                            params={"total": 1234}, train_size=640, time=100.0)
+                            params={"total": 1234}, train_size=640, device="GPU", time=100.0)
 
 
 def test_progress_follows_the_events():
@@ -76,6 +76,7 @@ def test_progress_follows_the_events():
     assert (progress.status, progress.epoch, progress.step, progress.steps) == (RUNNING, 0, 4,
                                                                                 10)
     assert progress.params == 1234 and progress.logs["accuracy"] == 0.5
+    assert progress.device == "GPU"
     progress.apply(events.EpochEnded(epoch=1, epochs=3, seconds=2.0, logs={
         "loss": 0.8, "accuracy": 0.6, "val_loss": 0.85, "val_accuracy": 0.55}))
     progress.apply(events.EpochEnded(epoch=2, epochs=3, seconds=2.0, logs={

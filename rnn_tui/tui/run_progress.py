@@ -55,6 +55,7 @@ class RunProgress:
     notes: list[str] = field(default_factory=list)
     params: int | None = None
     train_size: int = 0
+    device: str = ""
     model_ref: str | None = None
     test_metrics: dict[str, float] = field(default_factory=dict)
     message: str = ""
@@ -83,6 +84,7 @@ class RunProgress:
             self.epoch = event.resumed_from
             self.params = (event.params or {}).get("total")
             self.train_size = event.train_size
+            self.device = event.device
             self.started = self.started or event.time
             if event.resumed_from:
                 self.notes.append(f"resumed after epoch {event.resumed_from}")

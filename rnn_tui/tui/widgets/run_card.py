@@ -120,6 +120,8 @@ class RunCard(Vertical):
         title.append(f"  {progress.status}", style="dim")
         if progress.started is not None:
             title.append(f" {progress.elapsed:.0f}s", style="dim")
+        if progress.device and progress.device != "CPU":  # say so when it is a GPU
+            title.append(f" {printable(progress.device)}", style="dim")
         self.query_one(".run-title", Label).update(title)
         self.query_one(".run-stop", Button).display = not (progress.done
                                                            or progress.status == CANCELLING)
