@@ -96,12 +96,24 @@ def build_config(options: dict[str, Any]) -> Any:
             knobs[flag] = str(Path(value)) if flag == "vectors" else value
     if options.get("freeze_vectors"):
         knobs["vectors_trainable"] = False
+    for flag in ("scale_lr", "mixed_precision"):
+        if options.get(flag):
+            settings[flag] = True
     if knobs:
         settings["arch_options"] = knobs
     if not settings.get("dataset"):
         raise UserError("no dataset: give --dataset NAME (or a preset: --preset NAME; "
                         "see --list-presets)")
     return TrainConfig.from_dict(settings)
+
+
+def build_placement(options: dict[str, Any]) -> Any:
+    """The devices and strategy the flags ask for (``rnn_tui.train.distribute``)."""
+    from rnn_tui.train.distribute import Placement
+
+    return Placement.from_flags(strategy=options.get("strategy"), devices=options.get("devices"),
+                                workers=options.get("workers"),
+                                worker_index=options.get("worker_index"))
 
 
 def _list_presets() -> None:
@@ -174,12 +186,25 @@ again after Ctrl-C or a crash to continue from the last finished epoch; a
 different configuration under the same --name is refused unless --restart.
 
 \b
+Several devices (TensorFlow's tf.distribute): --strategy auto (default) uses
+every visible GPU (MirroredStrategy), or --devices N of them; without GPUs,
+--devices N splits the CPU into N logical devices. --batch-size is per replica:
+each step averages over batch-size x replicas rows; the learning rate stays as
+given unless --scale-lr multiplies it by the replicas. Several machines: start
+the same command on each with --workers host1:port,host2:port and its own
+--worker-index (or set TF_CONFIG); worker 0 shows progress and publishes, and
+the run folder ($RNN_TUI_HOME/runs) must be shared for resuming.
+--mixed-precision: float16 compute on GPUs with compute capability >= 7.0.
+
+\b
 Examples:
   rnn-tui train --dataset imdb --arch lstm --epochs 2
   rnn-tui train --preset tutorial-nsmc-lstm --epochs 1
   rnn-tui train --dataset reuters --arch bigru --units 64 --maxlen 200 --name reuters-bigru
   rnn-tui train --dataset multiplication --arch "lstm:30 lstm:30" --epochs 20
   rnn-tui train --dataset nsmc --level morpheme --vectors ko.vec --freeze-vectors
+  rnn-tui train --preset tutorial-imdb-lstm --devices 2 --scale-lr
+  rnn-tui train --dataset imdb --workers 10.0.0.1:12345,10.0.0.2:12345 --worker-index 0
 """
 
 
@@ -227,6 +252,16 @@ Examples:
 @click.option("--patience", type=int, help="Early stopping patience (restores the best weights).")
 @click.option("--seed", type=int, help="Random seed (runs are reproducible). [42]")
 @click.option("--train-limit", type=int, help="Train on the first N rows only.")
+@click.option("--strategy", type=click.Choice(["auto", "one", "mirrored", "multiworker"]),
+              help="Distribution strategy (see below). [auto]")
+@click.option("--devices", type=int, help="Use N GPUs, or N logical CPU devices without GPUs.")
+@click.option("--workers", metavar="HOST:PORT,...",
+              help="Every worker of a multi-machine run, in order (else TF_CONFIG).")
+@click.option("--worker-index", type=int, help="This machine's position in --workers (0: chief).")
+@click.option("--scale-lr", is_flag=True,
+              help="Multiply the learning rate by the number of replicas.")
+@click.option("--mixed-precision", is_flag=True,
+              help="float16 compute on GPUs that gain from it (output layer stays float32).")
 @click.option("--name", "-n", help="Registry name. [the preset, or DATASET-ARCH]")
 @click.option("--restart", is_flag=True, help="Discard an unfinished run of this name.")
 @click.option("--no-publish", is_flag=True, help="Train and evaluate, publish nothing.")
@@ -247,6 +282,7 @@ def train(**options: Any) -> None:
         _list_archs()
         return
     config = build_config(options)
+    placement = build_placement(options)
     mode = "json" if options["json_output"] else ("plain" if options["plain"] else "auto")
 
     from rnn_tui.train.engine import RunCancelledError, train as run_training
@@ -256,7 +292,7 @@ def train(**options: Any) -> None:
     try:
         with _sigterm_cancels():
             run_training(config, renderer, restart=options["restart"],
-                         publish=not options["no_publish"])
+                         publish=not options["no_publish"], placement=placement)
     except RunCancelledError as error:
         if mode != "json":
             click.echo(f"rnn-tui: {error}", err=True)

@@ -203,12 +203,15 @@ def build_model(
                                          name=next_name("dense"))(tensor)
         else:  # normalize_spec rejects unknown kinds; this guards a hand-made spec
             raise UserError(f"architecture: unknown layer type {kind!r}")
+    # The head computes in float32 even under a mixed_float16 policy (softmax/sigmoid and
+    # the loss need the range); with the default float32 policy this changes nothing.
     if head.separate_activation:
-        tensor = layers_module.Dense(head.units, name="output")(tensor)
-        outputs = layers_module.Activation(head.activation, name="output_activation")(tensor)
+        tensor = layers_module.Dense(head.units, name="output", dtype="float32")(tensor)
+        outputs = layers_module.Activation(head.activation, name="output_activation",
+                                           dtype="float32")(tensor)
     else:
         outputs = layers_module.Dense(head.units, activation=head.activation,
-                                      name="output")(tensor)
+                                      name="output", dtype="float32")(tensor)
     return keras.Model(inputs, outputs, name=name)
 
 

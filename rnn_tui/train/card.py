@@ -86,8 +86,14 @@ def build_card(
     metric_names: list[str],
     vectors: dict[str, Any] | None,
     notes: list[str],
+    distribution: dict[str, Any] | None = None,
+    mixed_precision: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Every section of the card except the ones the registry stamps."""
+    """Every section of the card except the ones the registry stamps.
+
+    ``distribution`` (``Distribution.describe``) gives the learning rate actually used and
+    the global batch; without it the run was on one device with the config's values.
+    """
     epochs_run = len(epoch_seconds)
     chosen_epoch = best_epoch if (best_epoch and config.early_stopping
                                   and config.restore_best_weights) else epochs_run
@@ -116,11 +122,14 @@ def build_card(
         },
         "training": {
             "optimizer": config.optimizer,
-            "learning_rate": config.learning_rate or DEFAULT_LEARNING_RATES[config.optimizer],
+            "learning_rate": (distribution or {}).get("learning_rate")
+            or config.learning_rate or DEFAULT_LEARNING_RATES[config.optimizer],
             "clipnorm": config.clipnorm,
             "loss": loss,
             "metrics": metric_names,
             "batch_size": config.batch_size,
+            "global_batch_size": (distribution or {}).get("global_batch_size",
+                                                          config.batch_size),
             "epochs": config.epochs,
             "epochs_run": epochs_run,
             "seed": config.seed,
@@ -138,6 +147,8 @@ def build_card(
             "epoch_seconds": [round(float(s), 3) for s in epoch_seconds],
             "sessions": sessions,
             "device": device,
+            "distribution": distribution,
+            "mixed_precision": mixed_precision,
             "config": config.to_dict(),
         },
         "metrics": {

@@ -58,6 +58,12 @@ class TrainConfig:
         optimizer, learning_rate, clipnorm, loss, metrics: compile settings; loss and metrics
             follow the task and head when None.
         epochs, batch_size, validation, early_stopping, restore_best_weights, seed: fitting.
+            ``batch_size`` is per replica: with N replicas (``rnn_tui.train.distribute``)
+            each step averages over ``batch_size x N`` rows.
+        scale_lr: multiply the learning rate by the number of replicas (linear scaling);
+            off by default, so the rate is the same on one device or many.
+        mixed_precision: float16 compute (``mixed_float16``) on GPUs with compute
+            capability >= 7.0; elsewhere it is off, with a Note saying why.
         name, preset: the registry name to publish under, and the preset this came from.
     """
 
@@ -94,6 +100,8 @@ class TrainConfig:
     early_stopping: int | None = None
     restore_best_weights: bool = True
     seed: int = 42
+    scale_lr: bool = False
+    mixed_precision: bool = False
     # identity
     name: str | None = None
     preset: str | None = None
@@ -151,6 +159,9 @@ class TrainConfig:
             self.validation = float(self.validation)
         if self.early_stopping is not None:
             positive("early_stopping (patience)", self.early_stopping)
+        for name in ("scale_lr", "mixed_precision"):
+            if not isinstance(getattr(self, name), bool):
+                raise UserError(f"{name} must be true or false, not {getattr(self, name)!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise UserError(f"seed must be a whole number >= 0, not {self.seed!r}")
         if self.name is not None:

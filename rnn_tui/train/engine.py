@@ -18,11 +18,23 @@ Interruptions: Ctrl-C (KeyboardInterrupt), SIGTERM (the CLI turns it into one) o
 ``should_stop()`` returning True end the run with a ``RunCancelled`` event and a
 ``RunCancelledError``; nothing is published and the run folder is kept, so the same command
 continues it.
+
+Several devices or machines (``placement``, see ``rnn_tui.train.distribute``): the model is
+built under the strategy's scope, the batches come from ``distributed_train_dataset`` and
+the test metrics from a local (undistributed) copy of the trained model. In a multi-worker
+run only the chief (worker 0) writes the run folder, shows progress and publishes; the other
+workers start from a private copy of the chief's run folder (so the run folder must be on a
+filesystem every worker sees, as Keras' BackupAndRestore requires) and write their own
+checkpoints to a temporary folder, so that every worker runs the same steps in the same
+order. A worker that dies makes the others fail within seconds (``WorkerLostError``);
+starting every worker again with the same command resumes from the last finished epoch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,9 +61,22 @@ from rnn_tui.train.callbacks import (
     early_stopping_resume_state,
     make_callbacks,
 )
-from rnn_tui.train.card import build_card
+from rnn_tui.train.card import DEFAULT_LEARNING_RATES, build_card
 from rnn_tui.train.config import TrainConfig
+from rnn_tui.train.distribute import (
+    Distribution,
+    Placement,
+    WorkerLostError,
+    global_dtype_policy,
+    is_worker_lost,
+    mixed_precision_choice,
+    setup_distribution,
+)
 from rnn_tui.train.events import (
+    BatchEnded,
+    CheckpointSaved,
+    EpochEnded,
+    EpochStarted,
     Event,
     Note,
     RunCancelled,
@@ -59,7 +84,7 @@ from rnn_tui.train.events import (
     RunFinished,
     RunStarted,
 )
-from rnn_tui.train.pipeline import eval_dataset, train_dataset
+from rnn_tui.train.pipeline import distributed_train_dataset, eval_dataset, train_dataset
 from rnn_tui.train.prepare import PreparedData, prepare_data
 from rnn_tui.train.runs import RunFolder
 
@@ -107,12 +132,15 @@ def device_name() -> str:
     return "GPU"
 
 
-def make_optimizer(config: TrainConfig) -> Any:
+def make_optimizer(config: TrainConfig, learning_rate: float | None = None) -> Any:
+    """The config's optimizer; ``learning_rate`` (a scaled rate) overrides the config's."""
     from rnn_tui.backend import keras
 
     optimizers = keras().optimizers
     options: dict[str, Any] = {}
-    if config.learning_rate is not None:
+    if learning_rate is not None:
+        options["learning_rate"] = learning_rate
+    elif config.learning_rate is not None:
         options["learning_rate"] = config.learning_rate
     if config.clipnorm is not None:
         options["clipnorm"] = config.clipnorm
@@ -142,8 +170,14 @@ def compile_settings(config: TrainConfig, spec: dict[str, Any], data: PreparedDa
 
 
 def build_compiled_model(config: TrainConfig, data: PreparedData, spec: dict[str, Any],
-                         on_event: Callable[[Event], None]) -> tuple[Any, dict | None]:
-    """Build (with pretrained vectors if the spec asks) and compile the model."""
+                         on_event: Callable[[Event], None], *,
+                         learning_rate: float | None = None,
+                         dtype_policy: str | None = None) -> tuple[Any, dict | None]:
+    """Build (with pretrained vectors if the spec asks) and compile the model.
+
+    ``dtype_policy`` ("mixed_float16") applies to the layers built here only; the head
+    stays float32 (``rnn_tui.nets.build``). Call it inside ``Distribution.scope()``.
+    """
     embedding_weights = None
     vectors_card = None
     first = spec["layers"][0]
@@ -158,12 +192,38 @@ def build_compiled_model(config: TrainConfig, data: PreparedData, spec: dict[str
         vectors_card = {**vectors.to_card(), "trainable": first["trainable"]}
         on_event(Note(text=vectors.describe() + ("" if first["trainable"] else " (frozen)"),
                       topic="vectors"))
-    model = build_model(spec, data.model_input, task=data.task, num_classes=data.num_classes,
-                        padding=config.padding, embedding_weights=embedding_weights,
-                        name=(config.default_name.replace("-", "_").replace(".", "_")))
-    loss, metrics = compile_settings(config, spec, data)
-    model.compile(optimizer=make_optimizer(config), loss=loss, metrics=metrics)
+    with global_dtype_policy(dtype_policy):
+        model = build_model(spec, data.model_input, task=data.task,
+                            num_classes=data.num_classes, padding=config.padding,
+                            embedding_weights=embedding_weights,
+                            name=(config.default_name.replace("-", "_").replace(".", "_")))
+        loss, metrics = compile_settings(config, spec, data)
+        # Under mixed_float16 Keras wraps the optimizer in a LossScaleOptimizer here.
+        model.compile(optimizer=make_optimizer(config, learning_rate), loss=loss,
+                      metrics=metrics)
     return model, vectors_card
+
+
+def local_copy(model: Any, loss: str, metrics: list[str]) -> Any:
+    """The trained model outside any strategy, compiled for evaluation: test metrics of a
+    distributed run are then computed exactly as on one device."""
+    from rnn_tui.train.publish import inference_copy
+
+    copy = inference_copy(model)
+    copy.compile(loss=loss, metrics=metrics)
+    return copy
+
+
+def _without_progress(emit: Callable[[Event], None]) -> Callable[[Event], None]:
+    """A non-chief worker's events: no epochs, batches or checkpoints (the chief shows
+    them), but the start, notes and the outcome."""
+    progress = (EpochStarted, BatchEnded, EpochEnded, CheckpointSaved)
+
+    def forward(event: Event) -> None:
+        if not isinstance(event, progress):
+            emit(event)
+
+    return forward
 
 
 def _save_weights_atomically(model: Any, path: Path) -> None:
@@ -188,6 +248,7 @@ def train(
     publish: bool = True,
     registries: Any = None,
     runs_root: Path | None = None,
+    placement: Placement | None = None,
 ) -> RunResult:
     """Train, evaluate and publish one run (see the module docstring).
 
@@ -200,9 +261,12 @@ def train(
         publish: publish to the registry (False: train and evaluate only).
         registries: the registries to publish to (default: ``open_registries()``).
         runs_root: where run folders live (default: ``paths.runs_root()``).
+        placement: devices and strategy (``rnn_tui.train.distribute.Placement``; default:
+            auto). Chosen before TensorFlow makes any tensor.
 
     Raises:
         RunCancelledError: cancelled; the run folder is kept for resuming.
+        WorkerLostError: another worker of a multi-worker run stopped (resumable).
         UserError / DataError: bad settings or data (before any training).
     """
     emit = on_event or (lambda event: None)
@@ -210,24 +274,92 @@ def train(
     started = _now()
     name = config.default_name
     config = config if config.name == name else config.replace(name=name)
+    distribution = setup_distribution(placement)
+    if not distribution.is_chief:
+        emit = _without_progress(emit)
     run = RunFolder((runs_root or paths.runs_root()) / name)
-    run.lock()
+    if distribution.is_chief:  # the other workers never write the shared run folder
+        run.lock()
     try:
-        return _train_locked(config, run, emit, restart=restart, should_stop=should_stop,
-                             corpus=corpus, publish=publish, registries=registries,
-                             session_start=session_start, started=started)
+        return _train_locked(config, run, emit, distribution=distribution, restart=restart,
+                             should_stop=should_stop, corpus=corpus, publish=publish,
+                             registries=registries, session_start=session_start,
+                             started=started)
     finally:
-        run.unlock()
+        if distribution.is_chief:
+            run.unlock()
+
+
+def _open_run(config: TrainConfig, run: RunFolder, distribution: Distribution, restart: bool
+              ) -> tuple[RunFolder, int, Path | None]:
+    """(the run folder this process writes, epochs done, its scratch folder or None).
+
+    One process: the run folder itself. Multi-worker: the chief checks the shared folder;
+    then every worker learns the chief's verdict and epoch count (an all-gather, which is
+    also the first meeting of the workers); the others copy the chief's folder into a
+    private scratch folder and check that they see the same epoch.
+    """
+    global_batch = distribution.global_batch_size(config.batch_size)
+    if distribution.kind != "multiworker":
+        done = run.check_or_start(config, restart)
+        run.check_global_batch(global_batch)
+        return run, done, None
+    index = distribution.worker_index
+    fingerprint = int(config.fingerprint(), 16)
+    high, low = fingerprint >> 32, fingerprint & 0xFFFFFFFF
+    refusal: UserError | None = None
+    done = 0
+    if distribution.is_chief:
+        try:
+            done = run.check_or_start(config, restart)
+            run.check_global_batch(global_batch)
+        except UserError as error:  # still meet the others, so they stop too
+            refusal = error
+    rows = distribution.agree([index, int(refusal is not None), done, high, low])
+    if refusal is not None:
+        raise refusal
+    for row in rows:
+        if (row[3], row[4]) != (high, low):
+            raise UserError(f"worker {row[0]} was started with another training "
+                            f"configuration than worker {index}: every worker needs the same "
+                            "flags (only --worker-index differs)")
+    chief = rows[0]
+    if chief[1]:
+        raise UserError("the chief (worker 0) refused to start this run; its output says why")
+    done = chief[2]
+    scratch = None
+    mine = run
+    if not distribution.is_chief:
+        scratch = Path(tempfile.mkdtemp(prefix=f"rnn-tui-worker{index}-"))
+        local = scratch / run.path.name
+        if done and run.path.is_dir():
+            shutil.copytree(run.path, local, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns(".lock", "saving*"))
+        mine = RunFolder(local)
+        seen = mine.check_or_start(config, restart=False)
+    else:
+        seen = done
+    rows = distribution.agree([index, seen])
+    for row in rows:
+        if row[1] != done:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+            raise UserError(
+                f"worker {row[0]} sees {row[1]} finished epoch(s) of run {run.path.name!r} but "
+                f"the chief has {done}: the run folder ({run.path.parent}) must be on a "
+                "filesystem every worker shares (set RNN_TUI_HOME to one), or start afresh "
+                "with --restart")
+    return mine, done, scratch
 
 
 def _train_locked(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
-                  restart: bool, should_stop, corpus, publish: bool, registries,
-                  session_start: float, started: str) -> RunResult:
-    epochs_done = run.check_or_start(config, restart)
+                  distribution: Distribution, restart: bool, should_stop, corpus,
+                  publish: bool, registries, session_start: float, started: str) -> RunResult:
+    run, epochs_done, scratch = _open_run(config, run, distribution, restart)
     try:
-        return _run(config, run, emit, epochs_done=epochs_done, should_stop=should_stop,
-                    corpus=corpus, publish=publish, registries=registries,
-                    session_start=session_start, started=started)
+        return _run(config, run, emit, distribution=distribution, epochs_done=epochs_done,
+                    should_stop=should_stop, corpus=corpus, publish=publish,
+                    registries=registries, session_start=session_start, started=started)
     except (KeyboardInterrupt, TrainingCancelled):
         done = run.epochs_done
         message = (f"training cancelled after epoch {done} of {config.epochs}; the same "
@@ -239,13 +371,24 @@ def _train_locked(config: TrainConfig, run: RunFolder, emit: Callable[[Event], N
         emit(RunFailed(message=str(error), epoch=run.epochs_done or None))
         raise
     except Exception as error:
+        if distribution.kind == "multiworker" and is_worker_lost(error):
+            done = run.epochs_done
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            message = (f"another worker stopped ({type(error).__name__}: {first_line[:200]}); "
+                       "start every worker again with the same command: training resumes "
+                       f"from epoch {done + 1}")
+            emit(RunFailed(message=message, epoch=done or None))
+            raise WorkerLostError(message) from None
         emit(RunFailed(message=f"{type(error).__name__}: {error}", epoch=run.epochs_done or None))
         raise
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
-         epochs_done: int, should_stop, corpus, publish: bool, registries,
-         session_start: float, started: str) -> RunResult:
+         distribution: Distribution, epochs_done: int, should_stop, corpus, publish: bool,
+         registries, session_start: float, started: str) -> RunResult:
     vocabulary = None
     if (epochs_done > 0 or run.fit_finished) and run.vocabulary_path.exists():
         vocabulary = Vocabulary.load(run.vocabulary_path)
@@ -255,27 +398,52 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
     notes = list(data.notes)
     # Notes found while preparing are sent right after RunStarted, which opens the stream.
     pending: list[Event] = [Note(text=text, topic="data") for text in data.notes]
+    for text in distribution.notes:
+        pending.append(Note(text=text, topic="distribution"))
+        notes.append(text)
     if not data.has_validation and config.early_stopping:
         raise UserError("early stopping needs validation data (--validation 0.2, corpus or "
                         "test)")
 
     seed_everything(config.seed)
     spec = resolve_spec(config, data.model_input)
-    model, vectors_card = build_compiled_model(config, data, spec, pending.append)
+    policy, precision_note = mixed_precision_choice(config.mixed_precision)
+    if precision_note:
+        pending.append(Note(text=precision_note, topic="precision"))
+        notes.append(precision_note)
+    base_rate = config.learning_rate or DEFAULT_LEARNING_RATES[config.optimizer]
+    placement = distribution.describe(config.batch_size, base_rate, config.scale_lr)
+    scaled_rate = placement["learning_rate"] if placement["learning_rate"] != base_rate \
+        else None
+    with distribution.scope():
+        model, vectors_card = build_compiled_model(config, data, spec, pending.append,
+                                                   learning_rate=scaled_rate,
+                                                   dtype_policy=policy)
+    distribution.prepare_model(model, (data.x_train[:1], data.y_train[:1]))
     if vectors_card:
         notes.append(f"pretrained vectors cover {100 * vectors_card['coverage']:.1f}% of the "
                      "vocabulary")
-    device = device_name()
-    if device != "CPU":
+    device = distribution.device
+    if "GPU" in device:
         for reason in generic_kernel_reasons(spec, config.padding):
             pending.append(Note(text=reason, topic="kernel"))
             notes.append(reason)
 
-    train_data, steps = train_dataset(data.x_train, data.y_train, batch_size=config.batch_size,
-                                      seed=config.seed, first_epoch=epochs_done,
-                                      epochs=config.epochs)
+    global_batch = distribution.global_batch_size(config.batch_size)
+    if distribution.distributed:
+        train_data, steps = distributed_train_dataset(
+            data.x_train, data.y_train, strategy=distribution.strategy,
+            per_replica_batch=config.batch_size, seed=config.seed, first_epoch=epochs_done,
+            epochs=config.epochs)
+        rows_per_epoch = steps * global_batch
+    else:
+        train_data, steps = train_dataset(data.x_train, data.y_train,
+                                          batch_size=config.batch_size, seed=config.seed,
+                                          first_epoch=epochs_done, epochs=config.epochs)
+        rows_per_epoch = len(data.x_train)
     validation_data = eval_dataset(data.x_validation, data.y_validation,
-                                   batch_size=config.batch_size) if data.has_validation else None
+                                   batch_size=global_batch, shard=distribution.distributed) \
+        if data.has_validation else None
 
     early_stopping = None
     if config.early_stopping:
@@ -296,16 +464,16 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
 
     callbacks = make_callbacks(
         keras=keras(), on_event=emit, run_state=run, epochs=config.epochs,
-        steps_per_epoch=steps, train_rows=len(data.x_train), backup_dir=run.backup_dir,
+        steps_per_epoch=steps, train_rows=rows_per_epoch, backup_dir=run.backup_dir,
         best_path=run.best_path if data.has_validation else None,
         early_stopping=early_stopping, should_stop=should_stop)
-    run.begin_session(started)
+    run.begin_session(started, global_batch_size=global_batch)
     emit(RunStarted(
         name=config.default_name, config=config.to_dict(), epochs=config.epochs,
         steps_per_epoch=steps, params=_params(model), resumed_from=epochs_done,
         run_dir=str(run.path), train_size=len(data.x_train),
         validation_size=len(data.x_validation) if data.has_validation else 0,
-        test_size=len(data.x_test), device=device))
+        test_size=len(data.x_test), device=device, distribution=placement))
     for event in pending:
         emit(event)
     if epochs_done:
@@ -341,15 +509,29 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
         _save_weights_atomically(model, run.final_path)
         run.mark_fit_finished(stopped_early, best_epoch)
 
+    loss, metric_names = compile_settings(config, spec, data)
+    previous_seconds = float(sum(run.state.get("epoch_seconds", [])[:epochs_done]))
+    if not distribution.is_chief:  # the chief evaluates and publishes
+        epochs_run = len(run.state.get("epoch_seconds", []))
+        history = {key: list(series) for key, series in run.history.items()}
+        run.discard()  # the scratch copy: the chief keeps the real run folder
+        emit(Note(text=f"worker {distribution.worker_index}: training finished; the chief "
+                       "(worker 0) evaluates and publishes", topic="distribution"))
+        emit(RunFinished(name=config.default_name, model_ref=None, test_metrics={},
+                         duration_s=round(time.time() - session_start + previous_seconds, 3),
+                         epochs_run=epochs_run, best_epoch=best_epoch,
+                         stopped_early=stopped_early))
+        return RunResult(name=config.default_name, model_ref=None, test_metrics={},
+                         history=history, card={}, model=model, data=data)
+
     evaluation_start = time.time()
-    test_metrics = model.evaluate(eval_dataset(data.x_test, data.y_test,
-                                               batch_size=config.batch_size),
-                                  return_dict=True, verbose=0)
+    evaluator = local_copy(model, loss, metric_names) if distribution.distributed else model
+    test_metrics = evaluator.evaluate(eval_dataset(data.x_test, data.y_test,
+                                                   batch_size=config.batch_size),
+                                      return_dict=True, verbose=0)
     test_metrics = {key: float(value) for key, value in test_metrics.items()}
     evaluation_s = time.time() - evaluation_start
-    loss, metric_names = compile_settings(config, spec, data)
-    # Seconds spent by earlier sessions of a resumed run (their epochs come first).
-    previous_seconds = float(sum(run.state.get("epoch_seconds", [])[:epochs_done]))
+    # (previous_seconds: spent by earlier sessions of a resumed run, whose epochs come first)
     card = build_card(
         config=config, data=data, spec=spec, model=model, history=run.history,
         test_metrics=test_metrics, epoch_seconds=run.state.get("epoch_seconds", []),
@@ -357,7 +539,8 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
         or started, finished=_now(), duration_s=time.time() - session_start + previous_seconds,
         evaluation_s=evaluation_s, sessions=int(run.state.get("sessions", 1)), device=device,
         mask_zero=mask_zero_for(spec, config.padding), loss=loss, metric_names=metric_names,
-        vectors=vectors_card, notes=notes)
+        vectors=vectors_card, notes=notes, distribution=placement,
+        mixed_precision={"requested": config.mixed_precision, "policy": policy or "float32"})
 
     model_ref = None
     aliases: list[str] = []

@@ -61,7 +61,9 @@ class RunStarted(Event):
     """Training is about to start (the model is built, the data is ready).
 
     ``resumed_from`` is the number of epochs already finished by an interrupted run of the
-    same name and config (0 for a fresh run).
+    same name and config (0 for a fresh run). ``distribution`` says where it trains
+    (``rnn_tui.train.distribute``): strategy, replicas, workers, per-replica and global
+    batch size, the learning rate and its rule.
     """
 
     name: str
@@ -75,6 +77,7 @@ class RunStarted(Event):
     validation_size: int = 0
     test_size: int = 0
     device: str = "CPU"
+    distribution: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -65,6 +65,9 @@ def format_seconds(seconds: float) -> str:
 
 
 def _finished_line(event: RunFinished) -> str:
+    if not event.model_ref and not event.test_metrics:  # a worker that is not the chief
+        return (f"finished: {event.epochs_run} epoch(s) in {format_seconds(event.duration_s)}"
+                " (the chief evaluates and publishes)")
     where = f"published {event.model_ref}" if event.model_ref else "finished (not published)"
     if event.aliases:
         where += f" (now @{', @'.join(event.aliases)})"
@@ -81,6 +84,17 @@ def _started_line(event: RunStarted) -> str:
     sizes += f" / {event.test_size:,} test"
     line = (f"training {event.name}: {sizes} rows, {event.steps_per_epoch:,} steps per epoch, "
             f"{params:,} parameters, {event.device}")
+    placement = event.distribution or {}
+    if placement.get("strategy", "one") != "one":
+        replicas = placement.get("replicas", 1)
+        line += (f"; {placement['strategy']}: {replicas} replica(s), global batch "
+                 f"{placement.get('global_batch_size')} = "
+                 f"{placement.get('per_replica_batch_size')} x {replicas}, learning rate "
+                 f"{placement.get('learning_rate'):g} ({placement.get('learning_rate_rule')})")
+        if placement["strategy"] == "multiworker":
+            index = placement.get("worker_index", 0)
+            line += (f"; worker {index} of {placement.get('workers')}"
+                     + (" (chief)" if index == 0 else ": the chief shows progress and publishes"))
     return line
 
 

@@ -3,7 +3,8 @@
 ``runs_root()/<name>/`` holds::
 
     config.json         the TrainConfig (a re-run must match it, or pass --restart)
-    state.json          epochs done, the history so far, seconds per epoch, sessions
+    state.json          epochs done, the history so far, seconds per epoch, sessions,
+                        the global batch size (a resume must keep it)
     vocabulary.json     the fitted vocabulary (a resumed run reuses the exact ids)
     backup/             keras BackupAndRestore state after the last finished epoch
     best.weights.h5     the best weights so far (val_loss)
@@ -156,10 +157,23 @@ class RunFolder:
         self.state["epochs_done"] = epochs
         self._write_state()
 
-    def begin_session(self, started: str) -> None:
+    def begin_session(self, started: str, global_batch_size: int | None = None) -> None:
         self.state["sessions"] = int(self.state.get("sessions", 0)) + 1
         self.state["started"] = self.state.get("started") or started
+        if global_batch_size is not None:
+            self.state["global_batch_size"] = global_batch_size
         self._write_state()
+
+    def check_global_batch(self, global_batch_size: int) -> None:
+        """A resumed run must keep its global batch (per-replica batch x replicas): with
+        another device count the remaining epochs would train differently."""
+        recorded = self.state.get("global_batch_size")
+        if self.epochs_done and recorded is not None and recorded != global_batch_size:
+            raise UserError(
+                f"the unfinished run {self.path.name!r} trained with a global batch of "
+                f"{recorded} rows per step; this command gives {global_batch_size} (the "
+                "per-replica --batch-size times the replicas): use the same devices and "
+                "workers to resume, or --restart")
 
     def record_epoch(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
         """Append an epoch's logs (called by RunStateCallback before the backup is saved)."""
