@@ -14,21 +14,9 @@ from rnn_tui.tui.commands import COMMANDS
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent
 from rnn_tui.tui.widgets.chat_input import ChatInput
 from rnn_tui.tui.widgets.model_sidebar import ModelSidebar
-from tui_helpers import plain, transcript_text, wait_for
+from tui_helpers import plain, submit, transcript_text, wait_for
 
-
-@pytest.fixture(autouse=True)
-def no_shipped_models(monkeypatch):
-    """An empty registry: the user's (in the test's home) and no shipped one."""
-    monkeypatch.setenv("RNN_TUI_SHIPPED_MODELS", "")
-
-
-async def submit(pilot, text: str) -> None:
-    chat_input = pilot.app.query_one("#input", ChatInput)
-    chat_input.focus()
-    chat_input.value = text
-    await pilot.press("enter")
-    await pilot.pause()
+pytestmark = pytest.mark.usefixtures("no_shipped_models")
 
 
 def active_pane(app) -> str:

@@ -14,7 +14,7 @@ from textual.widgets import OptionList, TabbedContent
 from rnn_tui.tui.app import RnnTuiApp
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Verdict
 from rnn_tui.tui.widgets.chat_input import ChatInput
-from tui_helpers import plain, transcript_text, wait_for
+from tui_helpers import plain, submit, transcript_text, wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -37,14 +37,6 @@ async def live_verdicts_for(pilot, text: str) -> dict:
     app = pilot.app
     await wait_for(pilot, lambda: app.live_text == text, what=f"the verdicts for {text!r}")
     return app.live.verdicts
-
-
-async def submit(pilot, text: str) -> None:
-    chat_input = pilot.app.query_one("#input", ChatInput)
-    chat_input.focus()
-    chat_input.value = text
-    await pilot.press("enter")
-    await pilot.pause()
 
 
 async def test_live_verdicts_follow_every_keystroke():

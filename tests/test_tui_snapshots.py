@@ -21,6 +21,8 @@ from rnn_tui.tui.widgets.run_card import RunCard
 from rnn_tui.tui.widgets.transcript_entry import TranscriptEntry
 from tui_helpers import plain, wait_for
 
+pytestmark = pytest.mark.usefixtures("no_shipped_models")
+
 REUTERS = ["cocoa", "grain", "veg-oil", "earn", "acq", "wheat", "copper", "housing", "crude"]
 TUTORIAL_TEXT = "재미있을 줄 알았는데 완전 실망했다. 너무 졸리고 돈이 아까웠다"
 TUTORIAL_TRACE = [  # tutorial 000, section 6.14: [P(negative), P(positive)] after each word
@@ -30,11 +32,6 @@ TUTORIAL_TRACE = [  # tutorial 000, section 6.14: [P(negative), P(positive)] aft
     ("졸리고", [0.989423, 0.01057698]), ("돈이", [0.9979898, 0.00201018]),
     ("아까웠다", [0.9983991, 0.00160098]),
 ]
-
-
-@pytest.fixture(autouse=True)
-def no_shipped_models(monkeypatch):
-    monkeypatch.setenv("RNN_TUI_SHIPPED_MODELS", "")
 
 
 async def settled(pilot) -> None:

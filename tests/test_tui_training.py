@@ -16,24 +16,11 @@ from rnn_tui.tui.app import RnnTuiApp
 from rnn_tui.tui.run_progress import CANCELLED, FINISHED, QUEUED, RUNNING
 from rnn_tui.tui.widgets.chat_input import ChatInput
 from rnn_tui.tui.widgets.run_card import RunCard
-from tui_helpers import transcript_text, wait_for
+from tui_helpers import submit, transcript_text, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_shipped_models")]
 
 TINY = "--dataset-option train_size=128 --arch gru:4 --batch-size 32"
-
-
-@pytest.fixture(autouse=True)
-def no_shipped_models(monkeypatch):
-    monkeypatch.setenv("RNN_TUI_SHIPPED_MODELS", "")
-
-
-async def submit(pilot, text: str) -> None:
-    chat_input = pilot.app.query_one("#input", ChatInput)
-    chat_input.focus()
-    chat_input.value = text
-    await pilot.press("enter")
-    await pilot.pause()
 
 
 def cards(app) -> list[RunCard]:

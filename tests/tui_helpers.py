@@ -1,4 +1,5 @@
-"""Helpers shared by the TUI tests: render widget content as text, wait for a condition."""
+"""Helpers shared by the TUI tests: typing a command, reading the transcript as text,
+waiting for a condition."""
 
 from __future__ import annotations
 
@@ -8,6 +9,15 @@ import time
 from collections.abc import Callable
 
 from rich.console import Console
+
+
+async def submit(pilot, text: str) -> None:
+    """Put ``text`` into the chat input and press Enter."""
+    chat_input = pilot.app.query_one("#input")
+    chat_input.focus()
+    chat_input.value = text
+    await pilot.press("enter")
+    await pilot.pause()
 
 
 def plain(renderable, width: int = 100) -> str:
