@@ -113,6 +113,7 @@ class RnnTuiApp(App[None]):
         self._typed_at = ("", 0.0)  # the newest text and when it was typed
         self.book: ModelBook | None = None
         self.models: list[Any] = []
+        self._listed = False  # the first listing announces nothing as new
         self._generation: str | None = None
         self._last_text = ""
         self.live_text = ""  # the text the live verdicts shown are about
@@ -251,16 +252,18 @@ class RnnTuiApp(App[None]):
     def _models_changed(self, message: ModelsChanged) -> None:
         if self.closing:
             return
+
         def versions(models: list[Any]) -> set[tuple[str, str]]:
             return {(summary.ref, summary.source) for summary in models}
 
         new = versions(message.models) - versions(self.models)
-        if self.models and new:
+        if self._listed and new:
             self.say("new in the registry: " + ", ".join(
                 ref + ("" if source == "user" else f" ({source})") for ref, source in sorted(new)))
         for warning in message.warnings:
             self.say(f"registry: {warning}", "error")
         self.models = message.models
+        self._listed = True
         self.sidebar.roles = message.roles
         self.sidebar.models = message.models
         self._show_idle_state()

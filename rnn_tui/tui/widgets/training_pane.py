@@ -75,25 +75,23 @@ class TrainingPane(Vertical):
         yield Horizontal(id="runs")
 
     # ------------------------------------------------------------------ starting
-    def start_train(self, command: SlashCommand) -> list[str]:
-        return self._enqueue([train_plan(command)])
+    def start_train(self, command: SlashCommand) -> None:
+        """Queue the run of a /train command (a bad one raises a UserError first)."""
+        self._enqueue([train_plan(command)])
 
-    def start_compare(self, dataset: str | None) -> list[str]:
-        return self._enqueue(compare_plans(dataset))
+    def start_compare(self, dataset: str | None) -> None:
+        """Queue SimpleRNN, LSTM and GRU runs on ``dataset`` (see ``run_plans``)."""
+        self._enqueue(compare_plans(dataset))
 
-    def _enqueue(self, plans: list[RunPlan]) -> list[str]:
+    def _enqueue(self, plans: list[RunPlan]) -> None:
         self.query_one("#training-empty").display = False
         runs = self.query_one("#runs", Horizontal)
-        ids = []
         for plan in plans:
             run_id = f"run-{next(self._ids)}"
-            card = RunCard(run_id, RunProgress(plan.label), classes="run-card")
-            runs.mount(card)
+            runs.mount(RunCard(run_id, RunProgress(plan.label), classes="run-card"))
             self._queue.append((run_id, plan))
-            ids.append(run_id)
         self._show_latest()
         self._start_next()
-        return ids
 
     def _show_latest(self) -> None:
         """Side by side fit a few cards: the newest stay, older finished ones step aside
