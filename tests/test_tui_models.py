@@ -16,6 +16,8 @@ from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Verdict
 from rnn_tui.tui.widgets.chat_input import ChatInput
 from tui_helpers import plain, submit, transcript_text, wait_for
 
+pytestmark = pytest.mark.slow  # the session's tiny models take ~20 s to train
+
 
 @pytest.fixture(autouse=True)
 def shipped(tiny_text_models, monkeypatch):
