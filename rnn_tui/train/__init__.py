@@ -30,6 +30,7 @@ from rnn_tui.train.presets import PRESETS, get_preset, preset_config, preset_nam
 
 __all__ = [
     "BatchEnded", "CheckpointSaved", "EpochEnded", "EpochStarted", "Event", "Note", "PRESETS",
+    "Placement",
     "RunCancelled", "RunCancelledError", "RunFailed", "RunFinished", "RunResult", "RunStarted",
     "TrainConfig", "event_from_dict", "get_preset", "preset_config", "preset_names", "train",
 ]
@@ -41,4 +42,8 @@ def __getattr__(name: str) -> Any:
         from rnn_tui.train import engine
 
         return getattr(engine, name)
+    if name == "Placement":  # devices and strategy (rnn_tui.train.distribute)
+        from rnn_tui.train.distribute import Placement
+
+        return Placement
     raise AttributeError(f"module 'rnn_tui.train' has no attribute {name!r}")

@@ -212,7 +212,15 @@ class Distribution:
 
         tf = tensorflow()
         values = tf.constant([row], dtype=tf.int64)
-        gathered = self.strategy.gather(self.strategy.run(lambda: tf.identity(values)), axis=0)
+        try:
+            gathered = self.strategy.gather(self.strategy.run(lambda: tf.identity(values)),
+                                            axis=0)
+        except Exception as error:
+            if is_worker_lost(error):
+                raise WorkerLostError(
+                    f"another worker stopped before training began ({type(error).__name__}); "
+                    "start every worker again with the same command") from None
+            raise
         rows: dict[int, list[int]] = {}
         for item in gathered.numpy().tolist():  # one row per replica: keep one per worker
             rows.setdefault(int(item[0]), [int(v) for v in item])
