@@ -103,6 +103,20 @@ def test_tf_config_from_flags_and_from_the_environment(monkeypatch):
         Placement().tf_config()
 
 
+def test_flags_become_the_config_and_the_placement():
+    from rnn_tui.cli.train import build_config, build_placement
+    from test_cli_train import flags
+
+    options = flags(dataset="multiplication", scale_lr=True, mixed_precision=True,
+                    strategy="mirrored", devices=2)
+    config = build_config(options)
+    assert config.scale_lr and config.mixed_precision
+    assert build_placement(options) == Placement(strategy="mirrored", devices=2)
+    assert build_placement(flags(dataset="imdb")) == Placement()
+    config = build_config(flags(dataset="imdb"))
+    assert not config.scale_lr and not config.mixed_precision
+
+
 @pytest.mark.parametrize("args, message", [
     (["--strategy", "one", "--devices", "2"], "--strategy one trains on one device"),
     (["--strategy", "multiworker"], "needs the cluster"),
@@ -241,7 +255,7 @@ PAUSING_WORKER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.slow  # two two-worker sessions, a dead worker noticed, a baseline: about 110 s
+@pytest.mark.slow  # two two-worker sessions, a dead worker noticed, a baseline: 50-110 s
 def test_a_multi_worker_run_resumes_after_a_worker_dies(tmp_path):
     script = tmp_path / "pausing_worker.py"
     script.write_text(PAUSING_WORKER)
