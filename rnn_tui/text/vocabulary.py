@@ -9,8 +9,16 @@ Same semantics, so the tutorials' recipes carry over unchanged:
 - a text given as a list of tokens is used as is (lowercased), as Keras did.
 
 On top of that: char level, Korean morphemes (kiwipiepy), a regex tokenizer, named cleaning
-steps, cutting tokens to N characters (the NSMC tutorial's ``word[:5]``), and JSON in/out
-(never pickle), so a saved model carries its own preprocessing.
+steps, cutting tokens to N characters (the NSMC tutorial's ``word[:5]``), squeezing runs of a
+repeated character, Hangul words split into stem + ``##suffix``, a word-boundary token at
+char level, n-gram streams, and JSON in/out (never pickle), so a saved model carries its own
+preprocessing.
+
+N-grams (``ngram=n``): each position's token becomes the n-gram ending there, its tokens
+joined by " " and padded with "<s>" at the start ("<s> the", "the film", ...). An n-gram
+vocabulary is a Vocabulary with the same tokenization settings, ``ngram=n`` and its own
+``num_words``; position i of every stream belongs to token i, so a model can read the word
+and the bigram ending at each position side by side (``rnn_tui.text.features``).
 
 >>> vocabulary = Vocabulary(num_words=10, oov_token="<OOV>").fit(
 ...     ["You are the Best", "You are the Nice"])
@@ -41,6 +49,9 @@ _MORPHEME_BATCH = 1000  # texts per Kiwi call when streaming
 _ENCODE_CHUNK = 4096  # texts padded at a time by encode(maxlen=...)
 FORMAT_VERSION = 1
 LEVELS = ("word", "char", "morpheme")
+NGRAM_START = "<s>"  # stands before the first token in an n-gram
+_REPEATS = re.compile(r"(.)\1{2,}")  # 3+ of one character (squeeze_repeats keeps two)
+_HANGUL_WORD = re.compile(r"[가-힣]+")  # a word of Hangul syllables only (subword_suffix)
 
 Text = str | Sequence[str]
 
@@ -64,6 +75,16 @@ class Vocabulary:
         cleaner: a named cleaning step (see ``rnn_tui.text.cleaning``) applied first.
         max_token_chars: cut every token to this many characters.
         morpheme_tags: at morpheme level, tokens are "form/TAG".
+        ngram: 1 (plain tokens) or n: each position's token becomes the n-gram ending there
+            (see the module docstring). Needs an ``oov_token``, so that no position is
+            dropped and the streams of one text stay aligned.
+        squeeze_repeats: runs of 3 or more of one character become 2 ("ㅋㅋㅋㅋ" -> "ㅋㅋ",
+            "!!!!" -> "!!"), after lowercasing.
+        subword_suffix: at word level, a token of 2 or more Hangul syllables is split into
+            its stem and "##" + its last ``min(subword_suffix, len - 1)`` syllables
+            ("재미있다" -> "재미있", "##다" with 1; "재미", "##있다" with 2).
+        space_token: at char level, every run of whitespace becomes this one token and
+            leading/trailing whitespace is dropped (syllables with a word boundary, "▁").
     """
 
     level: str = "word"
@@ -76,6 +97,10 @@ class Vocabulary:
     cleaner: str = "none"
     max_token_chars: int | None = None
     morpheme_tags: bool = False
+    ngram: int = 1
+    squeeze_repeats: bool = False
+    subword_suffix: int = 0
+    space_token: str | None = None
     word_index: dict[str, int] = field(default_factory=dict)
     word_counts: dict[str, int] = field(default_factory=dict)
     word_docs: dict[str, int] = field(default_factory=dict)
@@ -88,21 +113,43 @@ class Vocabulary:
             raise ValueError(f"num_words must be at least 1, not {self.num_words}")
         if self.max_token_chars is not None and self.max_token_chars < 1:
             raise ValueError(f"max_token_chars must be at least 1, not {self.max_token_chars}")
+        if isinstance(self.ngram, bool) or not isinstance(self.ngram, int) or self.ngram < 1:
+            raise ValueError(f"ngram must be a whole number >= 1, not {self.ngram!r}")
+        if self.ngram > 1 and self.oov_token is None:
+            raise ValueError("n-gram features need an OOV token: without one, unknown tokens "
+                             "are dropped and the streams of a text no longer line up")
+        if isinstance(self.subword_suffix, bool) or not isinstance(self.subword_suffix, int) \
+                or self.subword_suffix < 0:
+            raise ValueError(f"subword_suffix must be 0, 1 or 2, not {self.subword_suffix!r}")
+        if self.subword_suffix and self.level != "word":
+            raise ValueError("subword_suffix splits words: it needs level 'word'")
+        if self.space_token is not None and (self.level != "char" or not self.space_token):
+            raise ValueError("space_token marks word boundaries between characters: it needs "
+                             "level 'char' and a non-empty token")
         self._clean = get_cleaner(self.cleaner)
         self._pattern = re.compile(self.pattern) if self.pattern else None
         self._translation = str.maketrans({c: self.split for c in self.filters})
 
     # ------------------------------------------------------------------ tokenizing
     def tokenize(self, text: Text) -> list[str]:
-        """The tokens of one text, exactly as ``fit`` and ``texts_to_sequences`` see them."""
+        """The tokens of one text, exactly as ``fit`` and ``texts_to_sequences`` see them.
+
+        A list of tokens is taken as the text's tokens (lowercased and cut as configured; with
+        ``ngram`` > 1 they become n-grams).
+        """
         if not isinstance(text, str):
             tokens = [t.lower() for t in text] if self.lower else list(text)
-            return self._cut(tokens)
-        text = self._clean(text)
-        if self.lower:
-            text = text.lower()
+            return self._ngrams(self._cut(tokens))
+        text = self._normalize(text)
         if self.level == "char":
-            tokens = list(text)
+            if self.space_token is None:
+                tokens = list(text)
+            else:
+                tokens = []
+                for word in text.split():
+                    if tokens:
+                        tokens.append(self.space_token)
+                    tokens.extend(word)
         elif self.level == "morpheme":
             from rnn_tui.text.korean import morphemes
 
@@ -111,7 +158,7 @@ class Vocabulary:
             tokens = self._pattern.findall(text)
         else:
             tokens = [t for t in text.translate(self._translation).split(self.split) if t]
-        return self._cut(tokens)
+        return self._finish(tokens)
 
     def tokenize_many(self, texts: Iterable[Text]) -> list[list[str]]:
         """Tokenize many texts; at morpheme level Kiwi processes them as one batch."""
@@ -120,10 +167,26 @@ class Vocabulary:
             return [self.tokenize(t) for t in texts]
         from rnn_tui.text.korean import morphemes_many
 
-        cleaned = [self._clean(t) for t in texts]
+        cleaned = [self._normalize(t) for t in texts]
+        return [self._finish(tokens) for tokens in morphemes_many(cleaned, self.morpheme_tags)]
+
+    def _normalize(self, text: str) -> str:
+        """Cleaning, lowercasing and squeezing: the text as the tokenizer reads it."""
+        text = self._clean(text)
         if self.lower:
-            cleaned = [t.lower() for t in cleaned]
-        return [self._cut(tokens) for tokens in morphemes_many(cleaned, self.morpheme_tags)]
+            text = text.lower()
+        if self.squeeze_repeats:
+            text = _REPEATS.sub(r"\1\1", text)
+        return text
+
+    def _finish(self, tokens: list[str]) -> list[str]:
+        """Subword splits, the cut to max_token_chars, n-grams: in that order."""
+        if self.subword_suffix:
+            tokens = split_suffixes(tokens, self.subword_suffix)
+        return self._ngrams(self._cut(tokens))
+
+    def _ngrams(self, tokens: list[str]) -> list[str]:
+        return ngrams(tokens, self.ngram) if self.ngram > 1 else tokens
 
     def _token_stream(self, texts: Iterable[Text]) -> Iterator[list[str]]:
         """Tokens text by text, without holding every text's tokens at once.
@@ -285,11 +348,25 @@ class Vocabulary:
     # ------------------------------------------------------------------ JSON
     _CONFIG_FIELDS = (
         "level", "num_words", "oov_token", "lower", "filters", "split", "pattern", "cleaner",
-        "max_token_chars", "morpheme_tags",
+        "max_token_chars", "morpheme_tags", "ngram", "squeeze_repeats", "subword_suffix",
+        "space_token",
     )
+    # Settings added after format version 1 was fixed: written only when they differ from
+    # their default, so a vocabulary that does not use them stays readable by older rnn-tui.
+    _LATER_DEFAULTS = {"ngram": 1, "squeeze_repeats": False, "subword_suffix": 0,
+                       "space_token": None}
 
     def config(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._CONFIG_FIELDS}
+
+    def with_ngram(self, n: int, num_words: int | None) -> Vocabulary:
+        """An unfitted vocabulary of the n-grams of this one's tokens (same tokenization).
+
+        >>> Vocabulary(pattern=r"\\w+").with_ngram(2, 1000).tokenize("a good film")
+        ['<s> a', 'a good', 'good film']
+        """
+        config = {**self.config(), "ngram": n, "num_words": num_words}
+        return Vocabulary(**config)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data. With ``num_words`` only the kept words (and OOV) are stored."""
@@ -302,7 +379,9 @@ class Vocabulary:
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "config": self.config(),
+            "config": {name: value for name, value in self.config().items()
+                       if name not in self._LATER_DEFAULTS
+                       or value != self._LATER_DEFAULTS[name]},
             "document_count": self.document_count,
             "tokens": tokens,
             "counts": [self.word_counts.get(w, 0) for w in tokens],
@@ -365,3 +444,33 @@ class Vocabulary:
             raise DataError(f"not valid JSON ({error.msg})", path, error.lineno) from None
         except (ValueError, KeyError, TypeError) as error:
             raise DataError(f"not a usable vocabulary: {error}", path) from None
+
+
+def ngrams(tokens: Sequence[str], n: int) -> list[str]:
+    """The n-gram ending at each position, padded with "<s>" before the first token.
+
+    >>> ngrams(["the", "film", "was"], 2)
+    ['<s> the', 'the film', 'film was']
+    >>> ngrams(["a", "b"], 3)
+    ['<s> <s> a', '<s> a b']
+    """
+    padded = [NGRAM_START] * (n - 1) + list(tokens)
+    return [" ".join(padded[i: i + n]) for i in range(len(tokens))]
+
+
+def split_suffixes(tokens: Sequence[str], suffix: int) -> list[str]:
+    """Hangul words of 2+ syllables become stem + "##" + their last syllables (at most
+    ``suffix``, always leaving a stem of one or more); other tokens stay.
+
+    >>> split_suffixes(["재미있었다", "ok", "굿"], 2)
+    ['재미있', '##었다', 'ok', '굿']
+    """
+    result: list[str] = []
+    for token in tokens:
+        if len(token) >= 2 and _HANGUL_WORD.fullmatch(token):
+            cut = min(suffix, len(token) - 1)
+            result.append(token[:-cut])
+            result.append("##" + token[-cut:])
+        else:
+            result.append(token)
+    return result
