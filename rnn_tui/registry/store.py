@@ -173,19 +173,38 @@ class Registry:
         return [name for name in self._name_dirs() if self.versions(name)]
 
     def _name_dirs(self) -> list[str]:
+        # Real folders only: a symbolic link could lead anywhere outside the registry.
         try:
             entries = os.scandir(self.root)
         except (FileNotFoundError, NotADirectoryError):
             return []
         with entries:
-            names = [e.name for e in entries if not e.name.startswith(".") and e.is_dir()]
+            names = [e.name for e in entries
+                     if not e.name.startswith(".") and e.is_dir(follow_symlinks=False)]
         return sorted(names)
+
+    def _links(self) -> list[Path]:
+        """Symbolic links where a model or a version folder would be (they are ignored)."""
+        links: list[Path] = []
+        folders = [self.root, *(self.root / name for name in self._name_dirs())]
+        for folder in folders:
+            with contextlib.suppress(OSError), os.scandir(folder) as entries:
+                links += [Path(e.path) for e in entries
+                          if e.is_symlink() and not e.name.startswith(".")
+                          and (folder == self.root or e.name.isdigit())]
+        return sorted(links)
 
     def has_model(self, name: str) -> bool:
         return bool(self.versions(name))
 
     def versions(self, name: str) -> list[int]:
-        """The published version numbers of ``name``, ascending ([] if none)."""
+        """The published version numbers of ``name``, ascending ([] if none).
+
+        Only real folders count: a symbolic link (to a model folder or a version folder) is
+        never followed, so nothing outside the registry's folder can pose as a version.
+        """
+        if (self.root / name).is_symlink():
+            return []
         try:
             entries = os.scandir(self.root / name)
         except (FileNotFoundError, NotADirectoryError):
@@ -194,7 +213,7 @@ class Registry:
             return sorted(
                 int(e.name) for e in entries
                 if e.name.isdigit() and e.name == str(int(e.name)) and int(e.name) > 0
-                and e.is_dir()
+                and e.is_dir(follow_symlinks=False)
             )
 
     def aliases(self, name: str) -> dict[str, int]:
@@ -272,6 +291,10 @@ class Registry:
         """One ModelSummary per name, from card.json files only; broken entries become
         ``warnings`` on the returned list instead of errors."""
         summaries = ModelList()
+        for link in self._links():
+            summaries.warnings.append(RegistryWarning(
+                link, f"{link}: skipped: a symbolic link (the registry never follows links, "
+                      "which could lead outside its folder)"))
         for name in self._name_dirs():
             try:
                 check_name(name)

@@ -108,16 +108,28 @@ class ModelVersion:
     def card(self) -> dict[str, Any]:
         if not self.path.is_dir():
             raise NotFoundError(f"model version {self.ref} no longer exists ({self.path})")
-        return read_card(self.path / CARD_FILE)
+        return read_card(self._checked(CARD_FILE))
 
     def has_file(self, name: str) -> bool:
-        return (self.path / name).is_file()
+        path = self.path / name
+        return path.is_file() and not path.is_symlink()
 
     def file(self, name: str) -> Path:
-        """The path of one of the version's files; a missing file is a DataError naming it."""
-        path = self.path / name
+        """The path of one of the version's files; a missing file is a DataError naming it,
+        and so is a symbolic link (never followed: it could lead outside the registry)."""
+        path = self._checked(name)
         if not path.is_file():
             raise DataError(f"model {self.ref} has no file {name!r}", path)
+        return path
+
+    def _checked(self, name: str) -> Path:
+        path = self.path
+        for part in Path(name).parts:  # a linked sub-folder would lead out just as well
+            path = path / part
+            if path.is_symlink():
+                raise DataError(f"{name} of model {self.ref} is or lies in a symbolic link; "
+                                "refusing to follow it (it could lead outside the registry)",
+                                path)
         return path
 
     @property
@@ -137,7 +149,7 @@ class ModelVersion:
     def verify(self) -> None:
         """Check every file against the card's sha256; a mismatch is a DataError."""
         for name, expected in self.card["files"].items():
-            path = self.path / name
+            path = self._checked(name)
             if not path.is_file():
                 raise DataError(f"the card lists {name!r} but the file is missing", path)
             if sha256_file(path) != expected:
