@@ -33,6 +33,10 @@ from rnn_tui.registry.names import check_name
 CARD_FILE = "card.json"
 CARD_FORMAT = "rnn-tui-card"
 CARD_FORMAT_VERSION = 1
+# The card's own sha256 (of the rest of it, as canonical JSON), stamped on publishing: the
+# files have theirs in "files", and without this a damaged card could still parse and show
+# wrong labels. Cards without it (older ones) are accepted.
+CARD_CHECKSUM = "card_sha256"
 TASKS = ("binary", "multiclass", "regression")
 INPUT_KINDS = ("text", "sequence")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -63,6 +67,18 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def card_checksum(card: Mapping[str, Any]) -> str:
+    """The sha256 of a card without its ``card_sha256``, as sorted, compact JSON.
+
+    >>> len(card_checksum({"name": "demo", "card_sha256": "ignored"}))
+    64
+    """
+    body = {key: value for key, value in card.items() if key != CARD_CHECKSUM}
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      allow_nan=True)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def check_relative_path(text: object) -> str:
@@ -98,6 +114,10 @@ def _check_card(card: Mapping[str, Any]) -> None:
             f"card format_version {version!r} is not supported: this rnn-tui reads "
             f"version {CARD_FORMAT_VERSION} (a newer rnn-tui may have written it)"
         )
+    checksum = card.get(CARD_CHECKSUM)
+    if checksum is not None and checksum != card_checksum(card):
+        raise ValueError(f"the card does not match its own {CARD_CHECKSUM}: it was changed or "
+                         "damaged after publishing")
     for key in ("name", "version", "created", "task", "files"):
         if key not in card:
             raise ValueError(f"the card has no {key!r}")

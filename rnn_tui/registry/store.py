@@ -54,9 +54,11 @@ from typing import Any
 from rnn_tui.errors import DataError, NotFoundError, RnnTuiError, UserError
 from rnn_tui.fileio import atomic_write_text
 from rnn_tui.registry.card import (
+    CARD_CHECKSUM,
     CARD_FILE,
     CARD_FORMAT,
     CARD_FORMAT_VERSION,
+    card_checksum,
     card_json,
     main_metric,
     package_versions,
@@ -85,7 +87,8 @@ GENERATION_FILE = ".generation"
 # Staging/trash leftovers of a process on another machine are swept after this long.
 STALE_AFTER_S = 7 * 24 * 3600
 LOCK_TIMEOUT_S = 120.0
-_STAMPED_KEYS = ("format", "format_version", "name", "version", "created", "files")
+_STAMPED_KEYS = ("format", "format_version", "name", "version", "created", "files",
+                 CARD_CHECKSUM)
 
 Build = Callable[[Path], Mapping[str, Any]]
 
@@ -472,6 +475,7 @@ class Registry:
             name_dir.mkdir(parents=True, exist_ok=True)
             version = self._next_version(name)
             card["version"] = version
+            card[CARD_CHECKSUM] = card_checksum(card)
             atomic_write_text(stage.path / CARD_FILE, card_json(card))
             _fsync_dir(stage.path)
             # Count first: if we die before the rename the number is skipped, never reused.
