@@ -91,6 +91,9 @@ _STAMPED_KEYS = ("format", "format_version", "name", "version", "created", "file
                  CARD_CHECKSUM)
 
 Build = Callable[[Path], Mapping[str, Any]]
+# An alias claim: given the card the alias points to now (None: it points nowhere), say
+# whether the new version takes the alias. Decided under the name's lock.
+Claim = Callable[[Mapping[str, Any] | None], bool]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -138,13 +141,22 @@ class Stage:
         self.name = name
         self.path = path
         self.published: ModelVersion | None = None
+        self.claimed: list[str] = []
 
     def publish(self, card: Mapping[str, Any], *, aliases: Iterable[str] = (),
-                tags: Iterable[str] = ()) -> ModelVersion:
-        """Stamp the card (name, version, created, files), then move the folder into place."""
+                tags: Iterable[str] = (), claims: Mapping[str, Claim] | None = None
+                ) -> ModelVersion:
+        """Stamp the card (name, version, created, files), then move the folder into place.
+
+        ``claims`` maps an alias to a test (see ``Claim``) run under the name's lock once the
+        version is in place: two publishers finishing at once cannot both take it. The
+        aliases taken are in ``self.claimed`` afterwards.
+
+        >>> stage.publish(card, claims={"best": lambda current: current is None})  # doctest: +SKIP
+        """
         if self.published is not None:
             raise RnnTuiError(f"{self.name}: this staging folder was already published")
-        self.published = self.registry._publish_stage(self, card, aliases, tags)
+        self.published = self.registry._publish_stage(self, card, aliases, tags, claims or {})
         return self.published
 
 
@@ -456,10 +468,12 @@ class Registry:
             return stage.publish(card, aliases=aliases, tags=tags)
 
     def _publish_stage(self, stage: Stage, card: Mapping[str, Any], aliases: Iterable[str],
-                       tags: Iterable[str]) -> ModelVersion:
+                       tags: Iterable[str], claims: Mapping[str, Claim]) -> ModelVersion:
         name = stage.name
         aliases = [check_alias(a) for a in aliases]
         tags = [check_tag(t) for t in tags]
+        for alias in claims:
+            check_alias(alias)
         # The identifying keys first, so card.json reads well; the caller's sections follow.
         card = {"format": CARD_FORMAT, "format_version": CARD_FORMAT_VERSION, "name": name,
                 "version": 1,  # a placeholder until the lock gives the real number
@@ -482,6 +496,9 @@ class Registry:
             atomic_write_text(name_dir / COUNTER_FILE, f"{version}\n")
             _move_into_place(stage.path, name_dir / str(version))
             _fsync_dir(name_dir)
+            stage.claimed = [alias for alias, wins in claims.items()
+                             if alias not in aliases and wins(self._alias_card(name, alias))]
+            aliases += stage.claimed
             if aliases:
                 current = self.aliases(name)
                 current.update({alias: version for alias in aliases})
@@ -492,6 +509,13 @@ class Registry:
                 self._write_tags(name, current_tags)
         self._bump_generation()
         return ModelVersion(self, name, version)
+
+    def _alias_card(self, name: str, alias: str) -> dict[str, Any] | None:
+        """The card ``name@alias`` points to, or None (no such alias, or a broken target)."""
+        try:
+            return self.resolve(ModelRef(name, alias=alias)).card
+        except (NotFoundError, DataError):
+            return None
 
     def _next_version(self, name: str) -> int:
         counter = self.root / name / COUNTER_FILE

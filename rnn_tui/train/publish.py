@@ -3,7 +3,9 @@ vocabulary.json, runtime.npz and the card, as one new registry version; the "bes
 moves to it when its test score beats the old best.
 
 Everything is written into the registry's staging folder first and becomes visible in one
-rename (``rnn_tui.registry``), so readers never see half a version.
+rename (``rnn_tui.registry``), so readers never see half a version. The "best" decision is
+made under the name's lock, after the rename, so two trainings finishing at once cannot both
+claim it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rnn_tui.errors import NotFoundError
 from rnn_tui.text import Vocabulary
 from rnn_tui.train.card import better_than
 from rnn_tui.train.events import Event, Note
@@ -46,14 +47,6 @@ def inference_copy(model: Any) -> Any:
     return clone
 
 
-def previous_best_card(registries: Any, name: str) -> dict[str, Any] | None:
-    """The card behind ``name@best`` in the user's registry, or None."""
-    try:
-        return registries.user.resolve(f"{name}@{BEST_ALIAS}").card
-    except NotFoundError:
-        return None
-
-
 def publish_model(
     name: str,
     model: Any,
@@ -69,6 +62,10 @@ def publish_model(
 
         registries = open_registries()
     emit = on_event or (lambda event: None)
+
+    def beats(current: dict[str, Any] | None) -> bool:
+        return better_than(card, current)
+
     with registries.staging(name) as stage:
         inference_copy(model).save(str(stage.path / "model.keras"))
         if vocabulary is not None:
@@ -81,6 +78,6 @@ def publish_model(
             card.setdefault("notes", []).append(text)
         else:
             card["runtime"] = runtime
-        aliases = [BEST_ALIAS] if better_than(card, previous_best_card(registries, name)) else []
-        version = stage.publish(card, aliases=aliases)
-    return version, aliases
+        # Decided under the registry's lock, against whatever is best at that moment.
+        version = stage.publish(card, claims={BEST_ALIAS: beats})
+    return version, list(stage.claimed)
