@@ -517,6 +517,25 @@ class Registry:
         except (NotFoundError, DataError):
             return None
 
+    def claim_alias(self, name: str, alias: str, version: int, wins: Claim) -> bool:
+        """Point ``name@alias`` at ``version`` if ``wins(card it points to now)`` says so,
+        deciding under the name's lock; returns whether it moved (or already pointed there)."""
+        self._check_writable()
+        check_name(name)
+        check_alias(alias)
+        version = check_version(version)
+        with self._lock(name):
+            self._require_version(name, version)
+            aliases = self.aliases(name)
+            if aliases.get(alias) == version:
+                return True
+            if not wins(self._alias_card(name, alias)):
+                return False
+            aliases[alias] = version
+            self._write_aliases(name, aliases)
+        self._bump_generation()
+        return True
+
     def _next_version(self, name: str) -> int:
         counter = self.root / name / COUNTER_FILE
         try:

@@ -5,14 +5,18 @@ moves to it when its test score beats the old best.
 Everything is written into the registry's staging folder first and becomes visible in one
 rename (``rnn_tui.registry``), so readers never see half a version. The "best" decision is
 made under the name's lock, after the rename, so two trainings finishing at once cannot both
-claim it.
+claim it. A run killed after its version became visible but before its run folder was
+removed is recognised when it is resumed (same start, configuration, history and epoch
+times): it is not published a second time.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+from rnn_tui.errors import NotFoundError
 from rnn_tui.text import Vocabulary
 from rnn_tui.train.card import better_than
 from rnn_tui.train.events import Event, Note
@@ -47,6 +51,42 @@ def inference_copy(model: Any) -> Any:
     return clone
 
 
+_RUN_IDENTITY = ("started", "config", "epoch_seconds")
+
+
+def _run_identity(card: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What tells one training run from any other: its first start, its configuration, its
+    per-epoch times (measured, so two runs never share them) and its history."""
+    training = card.get("training")
+    if not isinstance(training, dict) or not training.get("started") \
+            or not training.get("epoch_seconds"):
+        return None
+    identity = [*(training.get(key) for key in _RUN_IDENTITY), card.get("history")]
+    # as card.json holds it (tuples become lists, NaN stays NaN)
+    return tuple(json.loads(json.dumps(identity)))
+
+
+def already_published(registries: Any, name: str, card: dict[str, Any]) -> Any:
+    """The version this very run was published as before an interruption, or None.
+
+    >>> already_published(open_registries(), "demo", card)      # doctest: +SKIP
+    ModelVersion('demo:3', ...)
+    """
+    identity = _run_identity(card)
+    if identity is None:
+        return None
+    from rnn_tui.errors import DataError
+
+    registry = registries.user
+    for version in reversed(registry.list_versions(name)):
+        try:
+            if _run_identity(version.card) == identity:
+                return version
+        except (DataError, NotFoundError):
+            continue
+    return None
+
+
 def publish_model(
     name: str,
     model: Any,
@@ -66,6 +106,12 @@ def publish_model(
     def beats(current: dict[str, Any] | None) -> bool:
         return better_than(card, current)
 
+    earlier = already_published(registries, name, card)
+    if earlier is not None:
+        emit(Note(text=f"this run was published as {earlier.ref} before it was interrupted; "
+                       "not publishing it again", topic="publish"))
+        claimed = registries.user.claim_alias(name, BEST_ALIAS, earlier.version, beats)
+        return earlier, [BEST_ALIAS] if claimed else []
     with registries.staging(name) as stage:
         inference_copy(model).save(str(stage.path / "model.keras"))
         if vocabulary is not None:
