@@ -122,6 +122,7 @@ class RunFolder:
                     "it, or give another --name")
             self.discard(keep_lock=True)
         if not self.exists:
+            self.discard(keep_lock=True)  # what a process killed while deleting a run left
             self.path.mkdir(parents=True, exist_ok=True)
             atomic_write_text(self.config_path,
                               json.dumps(config.to_dict(), ensure_ascii=False, indent=2))
@@ -214,6 +215,9 @@ class RunFolder:
         """Delete the run folder (after publishing, or on --restart)."""
         if not self.path.exists():
             return
+        # config.json first: a folder without it is no run, so a process killed while
+        # deleting leaves nothing that a re-run could take for a half-finished run.
+        self.config_path.unlink(missing_ok=True)
         for child in self.path.iterdir():
             if keep_lock and child.name == ".lock":
                 continue
