@@ -410,6 +410,9 @@ class Registry:
                 f"another process has held the lock on model {name!r} for "
                 f"{self.lock_timeout:.0f} s ({lock.lock_file}); try again") from None
         try:
+            # Only lock holders write in the model's folder: a temporary file there now is
+            # what a writer killed mid-write left (aliases, tags, the counter).
+            _remove_temp_files(self.root / name)
             yield
         finally:
             lock.release()
@@ -654,8 +657,11 @@ class Registry:
             return {}
 
     def sweep(self) -> list[Path]:
-        """Delete staging and trash folders left by writers that died; returns them."""
-        swept = []
+        """Delete staging and trash folders left by writers that died, and temporary
+        generation files older than a minute (a live writer replaces its own at once);
+        returns them."""
+        swept = _remove_temp_files(self.root, prefix=f".{GENERATION_FILE}.",
+                                   older_than=time.time() - 60)
         for folder in (self.root / STAGING_DIR, self.root / TRASH_DIR):
             try:
                 entries = list(os.scandir(folder))
@@ -689,6 +695,21 @@ class Registry:
         from rnn_tui.registry.keras_io import import_keras
 
         return import_keras(self, name, model_path, vocabulary_path, **options)
+
+
+def _remove_temp_files(folder: Path, prefix: str = ".", older_than: float | None = None
+                       ) -> list[Path]:
+    """Delete ``prefix*.tmp`` files (``fileio.atomic_path``'s) in ``folder``."""
+    removed = []
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
+                continue
+            with contextlib.suppress(OSError):
+                if older_than is None or entry.stat(follow_symlinks=False).st_mtime < older_than:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
 
 
 def _hash_files(folder: Path) -> dict[str, str]:
