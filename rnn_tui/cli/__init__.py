@@ -6,6 +6,7 @@ the instant commands never pay for TensorFlow (see ``rnn_tui.backend``).
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -56,6 +57,21 @@ class LazyGroup(click.Group):
 
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+# Storage failures are the user's to fix (free space), not internal errors.
+DISK_FULL = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+             errno.EFBIG: "a file would pass the file-size limit"}
+
+
+def disk_full_message(error: OSError) -> str:
+    """One line for a write that failed for lack of room.
+
+    >>> disk_full_message(OSError(errno.ENOSPC, "No space left on device", "/m/x.tmp"))
+    'the disk is full (No space left on device) writing /m/x.tmp: free some space and run the same command again'
+    """
+    where = f" writing {error.filename}" if error.filename else ""
+    return (f"{DISK_FULL[error.errno]} ({error.strerror}){where}: free some space and run "
+            "the same command again")
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True, context_settings=CONTEXT_SETTINGS)
@@ -108,6 +124,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # the last line of defence: still no traceback for users
         if debug:
             raise
+        if isinstance(error, OSError) and error.errno in DISK_FULL:
+            click.echo(f"rnn-tui: error: {disk_full_message(error)}", err=True)
+            sys.exit(1)
         click.echo(
             f"rnn-tui: internal error: {type(error).__name__}: {error} "
             "(set RNN_TUI_DEBUG=1 for the traceback)",

@@ -418,7 +418,10 @@ class Registry:
             lock.release()
 
     def _bump_generation(self) -> None:
-        atomic_write_text(self.root / GENERATION_FILE, secrets.token_hex(8))
+        # Best effort: the change is made already, and generation() also folds in the
+        # folders' modification times, so a failed write (a full disk) still shows.
+        with contextlib.suppress(OSError):
+            atomic_write_text(self.root / GENERATION_FILE, secrets.token_hex(8))
 
     @contextlib.contextmanager
     def staging(self, name: str) -> Iterator[Stage]:
@@ -463,7 +466,7 @@ class Registry:
                 source = Path(build)
                 if not source.is_dir():
                     raise UserError(f"{source} is not a folder to publish")
-                shutil.copytree(source, stage.path, symlinks=True, dirs_exist_ok=True)
+                _copy_folder(source, stage.path)
                 if card is None:
                     card = self._read_json(stage.path / CARD_FILE, None)
             if not isinstance(card, Mapping):
@@ -499,19 +502,35 @@ class Registry:
             atomic_write_text(name_dir / COUNTER_FILE, f"{version}\n")
             _move_into_place(stage.path, name_dir / str(version))
             _fsync_dir(name_dir)
-            stage.claimed = [alias for alias, wins in claims.items()
-                             if alias not in aliases and wins(self._alias_card(name, alias))]
-            aliases += stage.claimed
-            if aliases:
-                current = self.aliases(name)
-                current.update({alias: version for alias in aliases})
-                self._write_aliases(name, current)
-            if tags:
-                current_tags = self.tags(name)
-                current_tags[version] = sorted(set(current_tags.get(version, [])) | set(tags))
-                self._write_tags(name, current_tags)
+            try:
+                stage.claimed = [alias for alias, wins in claims.items() if alias not in
+                                 aliases and wins(self._alias_card(name, alias))]
+                aliases += stage.claimed
+                if aliases:
+                    current = self.aliases(name)
+                    current.update({alias: version for alias in aliases})
+                    self._write_aliases(name, current)
+                if tags:
+                    current_tags = self.tags(name)
+                    current_tags[version] = sorted(set(current_tags.get(version, []))
+                                                   | set(tags))
+                    self._write_tags(name, current_tags)
+            except BaseException:
+                # e.g. the disk filled up: all or nothing, so the version goes again
+                self._withdraw(name, version)
+                raise
         self._bump_generation()
         return ModelVersion(self, name, version)
+
+    def _withdraw(self, name: str, version: int) -> None:
+        """Take back a version just renamed into place (under the lock): into the trash."""
+        trash = self.root / TRASH_DIR
+        with contextlib.suppress(OSError):
+            trash.mkdir(parents=True, exist_ok=True)
+            target = trash / f"{name}-{version}.{_owner_token()}"
+            os.rename(self.root / name / str(version), target)
+            _fsync_dir(self.root / name)
+            shutil.rmtree(target, ignore_errors=True)
 
     def _alias_card(self, name: str, alias: str) -> dict[str, Any] | None:
         """The card ``name@alias`` points to, or None (no such alias, or a broken target)."""
@@ -710,6 +729,17 @@ def _remove_temp_files(folder: Path, prefix: str = ".", older_than: float | None
                     os.unlink(entry.path)
                     removed.append(Path(entry.path))
     return removed
+
+
+def _copy_folder(source: Path, target: Path) -> None:
+    """Copy a folder's files (links as links, which publishing then refuses). Unlike
+    ``shutil.copytree``, the first failure is raised as it is (a full disk stays ENOSPC)."""
+    for directory, subdirs, names in os.walk(source):
+        here = target / Path(directory).relative_to(source)
+        here.mkdir(parents=True, exist_ok=True)
+        for entry in [*subdirs, *names]:
+            if entry in names or Path(directory, entry).is_symlink():
+                shutil.copy2(Path(directory, entry), here / entry, follow_symlinks=False)
 
 
 def _hash_files(folder: Path) -> dict[str, str]:

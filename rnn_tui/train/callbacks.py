@@ -18,8 +18,10 @@ the backup; on resume the history is cut to the backup's epoch.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -53,6 +55,51 @@ def read_backup_epoch(backup_dir: Path) -> int:
         return int(metadata["epoch"]) if weights.exists() else 0
     except (FileNotFoundError, KeyError, ValueError, TypeError):
         return 0
+
+
+def weights_file_bytes(model: Any) -> int:
+    """About how large a .weights.h5 of ``model`` (and its optimizer state) will be."""
+    variables = list(model.variables)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        variables += list(getattr(optimizer, "variables", []))
+    data = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in variables)
+    return int(data * 1.1) + (256 << 10)  # HDF5's own structures
+
+
+def ensure_room(folder: Path, needed: int) -> None:
+    """Raise OSError(ENOSPC/EFBIG) unless ``needed`` bytes fit in ``folder``.
+
+    Checked before every weights file: h5py crashes the whole process (a segmentation
+    fault) when a write fails half-way on a full disk, where a Python error can be reported
+    and the run resumed once there is room.
+    """
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # cannot tell: let the write find out
+    if free < needed:
+        raise OSError(errno.ENOSPC, f"{free:,} bytes free, about {needed:,} needed for the "
+                      "next checkpoint", str(folder))
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    except (ImportError, OSError, ValueError):
+        return
+    if limit != resource.RLIM_INFINITY and limit < needed:
+        raise OSError(errno.EFBIG, f"files may hold {limit:,} bytes (ulimit -f), the next "
+                      f"checkpoint needs about {needed:,}", str(folder))
+
+
+def _save_weights_checked(model: Any, temp: Path, needed: int) -> None:
+    """``model.save_weights(temp)`` after checking for room; no partial file stays."""
+    ensure_room(temp.parent, needed)
+    try:
+        model.save_weights(str(temp), overwrite=True)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def make_callbacks(
@@ -143,7 +190,12 @@ def make_callbacks(
 
         def _save_model(self, epoch, batch, logs):
             before = self.best
-            super()._save_model(epoch, batch, logs)
+            ensure_room(self._temp_path.parent, weights_file_bytes(self.model))
+            try:
+                super()._save_model(epoch, batch, logs)
+            except BaseException:
+                self._temp_path.unlink(missing_ok=True)
+                raise
             if self.best is not before and self._temp_path.exists():
                 os.replace(self._temp_path, self._final_path)
                 on_event(CheckpointSaved(path=str(self._final_path), epoch=epoch + 1,
@@ -199,7 +251,7 @@ def make_callbacks(
             epoch = self._current_epoch
             name = f"epoch-{epoch}.weights.h5"
             temp = self._dir / f"saving-{epoch}.weights.h5"
-            self.model.save_weights(str(temp), overwrite=True)
+            _save_weights_checked(self.model, temp, weights_file_bytes(self.model))
             os.replace(temp, self._dir / name)
             # Dropout masks come from seed generators whose state Keras does not save with
             # the weights; without it a resumed run would draw other masks.
