@@ -14,6 +14,7 @@ import sys
 import click
 
 from rnn_tui import __version__
+from rnn_tui.cli.terminal import escape
 from rnn_tui.errors import RnnTuiError
 
 # name -> (module, attribute, one-line help shown by ``rnn-tui --help``)
@@ -112,7 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     except RnnTuiError as error:
         if debug:
             raise
-        click.echo(f"rnn-tui: error: {error}", err=True)
+        # one line, and no escape sequence from a file name or a value reaches the terminal
+        click.echo(f"rnn-tui: error: {escape(str(error))}", err=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         click.echo("cancelled", err=True)
@@ -125,10 +127,10 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         if isinstance(error, OSError) and error.errno in DISK_FULL:
-            click.echo(f"rnn-tui: error: {disk_full_message(error)}", err=True)
+            click.echo(f"rnn-tui: error: {escape(disk_full_message(error))}", err=True)
             sys.exit(1)
         click.echo(
-            f"rnn-tui: internal error: {type(error).__name__}: {error} "
+            f"rnn-tui: internal error: {type(error).__name__}: {escape(str(error))} "
             "(set RNN_TUI_DEBUG=1 for the traceback)",
             err=True,
         )

@@ -244,13 +244,15 @@ def _render_summary(summary) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from rnn_tui.cli.terminal import rich_text as safe
     from rnn_tui.data import stats
 
+    # Names, labels, texts and notes come from the data: escaped, never read as markup.
     console = _console()
-    console.print(f"[bold]{summary.name}[/]: {summary.title}")
+    console.print(f"[bold]{safe(summary.name)}[/]: {safe(summary.title)}")
     console.print(
-        f"task {summary.task} · language {summary.language or '-'} · form {summary.form} · "
-        f"{summary.total:,} examples"
+        f"task {summary.task} · language {safe(summary.language or '-')} · form "
+        f"{safe(summary.form)} · {summary.total:,} examples"
     )
     sizes = Table(title="Splits", title_justify="left")
     sizes.add_column("split")
@@ -274,7 +276,7 @@ def _render_summary(summary) -> None:
             labels.add_column(split.name, justify="right")
             labels.add_column("%", justify="right")
         for class_id, label in enumerate(summary.label_names):
-            row = [str(class_id), label]
+            row = [str(class_id), safe(label)]
             for split in summary.splits:
                 count = split.label_counts[class_id]
                 row += [f"{count:,}", f"{100 * count / split.size:.1f}" if split.size else "-"]
@@ -330,7 +332,8 @@ def _render_summary(summary) -> None:
         table.add_column("text", overflow="fold")
         for example in summary.examples:
             text = " ".join(example.text.split())
-            table.add_row(example.label, text[:300] + ("…" if len(text) > 300 else ""))
+            table.add_row(safe(example.label),
+                          safe(text[:300]) + ("…" if len(text) > 300 else ""))
         console.print(table)
     for note in summary.notes:
-        console.print(f"[dim]· {note}[/]")
+        console.print(f"[dim]· {safe(note)}[/]")

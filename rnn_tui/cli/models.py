@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from rnn_tui.cli.terminal import escape
 from rnn_tui.errors import UserError
 from rnn_tui.registry import (
     ModelRef,
@@ -98,7 +99,8 @@ LIST_COLUMNS = ("NAME", "VERSION", "TASK", "DATASET", "ACCURACY", "SIZE", "AGE",
 
 
 def list_rows(listing: list[ModelSummary]) -> list[tuple[str, ...]]:
-    return [(s.name, versions_text(s), s.task, s.dataset or "-",
+    # the dataset name comes from the card, which an imported archive may have written
+    return [(s.name, versions_text(s), s.task, escape(s.dataset or "-"),
              metric_text(s.metric, s.metric_value), human_size(s.size_bytes),
              human_age(s.created), s.source, marks_text(s)) for s in listing]
 
@@ -148,8 +150,10 @@ def list_command(as_json: bool) -> None:
     for column in LIST_COLUMNS:
         table.add_column(column, justify="right" if column in ("ACCURACY", "SIZE", "AGE")
                          else "left", no_wrap=column == "NAME")
+    from rich.markup import escape as escape_markup
+
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(escape_markup(cell) for cell in row))
     Console().print(table)
 
 
@@ -159,7 +163,7 @@ def _section(title: str, rows: list[tuple[str, Any]]) -> list[str]:
         return []
     width = max(len(key) for key, _ in rows)
     lines = ["", click.style(title, bold=True)]
-    lines += [f"  {key.ljust(width)}  {_plain(value)}" for key, value in rows]
+    lines += [f"  {escape(key.ljust(width))}  {_plain(value)}" for key, value in rows]
     return lines
 
 
@@ -181,6 +185,8 @@ def _plain(value: Any) -> str:
         text = ", ".join(f"{k}={_plain(v)}" for k, v in value.items())
     else:
         text = str(value)
+    # Card values may come from an imported archive: no raw escape sequences to the terminal.
+    text = escape(text)
     return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS - 1] + "…"
 
 
@@ -210,7 +216,8 @@ def card_text(version: ModelVersion) -> str:
                                       if not isinstance(v, dict) or v])
     notes = card.get("notes") or []
     if isinstance(notes, list) and notes:
-        lines += ["", click.style("Notes", bold=True)] + [f"  - {note}" for note in notes]
+        lines += ["", click.style("Notes", bold=True)] + [f"  - {escape(str(note))}"
+                                                          for note in notes]
     for split, values in (card.get("metrics") or {}).items():
         lines += _section(f"Metrics ({split})", list(values.items()))
     history = card.get("history") or {}
@@ -220,8 +227,8 @@ def card_text(version: ModelVersion) -> str:
     layers = card.get("layers") or []
     if layers:
         header = ("layer", "type", "output shape", "params")
-        rows = [(str(x.get("name", "")), str(x.get("type", "")),
-                 str(x.get("output_shape") or "-"), f"{x.get('params', 0):,}")
+        rows = [(escape(str(x.get("name", ""))), escape(str(x.get("type", ""))),
+                 escape(str(x.get("output_shape") or "-")), _count(x.get("params", 0)))
                 for x in layers]
         lines += ["", click.style("Layers", bold=True)]
         lines += ["  " + line for line in plain_table(header, rows).splitlines()]
@@ -230,6 +237,13 @@ def card_text(version: ModelVersion) -> str:
                                 for name, digest in card["files"].items()])
     lines += _section("Packages", list((card.get("packages") or {}).items()))
     return "\n".join(lines)
+
+
+def _count(value: Any) -> str:
+    """A layer's parameter count as ``1,234`` (whatever else a card holds, escaped)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return escape(str(value))
 
 
 def _size(version: ModelVersion, name: str) -> int:

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import click
 
+from rnn_tui.cli.terminal import escape  # noqa: F401 (re-exported: predict.escape)
 from rnn_tui.errors import NotFoundError, UserError
 
 # The runtime's matrix products are small; OpenBLAS threads only cost here (their start-up
@@ -400,26 +401,6 @@ def _cells(text: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
-def escape(text: str) -> str:
-    """Text safe to print on a terminal: control characters become visible stand-ins.
-
-    >>> escape("a\\x1b[31mb\\x00")
-    'a␛[31mb␀'
-    """
-    out = []
-    for char in text:
-        code = ord(char)
-        if code < 0x20:
-            out.append(chr(0x2400 + code))
-        elif code == 0x7F:
-            out.append("␡")
-        elif 0x80 <= code < 0xA0 or 0xD800 <= code < 0xE000:
-            out.append("\ufffd")
-        else:
-            out.append(char)
-    return "".join(out)
 
 
 def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
