@@ -59,6 +59,17 @@ class InputSpec:
                    section.get("timesteps"), section.get("channels"))
 
 
+def _check_sha256(path: Path, expected: Any) -> None:
+    """A DataError naming ``path`` when it exists and differs from the card's sha256."""
+    if not isinstance(expected, str) or not path.is_file():
+        return  # no record to check against, or missing (reported where it is read)
+    from rnn_tui.registry.card import sha256_file
+
+    if sha256_file(path) != expected:
+        raise DataError("does not match the sha256 in the model's card: the file was changed "
+                        "or damaged after publishing", path)
+
+
 class Predictor:
     """A loaded model: ``predict`` for batches, ``session`` for live input and traces.
 
@@ -126,8 +137,18 @@ class Predictor:
 
     @classmethod
     def from_folder(cls, path: Path, card: dict[str, Any] | None = None) -> Predictor:
-        """Load a version folder (card.json, runtime.npz, vocabulary.json)."""
+        """Load a version folder (card.json, runtime.npz, vocabulary.json).
+
+        Symbolic links among them are refused (never followed out of the folder), and the
+        vocabulary must match its sha256 in the card: JSON has no checksum of its own, so a
+        damaged vocabulary could otherwise still parse and quietly give other ids (the
+        runtime is a zip, whose CRCs catch damage when it is read).
+        """
         path = Path(path)
+        for name in ("card.json", RUNTIME_FILE, "vocabulary.json"):
+            if (path / name).is_symlink():
+                raise DataError(f"{name} is a symbolic link; refusing to follow it out of "
+                                "the model's folder", path / name)
         if card is None:
             from rnn_tui.registry import read_card
 
@@ -145,6 +166,8 @@ class Predictor:
         if kind == "text":
             from rnn_tui.text import Vocabulary
 
+            _check_sha256(path / "vocabulary.json", (card.get("files") or {}).get(
+                "vocabulary.json"))
             vocabulary = Vocabulary.load(path / "vocabulary.json")
         try:
             return cls(runtime, card, vocabulary, path)
