@@ -46,7 +46,7 @@ def _load(path: Path, *, trust: bool, compile: bool = True) -> Any:
             raise UserError(
                 f"{path}: refused unknown custom object {unknown.group(1)!r}: rnn-tui loads "
                 "only models made of standard Keras layers") from None
-        if "Lambda" in text or "safe_mode" in text:
+        if not trust and ("Lambda" in text or "safe_mode" in text):
             raise UserError(
                 f"{path}: refused a Lambda layer in safe mode (loading it would run Python "
                 "code stored in the file); if you trust where the file came from, load it "
