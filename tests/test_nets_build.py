@@ -183,3 +183,78 @@ def test_generic_kernel_reasons():
     assert any("SimpleRNN has no cuDNN kernel" in r for r in reasons)
     reasons = generic_kernel_reasons(normalize_spec("emb:8,mask=true gru:4"), "pre")
     assert any("left (pre) padding" in r for r in reasons)
+
+
+# ---------------------------------------------------------------------------- n-grams, last state
+RESEARCH_ARCH = "emb:64 ngram-emb:32 spatial-dropout:0.5 gru:64 pool:max+average+last dropout:0.5"
+
+
+def test_the_research_model_has_its_parameter_count():
+    """/work/research's IMDB model (vocab 30000, bigram 100000 x 32): 5,151,297 params."""
+    model = build(RESEARCH_ARCH, ModelInput.tokens(None, 30000, ngrams=((2, 100000),)))
+    assert model.count_params() == 5151297
+    assert [tensor.name for tensor in model.inputs] == ["tokens", "ngrams2"]
+    assert params_by_layer(model)["embedding_ngrams2"] == 3200000
+    gru = model.get_layer("gru_1")
+    assert gru.return_sequences and gru.return_state
+    names = [layer.name for layer in model.layers]
+    assert names.index("concatenate_streams") < names.index("spatial_dropout1d_1")
+    assert {type(layer).__name__ for layer in model.layers} <= ALLOWED_LAYERS
+
+
+def test_two_ngram_orders_and_an_lstm_state(tmp_path):
+    from rnn_tui.backend import keras
+
+    spec = normalize_spec("emb:8 ngram-emb:4,n=3 ngram-emb:3 lstm:5 pool:last+max")
+    model = build_model(spec, ModelInput.tokens(7, 20, ngrams=((2, 30), (3, 40))),
+                        task="multiclass", num_classes=3, padding="post")
+    assert [tensor.name for tensor in model.inputs] == ["tokens", "ngrams2", "ngrams3"]
+    assert model.get_layer("embedding_ngrams2").output_dim == 3
+    assert model.get_layer("embedding_ngrams3").input_dim == 40
+    assert model.get_layer("concatenate_pools_1").output.shape[-1] == 5 + 5
+    rng = np.random.default_rng(0)
+    ids = {name: rng.integers(1, size, (4, 7)).astype("int32")
+           for name, size in (("tokens", 20), ("ngrams2", 30), ("ngrams3", 40))}
+    expected = model.predict(ids, verbose=0)
+    model.save(tmp_path / "model.keras")
+    loaded = keras().models.load_model(tmp_path / "model.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(ids, verbose=0), expected, atol=1e-6)
+
+
+def test_last_state_is_the_state_at_the_last_real_token():
+    """Post padding + mask: the pooled state equals that of the text alone, unpadded."""
+    from rnn_tui.backend import keras
+
+    model = build("emb:8 gru:5 pool:max+average+last", ModelInput.tokens(None, 30))
+    rng = np.random.default_rng(1)
+    for variable in model.weights:
+        variable.assign(rng.normal(0, 0.5, variable.shape).astype("float32"))
+    probe = keras().Model(model.inputs, model.get_layer("concatenate_1").output)
+    text = np.array([[5, 9, 2, 7]], "int32")
+    padded = np.concatenate([text, np.zeros((1, 6), "int32")], axis=1)
+    np.testing.assert_allclose(probe.predict(padded, verbose=0), probe.predict(text, verbose=0),
+                               atol=1e-6)
+    state = probe.predict(text, verbose=0)[0, 10:]
+    sequence = keras().Model(model.inputs, model.get_layer("gru_1").output[0])
+    np.testing.assert_allclose(state, sequence.predict(text, verbose=0)[0, -1], atol=1e-6)
+
+
+@pytest.mark.parametrize("text, padding, exact", [
+    ("emb:8 gru:4 pool:max+average+last", "post", True),
+    (RESEARCH_ARCH, "post", True),
+    ("emb:8 lstm:4,dropout=0.2 lstm:4", "post", True),
+    ("emb:8 bigru:4", "post", True),
+    ("emb:8 bigru:4 pool:average", "post", True),
+    ("emb:8 gru:4 pool:max+average", "pre", False),
+    ("emb:8,mask=false gru:4", "post", False),
+    ("emb:8 bigru:4 pool:max", "post", False),
+    ("emb:8 pool:max dense:4", "post", False),
+    ("emb:8 dropout:0.2 gru:4", "post", False),
+    ("emb:8 gru:4 pool:max dropout:0.2", "post", True),
+    ("emb:8 conv1d:4:3 gru:4", "post", False),
+    ("onehot gru:4", "post", False),
+])
+def test_dynamic_padding_exactness(text, padding, exact):
+    from rnn_tui.nets import dynamic_padding_exact
+
+    assert dynamic_padding_exact(normalize_spec(text), padding)[0] is exact

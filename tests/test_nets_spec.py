@@ -43,6 +43,8 @@ def test_compact_and_json_give_the_same_spec():
     "emb:16,trainable=false,vectors=v.txt,format=glove spatial-dropout:0.2 bigru:8 pool:average",
     "emb:32 flatten dense:16:tanh",
     "emb:300 lstm:50 head:softmax:2",
+    "emb:64 ngram-emb:32 spatial-dropout:0.5 gru:64 pool:max+average+last dropout:0.5",
+    "emb:64 ngram-emb:32,n=2 ngram-emb:16,n=3,trainable=false lstm:8 pool:last+average",
 ])
 def test_compact_round_trip(text):
     spec = normalize_spec(text)
@@ -78,7 +80,13 @@ def test_return_sequences_is_set_between_layers():
     ("lstm:4,colour=red", "unknown setting"),
     ("transformer:4", "unknown kind"),
     ("emb:8 lstm:4 pool:median", "pool mode"),
-    ("emb:8 lstm:4 pool:last+max", "last state"),
+    ("emb:8 lstm:4 pool:last", "last state alone"),
+    ("emb:8 bilstm:4 pool:last+max", "unidirectional"),
+    ("emb:8 lstm:4 dropout:0.2 pool:max+last", "right after"),
+    ("emb:8 gru:4 ngram-emb:4", "right after the word embedding"),
+    ("onehot ngram-emb:4 gru:4", "right after the word embedding"),
+    ("emb:8 ngram-emb:4,n=1 gru:4", ">= 2"),
+    ("emb:8 ngram-emb:4,n=2 ngram-emb:4,n=2 gru:4", "same n"),
     ("emb:8 conv1d:4:3,activation=gelu lstm:2", "activation"),
     ("emb:8 lstm:4 head:tanh", "head activation"),
     ("emb:8 lstm:4 head:sigmoid lstm:4", "head must be the last"),
@@ -166,3 +174,36 @@ def test_spec_modules_do_not_import_tensorflow():
             "rnn_tui.nets.resolve_arch('lstm'); "
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_pool_modes_are_ordered_max_average_last():
+    spec = normalize_spec("emb:8 gru:4 pool:last+avg+max")
+    assert spec["layers"][-1]["mode"] == "max+average+last"
+    assert to_compact(spec) == "emb:8 gru:4 pool:max+average+last"
+
+
+def test_ngram_assignment():
+    from rnn_tui.nets import ngram_assignment
+
+    one_for_all = normalize_spec("emb:8 ngram-emb:4 gru:4")
+    assert ngram_assignment(one_for_all, [3, 2]) == {2: 1, 3: 1}
+    assert ngram_assignment(normalize_spec("emb:8 gru:4"), []) == {}
+    pinned = normalize_spec("emb:8 ngram-emb:4,n=3 ngram-emb:2 gru:4")
+    assert ngram_assignment(pinned, [2, 3]) == {2: 2, 3: 1}
+    each = normalize_spec("emb:8 ngram-emb:4 ngram-emb:2 gru:4")
+    assert ngram_assignment(each, [2, 3]) == {2: 1, 3: 2}
+    with pytest.raises(UserError, match="--ngrams"):
+        ngram_assignment(one_for_all, [])
+    with pytest.raises(UserError, match="add ngram-emb"):
+        ngram_assignment(normalize_spec("emb:8 gru:4"), [2])
+    with pytest.raises(UserError, match="n=3 but the n-gram features are 2"):
+        ngram_assignment(normalize_spec("emb:8 ngram-emb:4,n=3 gru:4"), [2])
+    with pytest.raises(UserError, match="one per order"):
+        ngram_assignment(each, [2])
+
+
+def test_named_arch_ngram_knob():
+    spec = named_spec("gru", ngram_dim=32, pool="max+average+last")
+    assert to_compact(spec) == "emb:64 ngram-emb:32 gru:64 pool:max+average+last"
+    with pytest.raises(UserError, match="no word embedding"):
+        named_spec("onehot-simplernn", ngram_dim=8)

@@ -17,6 +17,7 @@ from rnn_tui.nets.build import (
     Head,
     ModelInput,
     build_model,
+    dynamic_padding_exact,
     generic_kernel_reasons,
     mask_zero_for,
     resolve_head,
@@ -24,6 +25,7 @@ from rnn_tui.nets.build import (
 from rnn_tui.nets.spec import (
     COMPACT_HELP,
     load_spec_file,
+    ngram_assignment,
     normalize_spec,
     parse_compact,
     to_compact,
@@ -33,7 +35,8 @@ from rnn_tui.nets.zoo import NAMED_ARCHS, arch_names, named_spec
 
 __all__ = [
     "COMPACT_HELP", "Head", "ModelInput", "NAMED_ARCHS", "PretrainedVectors", "arch_names",
-    "build_model", "generic_kernel_reasons", "load_embedding_matrix", "load_spec_file",
+    "build_model", "dynamic_padding_exact", "generic_kernel_reasons", "load_embedding_matrix",
+    "load_spec_file", "ngram_assignment",
     "mask_zero_for", "named_spec", "normalize_spec", "parse_compact", "resolve_arch",
     "resolve_head", "to_compact", "vector_dim",
 ]

@@ -7,7 +7,16 @@ GlobalMaxPooling1D, GlobalAveragePooling1D, Flatten, Concatenate, Dense and Acti
 Names: the input is ``tokens`` or ``sequence``; ``embedding`` (or ``one_hot``); every other
 body layer is ``<kind>_<n>``, counted per kind from 1 (``lstm_1``, ``lstm_2``, ``dropout_1``;
 a Bidirectional wrapper is ``bilstm_1`` around ``lstm_1``); the head is ``output`` (plus
-``output_activation`` when the activation is a separate layer).
+``output_activation`` when the activation is a separate layer). With n-gram features there
+is one more input per order (``ngrams2``), its embedding (``embedding_ngrams2``) and the
+``concatenate_streams`` that joins the embeddings (a concatenation of pools is then
+``concatenate_pools_<n>``: Keras names the ops that merge the streams' masks
+``concatenate_<n>`` itself).
+
+A pool with ``last`` (``pool:max+average+last``) builds its recurrent layer with
+``return_sequences=True`` and ``return_state=True`` and concatenates the pools with the
+final state ``h`` (with a mask, the state after the last real token), in the order max,
+average, last.
 
 >>> from rnn_tui.nets.spec import normalize_spec
 >>> model = build_model(normalize_spec("emb:16 simplernn:8"),
@@ -25,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from rnn_tui.errors import UserError
-from rnn_tui.nets.spec import RECURRENT, return_sequences
+from rnn_tui.nets.spec import RECURRENT, ngram_assignment, return_sequences
 
 # One-hot input is a frozen identity Embedding; past this size a learned Embedding is the
 # sane choice (the identity matrix grows with the square of the vocabulary).
@@ -41,10 +50,12 @@ class ModelInput:
     length: int | None
     vocab_size: int | None = None
     channels: int | None = None
+    ngrams: tuple[tuple[int, int], ...] = ()  # (n, vocabulary size) of each n-gram stream
 
     @classmethod
-    def tokens(cls, maxlen: int | None, vocab_size: int) -> ModelInput:
-        return cls("tokens", maxlen, vocab_size=vocab_size)
+    def tokens(cls, maxlen: int | None, vocab_size: int,
+               ngrams: tuple[tuple[int, int], ...] = ()) -> ModelInput:
+        return cls("tokens", maxlen, vocab_size=vocab_size, ngrams=tuple(ngrams))
 
     @classmethod
     def sequence(cls, timesteps: int | None, channels: int) -> ModelInput:
@@ -161,16 +172,32 @@ def build_model(
                                      dtype="float32", name="sequence")
     tensor = inputs
     body = spec["layers"]
+    assignment = ngram_assignment(spec, [n for n, _ in model_input.ngrams]) \
+        if spec["input"] == "tokens" else {}
+    ngram_inputs = []
+    state = None  # the final state of a recurrent layer built for pool:...+last
     for index, layer in enumerate(body):
         kind = layer["type"]
         if kind == "embedding":
             tensor = _embedding(layers_module, layer, model_input, padding, spec,
                                 embedding_weights)(tensor)
+            if assignment:
+                tensor, ngram_inputs = _ngram_streams(layers_module, tensor, body, assignment,
+                                                      model_input, mask_zero_for(spec, padding))
+        elif kind == "ngram_embedding":
+            continue  # built with the embedding: every stream's Embedding, concatenated
         elif kind == "onehot":
             tensor = _one_hot(layers_module, model_input)(tensor)
         elif kind in RECURRENT:
-            tensor = _recurrent(layers_module, layer, return_sequences(body, index),
-                                next_name(kind))(tensor)
+            following = body[index + 1] if index + 1 < len(body) else None
+            with_state = following is not None and following["type"] == "pool" \
+                and "last" in following["mode"].split("+")
+            recurrent = _recurrent(layers_module, layer, return_sequences(body, index),
+                                   next_name(kind), return_state=with_state)
+            if with_state:
+                tensor, state, *_ = recurrent(tensor)  # an LSTM also gives c, not pooled
+            else:
+                tensor = recurrent(tensor)
         elif kind == "conv1d":
             tensor = layers_module.Conv1D(
                 layer["filters"], layer["kernel_size"], strides=layer["strides"],
@@ -193,11 +220,15 @@ def build_model(
                 if mode == "max":
                     pooled.append(layers_module.GlobalMaxPooling1D(
                         name=next_name("global_max_pooling1d"))(tensor))
-                else:
+                elif mode == "average":
                     pooled.append(layers_module.GlobalAveragePooling1D(
                         name=next_name("global_average_pooling1d"))(tensor))
+                else:  # last: the state the recurrent layer before returned
+                    pooled.append(state)
+            # With n-gram streams Keras merges their masks with ops it names
+            # "concatenate_<n>" itself, so the pools' layer takes another name.
             tensor = pooled[0] if len(pooled) == 1 else layers_module.Concatenate(
-                name=next_name("concatenate"))(pooled)
+                name=next_name("concatenate_pools" if ngram_inputs else "concatenate"))(pooled)
         elif kind == "dense":
             tensor = layers_module.Dense(layer["units"], activation=layer["activation"],
                                          name=next_name("dense"))(tensor)
@@ -212,7 +243,26 @@ def build_model(
     else:
         outputs = layers_module.Dense(head.units, activation=head.activation,
                                       name="output", dtype="float32")(tensor)
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model([inputs, *ngram_inputs] if ngram_inputs else inputs, outputs, name=name)
+
+
+def _ngram_streams(layers_module, embedded, body, assignment, model_input, mask_zero):
+    """An Input and an Embedding per n-gram order, concatenated after the word embedding."""
+    sizes = dict(model_input.ngrams)
+    tensors, inputs = [embedded], []
+    for n, index in assignment.items():
+        layer = body[index]
+        input_dim = sizes[n] if layer["input_dim"] == "auto" else layer["input_dim"]
+        if input_dim < sizes[n]:
+            raise UserError(f"architecture: ngram-emb input_dim {input_dim} is smaller than the "
+                            f"{n}-gram vocabulary ({sizes[n]} ids)")
+        stream = layers_module.Input(shape=(model_input.length,), dtype="int32",
+                                     name=f"ngrams{n}")
+        inputs.append(stream)
+        tensors.append(layers_module.Embedding(
+            input_dim, layer["dim"], mask_zero=mask_zero, trainable=layer["trainable"],
+            name=f"embedding_ngrams{n}")(stream))
+    return layers_module.Concatenate(name="concatenate_streams")(tensors), inputs
 
 
 def _embedding(layers_module, layer, model_input, padding, spec, weights):
@@ -246,15 +296,69 @@ def _one_hot(layers_module, model_input):
         depth, depth, embeddings_initializer="identity", trainable=False, name="one_hot")
 
 
-def _recurrent(layers_module, layer, sequences, name):
+def _recurrent(layers_module, layer, sequences, name, return_state=False):
     kind = layer["type"]
     cell_class = getattr(layers_module, _KERAS_RNN[kind])
     recurrent = cell_class(layer["units"], dropout=layer["dropout"],
                            recurrent_dropout=layer["recurrent_dropout"],
-                           return_sequences=sequences, name=name)
+                           return_sequences=sequences, return_state=return_state, name=name)
     if not layer["bidirectional"]:
         return recurrent
     return layers_module.Bidirectional(recurrent, merge_mode="concat", name=f"bi{name}")
+
+
+def dynamic_padding_exact(spec: dict[str, Any], padding: str) -> tuple[bool, str]:
+    """Whether padding each batch only to its longest text gives exactly the results of
+    padding every text to maxlen, and why (not).
+
+    True for token models padded "post" whose embedding masks id 0, where every max pool
+    reads a unidirectional recurrent layer and no Dropout layer sits on a sequence: the pads
+    then change nothing (recurrent states stop at the last real token and their outputs
+    repeat the last real output, which a max already holds; average pools and the last state
+    leave masked steps out), and every random draw in training has a shape without the time
+    axis (SpatialDropout1D, the recurrent layers' own dropout, Dropout on vectors).
+
+    >>> from rnn_tui.nets.spec import normalize_spec
+    >>> dynamic_padding_exact(normalize_spec("emb:8 gru:4 pool:max+average"), "post")[0]
+    True
+    """
+    first = spec["layers"][0]
+    if spec["input"] != "tokens" or first["type"] != "embedding":
+        return False, "the model does not read masked token ids"
+    if padding != "post":
+        return False, "pre padding: the pads come before the text"
+    if not mask_zero_for(spec, padding):
+        return False, "the embedding does not mask the pads (mask=false, or Conv1D, " \
+                      "MaxPooling1D or Flatten in the model)"
+    layers = spec["layers"]
+    for index, layer in enumerate(layers):
+        if layer["type"] == "dropout" and _reads_sequence(layers, index):
+            return False, (f"layer {index + 1} (dropout) draws a random mask per padded "
+                           "position, so its draws depend on the padded width (use "
+                           "spatial-dropout, or the recurrent layer's dropout=)")
+        if layer["type"] != "pool" or "max" not in layer["mode"].split("+"):
+            continue
+        source = next((earlier for earlier in reversed(layers[:index])
+                       if earlier["type"] not in ("dropout", "spatial_dropout")), None)
+        if source is None or source["type"] not in RECURRENT or source["bidirectional"]:
+            return False, (f"layer {index + 1} takes the max over positions whose padded "
+                           "values are not the text's own (a max pool after an embedding or "
+                           "a Bidirectional layer)")
+    return True, "post padding with a mask: pads change nothing"
+
+
+def _reads_sequence(layers: list[dict[str, Any]], index: int) -> bool:
+    """Whether layer ``index`` gets a (batch, time, features) input."""
+    for position in range(index - 1, -1, -1):
+        kind = layers[position]["type"]
+        if kind in RECURRENT:
+            return return_sequences(layers, position)
+        if kind in ("pool", "flatten", "dense"):
+            return False
+        if kind in ("embedding", "onehot", "ngram_embedding", "conv1d", "maxpool1d",
+                    "spatial_dropout"):
+            return True
+    return True
 
 
 def generic_kernel_reasons(spec: dict[str, Any], padding: str) -> list[str]:

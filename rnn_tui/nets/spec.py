@@ -8,7 +8,9 @@ A spec is a dict with a list of layers and an optional head::
      "head": {"activation": "auto"}}
 
 The first layer decides the input: ``embedding`` or ``onehot`` take token ids; anything else
-takes numeric sequences of shape (timesteps, channels). ``return_sequences`` is never written
+takes numeric sequences of shape (timesteps, channels). ``ngram_embedding`` items right after
+the embedding read the n-gram streams (``rnn_tui.text.features``); the embeddings of all
+streams are concatenated position by position before the next layer. ``return_sequences`` is never written
 by hand: a recurrent layer returns its whole sequence exactly when the next layer (skipping
 plain dropout) consumes a sequence. The head follows the task unless the spec says otherwise
 (see ``resolve_head``).
@@ -18,6 +20,7 @@ The same spec can be written as a compact string, one item per layer, separated 
     emb:32 lstm:64 lstm:32
     emb:100 dropout:0.5 conv1d:64:5 maxpool:4 lstm:100
     emb:128,mask=false bilstm:64,dropout=0.2 pool:max+average dense:64 dropout:0.3
+    emb:64 ngram-emb:32 spatial-dropout:0.5 gru:64 pool:max+average+last dropout:0.5
     onehot simplernn:8
     gru:30 gru:30 head:linear
 
@@ -38,7 +41,7 @@ from rnn_tui.errors import DataError, UserError
 
 SPEC_FORMAT_VERSION = 1
 RECURRENT = ("simplernn", "lstm", "gru")
-POOL_MODES = ("max", "average")
+POOL_MODES = ("max", "average", "last")
 DENSE_ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid", "softmax")
 CONV_ACTIVATIONS = ("relu", "linear", "tanh")
 HEAD_ACTIVATIONS = ("auto", "sigmoid", "softmax", "linear")
@@ -50,6 +53,7 @@ LAYER_FIELDS: dict[str, dict[str, Any]] = {
         "dim": _REQUIRED, "mask_zero": "auto", "input_dim": "auto", "vectors": None,
         "vectors_format": "auto", "trainable": True,
     },
+    "ngram_embedding": {"dim": _REQUIRED, "n": "auto", "input_dim": "auto", "trainable": True},
     "onehot": {},
     "simplernn": {"units": _REQUIRED, "dropout": 0.0, "recurrent_dropout": 0.0,
                   "bidirectional": False},
@@ -72,7 +76,7 @@ HEAD_FIELDS: dict[str, Any] = {"activation": "auto", "units": "auto", "separate_
 _TAKES_SEQUENCE = {"simplernn", "lstm", "gru", "conv1d", "maxpool1d", "spatial_dropout", "pool",
                    "flatten"}
 _GIVES_VECTOR = {"pool", "flatten", "dense"}
-_INPUT_LAYERS = {"embedding", "onehot"}
+_INPUT_LAYERS = {"embedding", "onehot", "ngram_embedding"}
 
 # Compact syntax: aliases and the positional fields of each kind.
 _ALIASES = {
@@ -80,12 +84,14 @@ _ALIASES = {
     "rnn": "simplernn", "simple_rnn": "simplernn", "simple-rnn": "simplernn",
     "conv": "conv1d", "maxpool": "maxpool1d", "max_pooling1d": "maxpool1d",
     "spatialdropout": "spatial_dropout", "spatial-dropout": "spatial_dropout",
-    "sdropout": "spatial_dropout", "drop": "dropout",
+    "sdropout": "spatial_dropout", "drop": "dropout", "ngram-emb": "ngram_embedding",
+    "ngram_emb": "ngram_embedding", "ngram-embedding": "ngram_embedding",
+    "ngramemb": "ngram_embedding",
 }
 _BIDIRECTIONAL = {"birnn": "simplernn", "bisimplernn": "simplernn", "bilstm": "lstm",
                   "bigru": "gru"}
 _POSITIONAL: dict[str, tuple[str, ...]] = {
-    "embedding": ("dim",), "onehot": (), "simplernn": ("units",), "lstm": ("units",),
+    "embedding": ("dim",), "ngram_embedding": ("dim",), "onehot": (), "simplernn": ("units",), "lstm": ("units",),
     "gru": ("units",), "conv1d": ("filters", "kernel_size"), "maxpool1d": ("pool_size",),
     "dropout": ("rate",), "spatial_dropout": ("rate",), "flatten": (), "pool": ("mode",),
     "dense": ("units", "activation"), "head": ("activation", "units"),
@@ -99,6 +105,9 @@ COMPACT_HELP = """\
 Compact architecture syntax: items separated by spaces, each KIND[:ARG...][,KEY=VALUE...].
   emb:DIM             Embedding (keys: mask=auto|true|false, vectors=PATH, trainable=false,
                       format=auto|word2vec|word2vec-binary|glove, input_dim=N)
+  ngram-emb:DIM       Embedding of the n-gram stream(s) (--ngrams N), right after emb;
+                      concatenated with the word embedding at each position (keys: n=N
+                      for one order only, input_dim=N, trainable=false)
   onehot              one-hot token input (a frozen identity Embedding)
   simplernn:U lstm:U gru:U    recurrent layers (keys: dropout=R, rd=R recurrent dropout)
   birnn:U bilstm:U bigru:U    the same, Bidirectional (outputs concatenated)
@@ -106,7 +115,10 @@ Compact architecture syntax: items separated by spaces, each KIND[:ARG...][,KEY=
                       activation=relu|linear|tanh, strides=N)
   maxpool:P           MaxPooling1D of size P
   dropout:R  spatial-dropout:R
-  pool:max|average|max+average   pooling over time after the last recurrent layer
+  pool:MODES          pooling over time after the last recurrent layer: max, average,
+                      or a combination with + (max+average, max+average+last: last is
+                      the final state, concatenated with the pools; needs the pool right
+                      after a unidirectional recurrent layer)
   flatten             Flatten (Embedding + Flatten + Dense baseline)
   dense:U[:ACT]       hidden Dense (relu unless ACT is given)
   head:ACT[:U]        the output layer; default follows the task (sigmoid, softmax, linear)
@@ -161,21 +173,23 @@ def _as_choice(value: Any, name: str, choices: tuple[str, ...], where: str) -> s
 
 
 def _pool_mode(value: Any, where: str) -> str:
-    """'max', 'average' or 'max+average' (also 'avg', 'mean', 'max+avg', 'avg+max')."""
+    """Pooling modes joined by "+" in the order max, average, last (also "avg", "mean",
+    "state" and "," as the separator): "max", "max+average", "max+average+last" ..."""
+    wrong = f"pool mode must be max, average, last or a combination such as max+average+last, " \
+        f"not {value!r}"
     if not isinstance(value, str) or not value:
-        raise _spec_error(f"pool mode must be max, average or max+average, not {value!r}", where)
+        raise _spec_error(wrong, where)
     parts = []
     for part in value.lower().replace(",", "+").split("+"):
-        part = {"avg": "average", "mean": "average", "last": "last"}.get(part, part)
-        if part == "last":
-            raise _spec_error(
-                "the last state is what a recurrent layer gives without a pool: drop the pool "
-                "item (last-state pooling cannot be concatenated with max/average)", where)
+        part = {"avg": "average", "mean": "average", "state": "last"}.get(part, part)
         if part not in POOL_MODES:
-            raise _spec_error(f"pool mode must be max, average or max+average, not {value!r}",
-                              where)
+            raise _spec_error(wrong, where)
         if part not in parts:
             parts.append(part)
+    if parts == ["last"]:
+        raise _spec_error(
+            "the last state alone is what a recurrent layer gives without a pool: drop the "
+            "pool item (last combines with max and average: pool:max+average+last)", where)
     return "+".join(p for p in POOL_MODES if p in parts)
 
 
@@ -287,9 +301,27 @@ def normalize_spec(spec: Any) -> dict[str, Any]:
         raise _spec_error("'layers' must be a non-empty list")
     layers = [_normalize_layer(raw, index) for index, raw in enumerate(raw_layers)]
     for index, layer in enumerate(layers):
-        if layer["type"] in _INPUT_LAYERS and index != 0:
-            raise _spec_error(f"{layer['type']} must be the first layer",
-                              f"layer {index + 1} ({layer['type']})")
+        kind = layer["type"]
+        where = f"layer {index + 1} ({kind})"
+        if kind == "ngram_embedding":
+            if layers[0]["type"] != "embedding" or any(
+                    other["type"] != "ngram_embedding" for other in layers[1:index]):
+                raise _spec_error("an n-gram embedding comes right after the word embedding "
+                                  "(emb:64 ngram-emb:32 ...)", where)
+            if layer["n"] != "auto":
+                layer["n"] = _as_int(layer["n"], "n", where, 2)
+        elif kind in _INPUT_LAYERS and index != 0:
+            raise _spec_error(f"{kind} must be the first layer", where)
+        if kind == "pool" and "last" in layer["mode"].split("+"):
+            source = layers[index - 1] if index else None
+            if source is None or source["type"] not in RECURRENT or source["bidirectional"]:
+                raise _spec_error(
+                    "pooling the last state needs the pool right after a unidirectional "
+                    "recurrent layer (gru:64 pool:max+average+last)", where)
+    explicit = [layer["n"] for layer in layers if layer["type"] == "ngram_embedding"
+                and layer["n"] != "auto"]
+    if len(explicit) != len(set(explicit)):
+        raise _spec_error("two n-gram embeddings read the same n")
     _check_shapes(layers)
     normalized = {
         "format_version": SPEC_FORMAT_VERSION,
@@ -411,7 +443,8 @@ def to_compact(spec: dict[str, Any]) -> str:
     """
     spec = normalize_spec(spec)
     items = []
-    short = {"embedding": "emb", "maxpool1d": "maxpool", "spatial_dropout": "spatial-dropout"}
+    short = {"embedding": "emb", "maxpool1d": "maxpool", "spatial_dropout": "spatial-dropout",
+             "ngram_embedding": "ngram-emb"}
     for layer in spec["layers"]:
         kind = layer["type"]
         fields = LAYER_FIELDS[kind]
@@ -471,6 +504,50 @@ def load_spec_file(path: str | Path) -> dict[str, Any]:
         return normalize_spec(raw)
     except UserError as error:
         raise DataError(str(error), path) from None
+
+
+def ngram_assignment(spec: dict[str, Any], orders: list[int]) -> dict[int, int]:
+    """Which ngram-emb item (its index in ``layers``) embeds each n-gram order of the data.
+
+    Items with ``n=N`` take their order; the others share out the rest: one such item
+    embeds every remaining order, several take one each in increasing n. Raises a UserError
+    when the orders and the items do not fit.
+
+    >>> ngram_assignment(normalize_spec("emb:8 ngram-emb:4 gru:4"), [2, 3])
+    {2: 1, 3: 1}
+    """
+    items = [(index, layer) for index, layer in enumerate(spec["layers"])
+             if layer["type"] == "ngram_embedding"]
+    orders = sorted(orders)
+    if not orders:
+        if items:
+            raise _spec_error("ngram-emb reads n-gram features: give --ngrams N (2 for "
+                              "bigrams) or remove it")
+        return {}
+    if not items:
+        raise _spec_error(f"the data has n-gram features ({', '.join(map(str, orders))}) but "
+                          "the architecture does not read them: add ngram-emb:DIM after emb "
+                          "(emb:64 ngram-emb:32 gru:64)")
+    assignment: dict[int, int] = {}
+    automatic = []
+    for index, layer in items:
+        if layer["n"] == "auto":
+            automatic.append(index)
+        elif layer["n"] not in orders:
+            raise _spec_error(f"ngram-emb n={layer['n']} but the n-gram features are "
+                              f"{', '.join(map(str, orders))} (--ngrams)")
+        else:
+            assignment[layer["n"]] = index
+    remaining = [n for n in orders if n not in assignment]
+    if len(automatic) == 1:
+        assignment.update({n: automatic[0] for n in remaining})
+    elif len(automatic) == len(remaining):
+        assignment.update(zip(remaining, automatic))
+    elif automatic or remaining:
+        raise _spec_error(f"{len(automatic)} ngram-emb items without n= for the n-gram "
+                          f"orders {', '.join(map(str, remaining)) or 'none'}: give one item "
+                          "for all, one per order, or n=N on each")
+    return dict(sorted(assignment.items()))
 
 
 def copy_spec(spec: dict[str, Any]) -> dict[str, Any]:

@@ -84,6 +84,7 @@ def named_spec(
     vectors: str | None = None,
     vectors_trainable: bool = True,
     head: str | dict | None = None,
+    ngram_dim: int | None = None,
 ) -> dict[str, Any]:
     """The normalised spec of a named architecture with the given knobs.
 
@@ -98,12 +99,15 @@ def named_spec(
         recurrent_dropout: recurrent-state dropout (forces the slow kernel on a GPU).
         spatial_dropout: a SpatialDropout1D after the Embedding.
         bidirectional: wrap the recurrent layers in Bidirectional.
-        pool: "max", "average" or "max+average" over the last recurrent layer's outputs.
+        pool: "max", "average", "max+average" (or with "+last", the final state too) over
+            the last recurrent layer's outputs.
         dense: a hidden Dense(relu) of this size before the head.
         mask_zero: the Embedding's mask ("auto": mask when padding is post).
         vectors: a pretrained word-vector file for the Embedding.
         vectors_trainable: fine-tune the pretrained vectors (False freezes them).
         head: override the task's head ("softmax" gives Dense(2, softmax) for binary).
+        ngram_dim: an Embedding of this size for the n-gram features (``--ngrams``), after
+            the word embedding (``ngram-emb:DIM``).
     """
     arch = NAMED_ARCHS.get(name)
     if arch is None:
@@ -111,6 +115,8 @@ def named_spec(
 
         raise UserError(f"unknown architecture {name!r}{close_matches(name, NAMED_ARCHS)} "
                         f"(known: {', '.join(NAMED_ARCHS)})")
+    if ngram_dim and (input_kind != "tokens" or arch.style == "onehot"):
+        raise UserError(f"--arch {name} has no word embedding for n-gram features to join")
     if input_kind == "sequence" and arch.style != "rnn":
         raise UserError(f"--arch {name} reads token ids; numeric sequences need one of "
                         "simplernn, lstm, gru, bilstm, bigru or a stacked-* architecture")
@@ -128,6 +134,8 @@ def named_spec(
             if vectors:
                 embedding["vectors"] = vectors
             body.append(embedding)
+            if ngram_dim:
+                body.append({"type": "ngram_embedding", "dim": ngram_dim})
         if spatial_dropout:
             body.append({"type": "spatial_dropout", "rate": spatial_dropout})
     if arch.style == "flatten":
