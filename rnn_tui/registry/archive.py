@@ -14,10 +14,12 @@ new version, so a bad archive leaves nothing behind.
 
 from __future__ import annotations
 
+import errno
 import json
 import stat
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,11 +156,34 @@ def _copy_limited(source: IO[bytes], target: Path, budget: list[int], archive: P
             out.write(chunk)
 
 
+# What zipfile, tarfile, gzip and zlib raise on a damaged archive (a member's header, its
+# compressed data or its CRC): reported as a DataError naming the archive.
+_DAMAGE = (zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, zlib.error, EOFError,
+           NotImplementedError, UnicodeDecodeError)
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 def import_archive(registry: Registry, archive: Path, name: str | None = None, *,
                    aliases: Iterable[str] = (), tags: Iterable[str] = ()) -> ModelVersion:
     """Check an exported archive and publish it as the next version of ``name``
-    (default: the name in its card)."""
+    (default: the name in its card). A damaged archive is a DataError naming it."""
     archive = Path(archive).expanduser()
+    try:
+        return _import_archive(registry, archive, name, aliases=aliases, tags=tags)
+    except _DAMAGE as error:
+        raise DataError(f"damaged archive ({type(error).__name__}: {error})", archive) from None
+    except RuntimeError as error:  # zipfile: an encrypted member
+        if "encrypted" not in str(error):
+            raise
+        raise DataError(f"refused archive: {error}", archive) from None
+    except OSError as error:
+        if error.errno in _NO_ROOM or isinstance(error, DataError):
+            raise  # a full disk is not the archive's fault
+        raise DataError(f"cannot read the archive ({error})", archive) from None
+
+
+def _import_archive(registry: Registry, archive: Path, name: str | None, *,
+                    aliases: Iterable[str], tags: Iterable[str]) -> ModelVersion:
     if not archive.is_file():
         raise DataError("archive not found", archive)
     if name is not None:
