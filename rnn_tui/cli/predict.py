@@ -9,7 +9,6 @@ code is then 2. Texts echoed in text or TSV output have their control characters
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from typing import IO, Any
 
 import click
 
-from rnn_tui.cli.terminal import escape  # noqa: F401 (re-exported: predict.escape)
+from rnn_tui.cli.terminal import BIDI_CONTROLS, escape, json_text
 from rnn_tui.errors import NotFoundError, UserError
 
 # The runtime's matrix products are small; OpenBLAS threads only cost here (their start-up
@@ -351,7 +350,7 @@ class PredictRun:
                     {"token": token, "probabilities": {name: round(float(p), 6)
                                                        for name, p in zip(labels, values)}}
                     for token, values in result["trace"]]
-            text = json.dumps(record, ensure_ascii=False)
+            text = json_text(record)  # C1 controls and bidi overrides as \uXXXX
             if self.output_format == "json":
                 self.out.write(("\n  " if not self.written else ",\n  ") + text)
             else:
@@ -427,6 +426,8 @@ def tsv_escape(text: str) -> str:
             out.append("\\r")
         elif ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0:
             out.append(f"\\x{ord(char):02x}")
+        elif char in BIDI_CONTROLS:
+            out.append(f"\\u{ord(char):04x}")
         else:
             out.append(char)
     return "".join(out)

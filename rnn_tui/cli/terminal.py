@@ -49,3 +49,22 @@ def rich_text(value: object) -> str:
     from rich.markup import escape as escape_markup
 
     return escape_markup(escape(str(value)))
+
+
+def json_text(value: object) -> str:
+    """``json.dumps`` (UTF-8 kept readable) with the characters JSON may leave raw but a
+    terminal may act on (DEL, C1 controls, bidi overrides, line/paragraph separators)
+    written as ``\\uXXXX`` escapes: the same JSON value, safe to print.
+
+    >>> json_text({"text": "a\\u009b31m\\u202eb"})
+    '{"text": "a\\\\u009b31m\\\\u202eb"}'
+    """
+    import json
+
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(f"\\u{ord(char):04x}" if _json_unsafe(char) else char for char in text)
+
+
+def _json_unsafe(char: str) -> bool:
+    code = ord(char)
+    return 0x7F <= code < 0xA0 or char in BIDI_CONTROLS or code in (0x2028, 0x2029)
