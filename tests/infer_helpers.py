@@ -29,6 +29,7 @@ class GraphBuilder:
         self.weights: dict[str, np.ndarray] = {}
         self.maxlen = maxlen
         self.count = 0
+        self.inputs = [("tokens", "t0")]  # (name, tensor) per input stream
 
     def _random(self, *shape):
         return self.rng.normal(0, self.scale, shape).astype(np.float32)
@@ -45,11 +46,18 @@ class GraphBuilder:
                            "config": config or {}, "weights": keys})
         return output
 
-    def embedding(self, dim=6, mask_zero=True):
-        return self.add("embedding", ["t0"], {"mask_zero": mask_zero},
-                        {"embeddings": self._random(self.vocabulary, dim)})
+    def embedding(self, dim=6, mask_zero=True, stream="t0", vocabulary=None):
+        return self.add("embedding", [stream], {"mask_zero": mask_zero},
+                        {"embeddings": self._random(vocabulary or self.vocabulary, dim)})
 
-    def rnn(self, tensor, width, cell="lstm", units=5, sequences=True, **options):
+    def stream(self, name):
+        """Another input stream (n-gram ids), read by its own embedding."""
+        tensor = f"s{len(self.inputs)}"
+        self.inputs.append((name, tensor))
+        return tensor
+
+    def rnn(self, tensor, width, cell="lstm", units=5, sequences=True, states=False,
+            **options):
         gates = GATES[cell]
         weights = {"kernel": self._random(width, gates * units),
                    "recurrent_kernel": self._random(units, gates * units)}
@@ -58,7 +66,13 @@ class GraphBuilder:
         config = {"cell": cell, "units": units, "activation": "tanh",
                   "recurrent_activation": "sigmoid", "return_sequences": sequences,
                   "go_backwards": False, **options}
-        return self.add("rnn", [tensor], config, weights)
+        output = self.add("rnn", [tensor], config, weights)
+        if not states:
+            return output
+        config["return_state"] = True
+        names = [f"{output}_state{k}" for k in range(2 if cell == "lstm" else 1)]
+        self.nodes[-1]["states"] = names
+        return output, names
 
     def dense(self, tensor, width, units, activation="linear"):
         return self.add("dense", [tensor], {"units": units, "activation": activation},
@@ -67,8 +81,8 @@ class GraphBuilder:
     def graph(self, output, input_dtype="int32", channels=None) -> dict[str, Any]:
         shape = [None, self.maxlen] + ([channels] if channels else [])
         graph = {"format": FORMAT, "format_version": FORMAT_VERSION, "dtype": "float32",
-                 "inputs": [{"name": "tokens", "tensor": "t0", "dtype": input_dtype,
-                             "shape": shape}],
+                 "inputs": [{"name": name, "tensor": tensor, "dtype": input_dtype,
+                             "shape": shape} for name, tensor in self.inputs],
                  "outputs": [output], "nodes": self.nodes}
         masks = expected_masks(graph)
         for node in self.nodes:
@@ -98,6 +112,37 @@ def pooled_lstm(maxlen=10, mask_zero=True, cell="lstm", seed=0, scale=0.6, *, vo
     if write_to is not None:
         builder.write(output, write_to)
     return builder.runtime(output)
+
+
+NGRAM_VOCABULARY = 50
+
+
+def ngram_last_state(maxlen=10, mask_zero=True, cell="gru", seed=4, units=1, head="sigmoid",
+                     scale=0.6, write_to: Path | None = None):
+    """The research model's shape: tokens and bigram ids, their embeddings concatenated,
+    RNN(seq + state) -> [max, mean, last state] -> Dense."""
+    builder = GraphBuilder(maxlen, seed, scale)
+    words = builder.embedding(6, mask_zero)
+    bigrams = builder.embedding(3, mask_zero, builder.stream("ngrams2"), NGRAM_VOCABULARY)
+    x = builder.add("concatenate", [words, bigrams], {"axis": -1})
+    x = builder.add("identity", [x], {"layer": "SpatialDropout1D"})
+    x, states = builder.rnn(x, 9, cell, 5, states=True)
+    pooled = [builder.add("global_max_pooling1d", [x]),
+              builder.add("global_average_pooling1d", [x]), *states]
+    x = builder.add("concatenate", pooled, {"axis": -1})
+    output = builder.dense(x, 10 + 5 * len(states), units, head)
+    if write_to is not None:
+        builder.write(output, write_to)
+    return builder.runtime(output)
+
+
+def with_bigrams(ids: list[int]) -> np.ndarray:
+    """Token ids -> (tokens, 2) ids with a bigram id that depends on (previous, this) token
+    only, as a bigram vocabulary's would ("<s>" before the first)."""
+    ids = [int(i) for i in ids]
+    previous = [0, *ids[:-1]]
+    bigram = [(p * 7 + t) % (NGRAM_VOCABULARY - 1) + 1 for p, t in zip(previous, ids)]
+    return np.array([ids, bigram], np.int64).T.reshape(-1, 2)
 
 
 def stacked_mixed(maxlen=10, mask_zero=True, seed=1):

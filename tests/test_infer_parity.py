@@ -373,3 +373,116 @@ def test_mixed_precision_model_is_exported_and_noted(keras, tmp_path):
     ids = padded_ids(20, STEPS, "post")
     np.testing.assert_allclose(Runtime.load(tmp_path / "runtime.npz").run(ids),
                                model.predict(ids, verbose=0), atol=5e-3, equal_nan=True)
+
+
+# ------------------------------------------------------------------ several streams, last state
+NGRAMS = 50  # the bigram vocabulary of these models
+
+
+def stream_ids(rows: int, steps: int, padding: str, seed: int = 1) -> np.ndarray:
+    """(rows, steps, 2): token ids and bigram ids with pads at the same positions."""
+    tokens = padded_ids(rows, steps, padding, seed)
+    bigrams = np.random.default_rng(seed + 100).integers(1, NGRAMS, tokens.shape)
+    return np.stack([tokens, np.where(tokens != 0, bigrams, 0)], axis=-1).astype(np.int32)
+
+
+def as_feed(ids: np.ndarray) -> dict[str, np.ndarray]:
+    return {"tokens": ids[..., 0], "ngrams2": ids[..., 1]}
+
+
+def assert_stream_parity(model, ids, tmp_path):
+    path = tmp_path / "runtime.npz"
+    export_runtime(model, path)
+    runtime = Runtime.load(path)
+    assert runtime.stream_names == ["tokens", "ngrams2"]
+    expected = model.predict(as_feed(ids), verbose=0)
+    np.testing.assert_allclose(runtime.run(ids), expected, atol=TOLERANCE, rtol=0,
+                               equal_nan=True)
+    for row in (0, len(ids) // 2, len(ids) - 1):
+        np.testing.assert_allclose(runtime.run(ids[row: row + 1]), expected[row: row + 1],
+                                   atol=TOLERANCE, rtol=0, equal_nan=True)
+    return runtime
+
+
+def research_like(keras, cell: str, mask_zero: bool, steps: int | None = STEPS):
+    """Tokens + bigrams, embeddings concatenated, RNN(seq + state), [max, mean, last]."""
+    layers = keras.layers
+    tokens = layers.Input((steps,), dtype="int32", name="tokens")
+    bigrams = layers.Input((steps,), dtype="int32", name="ngrams2")
+    x = layers.Concatenate()([layers.Embedding(VOCABULARY, 8, mask_zero=mask_zero)(tokens),
+                              layers.Embedding(NGRAMS, 4, mask_zero=mask_zero)(bigrams)])
+    x = layers.SpatialDropout1D(0.5)(x)
+    sequence, state, *_ = getattr(layers, cell)(6, return_sequences=True, return_state=True)(x)
+    x = layers.Concatenate()([layers.GlobalMaxPooling1D()(sequence),
+                              layers.GlobalAveragePooling1D()(sequence), state])
+    x = layers.Dropout(0.5)(x)
+    return keras.Model([tokens, bigrams], layers.Dense(1, activation="sigmoid")(x))
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("mask_zero", MASKS)
+@pytest.mark.parametrize("padding", PADDINGS)
+def test_ngram_streams_and_the_last_state(keras, tmp_path, cell, mask_zero, padding):
+    model = research_like(keras, cell, mask_zero)
+    randomize(model, seed=30)
+    assert_stream_parity(model, stream_ids(40, STEPS, padding), tmp_path)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_post_padding_with_a_mask_gives_the_state_at_the_last_real_token(keras, tmp_path,
+                                                                         cell):
+    """Keras' returned state and the runtime's are the output at the last real token."""
+    model = research_like(keras, cell, mask_zero=True, steps=None)
+    randomize(model, seed=31)
+    runtime = assert_stream_parity(model, stream_ids(20, STEPS, "post"), tmp_path)
+    rnn = next(layer for layer in model.layers if isinstance(layer, keras.layers.RNN))
+    probe = keras.Model(model.inputs, rnn.output[:2])
+    ids = stream_ids(20, STEPS, "post", seed=5)
+    sequence, state = probe.predict(as_feed(ids), verbose=0)
+    lengths = (ids[..., 0] != 0).sum(axis=1)
+    texts = lengths > 0
+    last = sequence[np.arange(len(ids)), np.maximum(lengths - 1, 0)]
+    np.testing.assert_allclose(state[texts], last[texts], atol=1e-6)
+    assert np.all(state[~texts] == 0)  # no text: the initial state
+    node = next(node for node in runtime.nodes if node.op == "rnn")
+    values = runtime.evaluate_values(ids.astype(np.int64))
+    np.testing.assert_allclose(values[node.states[0]].materialize(), state, atol=TOLERANCE)
+    # the text alone, unpadded, ends in the same state
+    row = int(np.argmax(lengths))
+    alone = probe.predict(as_feed(ids[row: row + 1, : lengths[row]]), verbose=0)[1]
+    np.testing.assert_allclose(alone, state[row: row + 1], atol=1e-6)
+
+
+def test_lstm_state_c_and_a_last_state_without_sequences(keras, tmp_path):
+    layers = keras.layers
+    inputs = layers.Input((STEPS,), dtype="int32")
+    x = layers.Embedding(VOCABULARY, 8, mask_zero=True)(inputs)
+    output, h, c = layers.LSTM(5, return_state=True)(x)
+    model = keras.Model(inputs, layers.Dense(3, activation="softmax")(
+        layers.Concatenate()([output, c])))
+    randomize(model, seed=32)
+    runtime = assert_parity(model, padded_ids(30, STEPS, "post"), tmp_path)
+    assert [len(node.states) for node in runtime.nodes if node.op == "rnn"] == [2]
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
+def test_the_zoo_research_model(keras, tmp_path, padding):
+    from rnn_tui.nets import ModelInput, build_model, normalize_spec
+
+    spec = normalize_spec("emb:8 ngram-emb:4 spatial-dropout:0.5 gru:6 "
+                          "pool:max+average+last dropout:0.5")
+    model = build_model(spec, ModelInput.tokens(STEPS, VOCABULARY, ngrams=((2, NGRAMS),)),
+                        task="binary", padding=padding)
+    randomize(model, seed=33)
+    runtime = assert_stream_parity(model, stream_ids(40, STEPS, padding), tmp_path)
+    assert runtime.graph["inputs"][1]["name"] == "ngrams2"
+
+
+def test_a_bidirectional_state_is_refused(keras):
+    layers = keras.layers
+    inputs = layers.Input((STEPS,), dtype="int32")
+    x = layers.Embedding(VOCABULARY, 4)(inputs)
+    output, *states = layers.Bidirectional(layers.GRU(3, return_state=True))(x)
+    model = keras.Model(inputs, layers.Dense(1)(layers.Concatenate()([output, *states])))
+    with pytest.raises(UnsupportedModelError, match="return_state"):
+        model_graph(model)

@@ -10,7 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infer_helpers import VOCABULARY, GraphBuilder, bidirectional, pooled_lstm, stacked_mixed
+from infer_helpers import (
+    VOCABULARY,
+    GraphBuilder,
+    bidirectional,
+    ngram_last_state,
+    pooled_lstm,
+    stacked_mixed,
+    with_bigrams,
+)
 from rnn_tui.infer.streaming import IdStream, RecomputeStream, make_stream
 
 def reference(runtime, stream, ids):
@@ -177,3 +185,67 @@ def test_recomputing_sessions_reuse_only_what_is_unchanged(build, padding):
     for ids in edit_walk(seed=11, steps=80, maxlen=12):
         np.testing.assert_allclose(stream.update(ids), reference(runtime, stream, ids),
                                    atol=1e-6, equal_nan=True, err_msg=f"ids={ids}")
+
+
+# ---------------------------------------------------------------------------- n-gram streams
+NGRAM_CASES = [
+    ("gru-masked-post", lambda: ngram_last_state(mask_zero=True), "post"),
+    ("lstm-masked-post", lambda: ngram_last_state(mask_zero=True, cell="lstm"), "post"),
+    ("gru-unmasked-post", lambda: ngram_last_state(mask_zero=False), "post"),
+    ("lstm-masked-pre", lambda: ngram_last_state(mask_zero=True, cell="lstm"), "pre"),
+    ("gru-unmasked-pre", lambda: ngram_last_state(mask_zero=False, scale=1.2), "pre"),
+    ("simplernn-unmasked-pre-settles",
+     lambda: ngram_last_state(maxlen=40, mask_zero=False, cell="simplernn", scale=0.05), "pre"),
+]
+
+
+@pytest.mark.parametrize("truncating", ["pre", "post"])
+@pytest.mark.parametrize(("label", "build", "padding"), NGRAM_CASES,
+                         ids=[c[0] for c in NGRAM_CASES])
+def test_ngram_streams_with_last_state_stream_like_recomputing(label, build, padding,
+                                                              truncating):
+    """Per-position (token, bigram) ids: streaming equals recomputing the padded text."""
+    runtime = build()
+    assert runtime.stream_names == ["tokens", "ngrams2"]
+    stream = make_stream(runtime, maxlen=runtime.sequence_length, padding=padding,
+                         truncating=truncating)
+    assert isinstance(stream, IdStream)
+    for ids in edit_walk(seed=hash(label) % 1000 + 7):
+        pairs = with_bigrams(ids)
+        np.testing.assert_allclose(stream.update(pairs), reference(runtime, stream, pairs),
+                                   atol=2e-6, rtol=0, equal_nan=True, err_msg=f"ids={ids}")
+    ids = list(np.random.default_rng(6).integers(1, VOCABULARY, 14))
+    pairs = with_bigrams(ids)
+    expected = np.stack([reference(runtime, stream, pairs[: k + 1]) for k in range(len(ids))])
+    np.testing.assert_allclose(stream.trace(pairs), expected, atol=2e-6, rtol=0,
+                               equal_nan=True)
+
+
+def test_an_edit_at_the_end_costs_one_step_in_every_stream():
+    runtime = ngram_last_state(maxlen=50, mask_zero=True)
+    stream = make_stream(runtime, maxlen=50, padding="post", truncating="pre")
+    stream.update(with_bigrams([3, 4, 5, 6]))
+    assert stream.steps_computed == 4
+    stream.update(with_bigrams([3, 4, 5, 6, 8]))  # a word typed: its bigram is new too
+    assert stream.steps_computed == 1
+    stream.update(with_bigrams([3, 4, 5, 6, 9]))  # the last word changed: both its ids
+    assert stream.steps_computed == 1
+    stream.update(with_bigrams([3, 7, 5, 6, 9]))  # inside: that word's and the next bigram
+    assert stream.steps_computed == 4
+
+
+def test_one_row_and_batches_agree_on_the_last_state():
+    """The batched loop (rows sorted, all-pad rows joining nothing) and the single-row loop
+    give the same final states."""
+    runtime = ngram_last_state(maxlen=12, mask_zero=False, cell="lstm", scale=0.8)
+    rng = np.random.default_rng(3)
+    rows = []
+    for length in (0, 1, 5, 12, 7, 0, 3):
+        pairs = with_bigrams(list(rng.integers(1, VOCABULARY, length)))
+        row = np.zeros((12, 2), np.int64)
+        row[12 - length:] = pairs  # pre padding: the pad record is shared
+        rows.append(row)
+    batch = np.stack(rows)
+    together = runtime.run(batch)
+    alone = np.concatenate([runtime.run(batch[i: i + 1]) for i in range(len(batch))])
+    np.testing.assert_allclose(together, alone, atol=2e-6)

@@ -39,7 +39,9 @@ def export_runtime(model: Any, path: str | Path, *, float16: bool = False) -> di
     """Write the runtime file for a Keras model; return the card's ``runtime`` section.
 
     Args:
-        model: a built Keras 3 model (Sequential or functional) with one input and one output.
+        model: a built Keras 3 model (Sequential or functional) with one output and one
+            input, or one token-id input per stream (tokens, n-grams), each read by an
+            Embedding.
         path: where to write (``<version folder>/runtime.npz``), atomically.
         float16: store the weights as float16 (half the size; the runtime still computes in
             float32, so results differ from Keras by about 1e-3 instead of 1e-7).
@@ -87,8 +89,8 @@ def model_graph(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         if functional is None:
             raise UnsupportedModelError(
                 "the Sequential model is not built: give it an Input or call build()")
-    if len(functional.inputs) != 1 or len(functional.outputs) != 1:
-        raise UnsupportedModelError("the runtime supports models with one input and one output")
+    if len(functional.outputs) != 1:
+        raise UnsupportedModelError("the runtime supports models with one output")
     names: dict[int, str] = {}
 
     def tensor_name(tensor: Any) -> str:
@@ -97,20 +99,23 @@ def model_graph(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             names[key] = f"t{len(names)}"
         return names[key]
 
-    model_input = functional.inputs[0]
-    input_shape = [None if d is None else int(d) for d in model_input.shape]
     graph: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "dtype": "float32",
-        "inputs": [{"name": _input_name(model_input), "tensor": tensor_name(model_input),
-                    "dtype": str(model_input.dtype), "shape": input_shape}],
+        "inputs": [],
         "outputs": [],
         "nodes": [],
         "source": {"model": model.name, "keras": keras.__version__},
     }
     weights: dict[str, np.ndarray] = {}
-    ranks: dict[str, int] = {tensor_name(model_input): len(input_shape)}
+    ranks: dict[str, int] = {}
+    for model_input in functional.inputs:
+        input_shape = [None if d is None else int(d) for d in model_input.shape]
+        graph["inputs"].append({"name": _input_name(model_input),
+                                "tensor": tensor_name(model_input),
+                                "dtype": str(model_input.dtype), "shape": input_shape})
+        ranks[tensor_name(model_input)] = len(input_shape)
     nodes = _nodes_in_order(functional)
     mask_tensors = _mask_arguments(nodes)
     for node in nodes:
@@ -126,10 +131,12 @@ def model_graph(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
                 f"operation {layer.name!r} ({type(layer).__name__}) is not supported by the "
                 f"TensorFlow-free runtime (supported layers: {SUPPORTED})")
         inputs = _data_inputs(node, layer)
-        if len(node.outputs) != 1:
+        returns_state = isinstance(layer, keras.layers.RNN) and getattr(
+            layer, "return_state", False)
+        if len(node.outputs) != 1 and not returns_state:
             raise UnsupportedModelError(
                 f"layer {layer.name!r} ({type(layer).__name__}) returns several tensors "
-                "(return_state is not supported)")
+                "(only a recurrent layer's return_state is supported)")
         entry, named = _describe(keras, layer, [ranks.get(tensor_name(t)) for t in inputs])
         output = node.outputs[0]
         entry.update({
@@ -138,6 +145,10 @@ def model_graph(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             "output": tensor_name(output),
             "mask": getattr(output, "_keras_mask", None) is not None,
         })
+        if returns_state:
+            entry["states"] = [tensor_name(t) for t in node.outputs[1:]]
+            for state in node.outputs[1:]:
+                ranks[tensor_name(state)] = len(state.shape)
         entry["weights"] = {}
         for role, array in named.items():
             key = f"{layer.name}/{role}"
@@ -269,6 +280,9 @@ def _describe(keras: Any, layer: Any, input_ranks: list[int | None]
             raise UnsupportedModelError(
                 f"layer {layer.name!r}: Bidirectional merge_mode {merge_mode!r} is not "
                 "supported (concat, sum, ave, mul)")
+        if getattr(layer, "return_state", False):
+            raise UnsupportedModelError(f"layer {layer.name!r}: a Bidirectional layer's "
+                                        "return_state is not supported")
         forward, forward_weights = _recurrent(keras, layer.forward_layer)
         backward, backward_weights = _recurrent(keras, layer.backward_layer)
         if forward["go_backwards"] == backward["go_backwards"]:
@@ -351,8 +365,6 @@ def _recurrent(keras: Any, layer: Any) -> tuple[dict[str, Any], dict[str, np.nda
             "(SimpleRNN, LSTM, GRU)")
     if layer.stateful:
         raise UnsupportedModelError(f"layer {layer.name!r} is stateful; export a stateless copy")
-    if layer.return_state:
-        raise UnsupportedModelError(f"layer {layer.name!r} returns its state (not supported)")
     cell_config = cell.get_config()
     config = {
         "cell": kind,
@@ -361,6 +373,7 @@ def _recurrent(keras: Any, layer: Any) -> tuple[dict[str, Any], dict[str, np.nda
         "recurrent_activation": (_config_activation(cell_config, "recurrent_activation", layer)
                                  if kind != "simplernn" else "sigmoid"),
         "return_sequences": bool(layer.return_sequences),
+        "return_state": bool(layer.return_state),
         "go_backwards": bool(layer.go_backwards),
         "zero_output_for_mask": bool(layer.zero_output_for_mask),
     }
@@ -379,7 +392,7 @@ _MASK_KEEPERS = {"identity", "activation", "dense"}
 
 def expected_masks(graph: dict[str, Any]) -> dict[str, bool]:
     """Which tensors carry a mask, by the runtime's rules (mirroring Keras 3)."""
-    masked = {graph["inputs"][0]["tensor"]: False}
+    masked = {item["tensor"]: False for item in graph["inputs"]}
     for node in graph["nodes"]:
         op, config = node["op"], node.get("config", {})
         incoming = [masked.get(name, False) for name in node["inputs"]]
@@ -396,6 +409,8 @@ def expected_masks(graph: dict[str, Any]) -> dict[str, bool]:
         else:  # conv, pooling, flatten drop the mask
             has_mask = False
         masked[node["output"]] = has_mask
+        for state in node.get("states") or []:
+            masked[state] = False
     return masked
 
 

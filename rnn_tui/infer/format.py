@@ -16,7 +16,12 @@ The graph::
                 "mask_zero": true}, "weights": {"embeddings": "embedding/embeddings"}}, ...]}
 
 ``nodes`` are in topological order; ``mask`` records whether Keras attaches a mask to the
-node's output (the runtime derives the same and the exporter checks that they agree).
+node's output (the runtime derives the same and the exporter checks that they agree). A
+model with n-gram features has one input per stream ("tokens", "ngrams2" ...), each read by
+an Embedding; a recurrent node with ``return_state`` lists its final-state tensors under
+``"states"`` (h, and c for an LSTM). Both are optional additions to version 1: a graph
+without them is read exactly as before, and an older rnn-tui refuses a graph that has them
+(more than one input, or a tensor read before it exists) instead of misreading it.
 
 >>> graph = {"format": FORMAT, "format_version": FORMAT_VERSION, "dtype": "float32",
 ...          "inputs": [], "outputs": [], "nodes": []}
@@ -119,13 +124,14 @@ def check_graph(graph: Any, weights: dict[str, np.ndarray]) -> None:
         raise ValueError(f"format_version {graph.get('format_version')!r} is not supported: "
                          f"this rnn-tui reads version {FORMAT_VERSION}")
     inputs, outputs, nodes = graph.get("inputs"), graph.get("outputs"), graph.get("nodes")
-    if not isinstance(inputs, list) or len(inputs) != 1:
-        raise ValueError("the runtime supports models with exactly one input")
+    if not isinstance(inputs, list) or not inputs or not all(
+            isinstance(item, dict) for item in inputs):
+        raise ValueError("the graph needs its inputs (a list of objects)")
     if not isinstance(outputs, list) or len(outputs) != 1:
         raise ValueError("the runtime supports models with exactly one output")
     if not isinstance(nodes, list):
         raise ValueError("'nodes' must be a list")
-    known = {inputs[0].get("tensor")}
+    known = {item.get("tensor") for item in inputs}
     for node in nodes:
         if not isinstance(node, dict):
             raise ValueError("every node must be an object")
@@ -136,6 +142,10 @@ def check_graph(graph: Any, weights: dict[str, np.ndarray]) -> None:
             if tensor not in known:
                 raise ValueError(f"node {node.get('name')!r} reads {tensor!r} before it exists")
         known.add(node.get("output"))
+        states = node.get("states", [])
+        if not isinstance(states, list) or (states and op != "rnn"):
+            raise ValueError(f"node {node.get('name')!r}: only a recurrent layer has states")
+        known.update(states)
         required, optional = OPS[op]
         named = node.get("weights", {})
         for role in required:

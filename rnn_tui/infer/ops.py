@@ -186,6 +186,14 @@ class RecurrentCell:
             projected += self.input_bias
         return projected
 
+    def project_part(self, x: Array, rows: slice, *, with_bias: bool) -> Array:
+        """The share of inputs ``x`` (features ``rows`` of the full input) in ``project``:
+        a concatenated input's projection is the sum of its parts' (one carries the bias)."""
+        projected = x @ self.kernel[rows]
+        if with_bias and self.input_bias is not None:
+            projected += self.input_bias
+        return projected
+
     def step(self, projected: Array, states: tuple[Array, ...]) -> tuple[Array, ...]:
         """One step for a batch: ``projected`` (batch, gates*units) -> the new states."""
         if self.kind == "lstm":

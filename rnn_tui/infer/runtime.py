@@ -36,6 +36,16 @@ What makes it fast:
 None of this changes a result: each is an exact rewrite of what Keras computes (the pad
 record is the same arithmetic on the same inputs).
 
+Several input streams (tokens and n-grams, ``rnn_tui.text.features``): the graph has one
+input per stream, each read by an Embedding; ``run`` takes ids of shape (batch, steps,
+streams) in the graph's input order. The embeddings' Concatenate stays in lookup form, and a
+recurrent layer reading it projects each stream's rows separately and adds them (the same
+sum, in another order: within a few 1e-7 of Keras).
+
+A recurrent layer with ``return_state`` also outputs its final states (``"states"`` in the
+graph: ``h``, and ``c`` for an LSTM), the states after the last step it computed (with a
+mask, after the last real token).
+
 >>> runtime = Runtime.load("runtime.npz")                  # doctest: +SKIP
 >>> runtime.run(np.array([[12, 7, 99, 0, 0]])).shape       # doctest: +SKIP
 (1, 1)
@@ -53,7 +63,13 @@ import numpy as np
 
 from rnn_tui.infer import ops
 from rnn_tui.infer.format import read_runtime
-from rnn_tui.infer.rows import RowSource
+from rnn_tui.infer.rows import (
+    ConcatRows,
+    RowSource,
+    StreamRows,
+    derived_rows,
+    projected_rows,
+)
 
 Array = np.ndarray
 
@@ -66,8 +82,8 @@ class Value:
     """A tensor during evaluation: dense ``data``, or ``ids`` + ``rows`` (lookup form)."""
 
     data: Array | None = None
-    ids: Array | None = None
-    rows: RowSource | None = None
+    ids: Array | None = None  # (batch, steps), or (batch, steps, streams) with several inputs
+    rows: Any = None  # RowSource, or a StreamRows / ConcatRows / SumRows over several streams
     mask: Array | None = None  # (batch, steps) bool, as Keras would attach it
     share: str | None = None  # POINTWISE, PREFIX or None (see the module docstring)
 
@@ -89,7 +105,7 @@ class Direction:
     reverse: bool
     return_sequences: bool
     zero_output_for_mask: bool
-    projection: RowSource | None = None  # set when the input is in lookup form
+    projection: Any = None  # per-id rows of the input projection (input in lookup form)
 
 
 @dataclass
@@ -103,6 +119,7 @@ class Node:
     config: dict[str, Any]
     keras_mask: bool = False
     params: dict[str, Any] = field(default_factory=dict)
+    states: list[str] = field(default_factory=list)  # final-state outputs (return_state)
 
 
 @dataclass
@@ -160,6 +177,10 @@ class Runtime:
         spec = graph["inputs"][0]
         self.input_name: str = spec.get("name", "input")
         self.input_tensor: str = spec["tensor"]
+        # one tensor per input stream, in the graph's order (ids[..., k] feeds input k)
+        self.input_tensors: list[str] = [item["tensor"] for item in graph["inputs"]]
+        self.stream_names: list[str] = [item.get("name", "input") for item in graph["inputs"]]
+        self.stream_count: int = len(self.input_tensors)
         self.input_dtype: str = spec.get("dtype", "float32")
         shape = spec.get("shape") or [None, None]
         self.sequence_length: int | None = shape[1] if len(shape) > 1 else None
@@ -173,13 +194,22 @@ class Runtime:
         widths: dict[str, int] = {}
         for entry in graph["nodes"]:
             node = Node(entry["name"], entry["op"], list(entry["inputs"]), entry["output"],
-                        dict(entry.get("config", {})), bool(entry.get("mask", False)))
+                        dict(entry.get("config", {})), bool(entry.get("mask", False)),
+                        states=list(entry.get("states") or []))
+            if node.states and node.op != "rnn":
+                raise ValueError(f"node {node.name!r}: only a recurrent layer returns states")
             named = {role: weights[key] for role, key in entry.get("weights", {}).items()}
             self._prepare(node, named, lookup, widths)
             self.nodes.append(node)
-        self.input_kind = "ids" if any(
-            node.op == "embedding" and node.inputs[0] == self.input_tensor for node in self.nodes
-        ) else "features"
+        readers = {node.inputs[0] for node in self.nodes if node.op == "embedding"}
+        self.input_kind = "ids" if self.input_tensor in readers else "features"
+        if self.stream_count > 1:
+            unread = [name for name, tensor in zip(self.stream_names, self.input_tensors)
+                      if tensor not in readers]
+            if unread or any(node.op != "embedding" and set(node.inputs) & set(
+                    self.input_tensors) for node in self.nodes):
+                raise ValueError("a model with several inputs must read each of them with an "
+                                 "Embedding (token and n-gram streams)")
         self.output_width: int = widths.get(self.output_tensor, 0)
 
     @classmethod
@@ -201,8 +231,14 @@ class Runtime:
         in_width = widths.get(node.inputs[0]) if node.inputs else None
         if op == "embedding":
             table = named["embeddings"]
-            node.params["rows"] = RowSource.from_table(table)
-            lookup[node.output] = node.params["rows"]
+            rows = RowSource.from_table(table)
+            node.params["table_rows"] = rows.size
+            if self.stream_count > 1:
+                stream = self.input_tensors.index(node.inputs[0])
+                node.params["stream"] = stream
+                rows = StreamRows(rows, stream)
+            node.params["rows"] = rows
+            lookup[node.output] = rows
             widths[node.output] = table.shape[1]
         elif op == "identity":
             if source is not None:
@@ -212,8 +248,9 @@ class Runtime:
             function = ops.activation(config["activation"])
             node.params["function"] = function
             if source is not None:  # even softmax: it works along the last axis, per row
-                node.params["lookup"] = RowSource.derived(source, function, in_width)
-                lookup[node.output] = node.params["lookup"]
+                derived = derived_rows(source, function, in_width)
+                if derived is not None:
+                    node.params["lookup"] = lookup[node.output] = derived
             widths[node.output] = in_width
         elif op == "dense":
             kernel, bias = named["kernel"], named.get("bias")
@@ -227,8 +264,9 @@ class Runtime:
 
             node.params["function"] = dense
             if source is not None:
-                node.params["lookup"] = RowSource.derived(source, dense, kernel.shape[1])
-                lookup[node.output] = node.params["lookup"]
+                derived = derived_rows(source, dense, kernel.shape[1])
+                if derived is not None:
+                    node.params["lookup"] = lookup[node.output] = derived
             widths[node.output] = kernel.shape[1]
         elif op in ("rnn", "bidirectional"):
             directions = []
@@ -245,6 +283,13 @@ class Runtime:
             units = sum(d.cell.units for d in directions) if config.get(
                 "merge_mode", "concat") == "concat" else directions[0].cell.units
             widths[node.output] = units
+            if node.states:
+                cell = directions[0].cell
+                if op != "rnn" or len(node.states) != cell.state_count:
+                    raise ValueError(f"node {node.name!r}: a {cell.kind} returns "
+                                     f"{cell.state_count} state(s), not {len(node.states)}")
+                for name in node.states:
+                    widths[name] = cell.units
         elif op == "conv1d":
             node.params["kernel"] = named["kernel"]
             node.params["bias"] = named.get("bias")
@@ -259,6 +304,9 @@ class Runtime:
             if config.get("axis", -1) not in (-1, config.get("rank", 0) - 1):
                 raise ValueError("Concatenate is supported on the last axis only")
             widths[node.output] = sum(widths.get(name) or 0 for name in node.inputs)
+            sources = [lookup.get(name) for name in node.inputs]
+            if all(item is not None for item in sources):  # embeddings side by side
+                node.params["lookup"] = lookup[node.output] = ConcatRows(sources)
         else:
             raise ValueError(f"unknown op {op!r}")
 
@@ -278,7 +326,7 @@ class Runtime:
             zero_output = return_sequences
         projection = None
         if source is not None:
-            projection = RowSource.derived(source, cell.project, cell.projection_width)
+            projection = projected_rows(source, cell)
         return Direction(cell, bool(config.get("go_backwards", False)), return_sequences,
                          zero_output, projection)
 
@@ -305,16 +353,23 @@ class Runtime:
     def _check_inputs(self, inputs: Array, exact_length: bool = True) -> Array:
         inputs = np.asarray(inputs)
         if self.input_kind == "ids":
-            if inputs.ndim != 2:
+            streams = self.stream_count
+            if streams == 1 and inputs.ndim != 2:
                 raise ValueError(f"expected ids of shape (batch, steps), not {inputs.shape}")
+            if streams > 1 and (inputs.ndim != 3 or inputs.shape[2] != streams):
+                raise ValueError(f"expected ids of shape (batch, steps, {streams}) for the "
+                                 f"streams {', '.join(self.stream_names)}, not {inputs.shape}")
             if inputs.size and not np.issubdtype(inputs.dtype, np.integer):
                 if not np.all(np.mod(inputs, 1) == 0):
                     raise ValueError("token ids must be whole numbers")
             inputs = inputs.astype(np.int64, copy=False)
-            limit = self._vocabulary_limit()
-            if inputs.size and (inputs.min() < 0 or inputs.max() >= limit):
-                raise ValueError(f"token ids must lie in [0, {limit}), found "
-                                 f"{inputs.min()}..{inputs.max()}")
+            limits = self._vocabulary_limits()
+            for stream, limit in enumerate(limits):
+                column = inputs if streams == 1 else inputs[..., stream]
+                if column.size and (column.min() < 0 or column.max() >= limit):
+                    where = "" if streams == 1 else f" of {self.stream_names[stream]}"
+                    raise ValueError(f"token ids{where} must lie in [0, {limit}), found "
+                                     f"{column.min()}..{column.max()}")
         else:
             if inputs.ndim != 3:
                 raise ValueError(f"expected sequences of shape (batch, steps, channels), "
@@ -328,8 +383,16 @@ class Runtime:
                              f"{inputs.shape[1]}")
         return inputs
 
-    def _vocabulary_limit(self) -> int:
-        return min(node.params["rows"].size for node in self.nodes if node.op == "embedding")
+    def _vocabulary_limits(self) -> list[int]:
+        """Per input stream, the ids its embeddings accept (ids < limit)."""
+        limits = [None] * self.stream_count
+        for node in self.nodes:
+            if node.op != "embedding" or node.inputs[0] not in self.input_tensors:
+                continue
+            stream = node.params.get("stream", 0)
+            size = node.params["table_rows"]
+            limits[stream] = size if limits[stream] is None else min(limits[stream], size)
+        return [limit or 0 for limit in limits]
 
     def _run_sorted(self, inputs: Array) -> Array:
         """Run with rows sorted so that active rows form prefixes; restore the order."""
@@ -360,13 +423,25 @@ class Runtime:
     def evaluate_values(self, inputs: Array, *, record: dict | None = None,
                         share: bool = True, memo: dict | None = None) -> dict[str, Value]:
         """Every tensor's value (see ``evaluate``)."""
-        tensors: dict[str, Value] = {self.input_tensor: Value(data=inputs)}
+        if self.stream_count > 1:
+            tensors = {tensor: Value(data=inputs[..., k])
+                       for k, tensor in enumerate(self.input_tensors)}
+        else:
+            tensors = {self.input_tensor: Value(data=inputs)}
         context = _Context(inputs, share and self.input_kind == "ids")
         context.memo = memo if len(inputs) == 1 else None
         for node in self.nodes:
             tensors[node.output] = self._evaluate_node(node, [tensors[n] for n in node.inputs],
                                                        context, record)
+            if node.states:
+                for name, state in zip(node.states, context.final_states.pop(node.name)):
+                    tensors[name] = Value(data=state)
         return tensors
+
+    def pad_ids(self, rows: int, steps: int) -> Array:
+        """All-pad ids of this model's shape: (rows, steps) or (rows, steps, streams)."""
+        extra = (self.stream_count,) if self.stream_count > 1 else ()
+        return np.zeros((rows, steps, *extra), np.int64)
 
     def pad_record(self, steps: int) -> PadRecord:
         """The graph run over one row of ``steps`` pad ids (computed once per length)."""
@@ -375,10 +450,9 @@ class Runtime:
             if cached is not None:
                 return cached
             record: dict[str, Any] = {"states": {}, "outputs": {}}
-            values = self.evaluate_values(np.zeros((1, steps), np.int64), record=record,
-                                          share=False)
+            values = self.evaluate_values(self.pad_ids(1, steps), record=record, share=False)
             materialized = {name: value.materialize()[0] for name, value in values.items()
-                            if name != self.input_tensor}
+                            if name not in self.input_tensors}
             result = PadRecord(record["states"], record["outputs"], materialized)
             self._pad_records[steps] = result
             return result
@@ -389,8 +463,8 @@ class Runtime:
         op, config = node.op, node.config
         first = inputs[0]
         if op == "embedding":
-            ids = first.data
-            mask = ids != 0 if config.get("mask_zero") else None
+            ids = first.data if "stream" not in node.params else context.ids
+            mask = first.data != 0 if config.get("mask_zero") else None
             return Value(ids=ids, rows=node.params["rows"], mask=mask, share=POINTWISE)
         if op == "identity":
             return first
@@ -436,6 +510,15 @@ class Runtime:
             data = first.materialize()
             return Value(data=data.reshape(len(data), -1))
         if op == "concatenate":
+            lookup = node.params.get("lookup")
+            if lookup is not None and all(value.is_lookup for value in inputs):
+                # embeddings side by side stay per-id rows (materialized only if needed)
+                masks = [value.mask for value in inputs if value.mask is not None]
+                shares = {value.share for value in inputs}
+                return Value(ids=context.ids if self.stream_count > 1 else first.ids,
+                             rows=lookup,
+                             mask=np.logical_and.reduce(masks) if masks else None,
+                             share=POINTWISE if shares == {POINTWISE} else None)
             arrays = [value.materialize() for value in inputs]
             data = np.concatenate(arrays, axis=-1)
             mask = None
@@ -470,12 +553,14 @@ class Runtime:
             slot = None
             if context.memo is not None and not reverse and record is None:
                 slot = context.memo.setdefault((node.name, index), {})
-            outputs, states, outs = run_direction(
+            outputs, states, outs, final = run_direction(
                 direction, first, shared, trajectory, record is not None, slot)
             if record is not None:
                 record["states"][(node.name, index)] = states
                 record["outputs"][(node.name, index)] = outs
             results.append(outputs)
+            if node.states:
+                context.final_states[node.name] = final
         if node.op == "rnn":
             result = results[0]
             sequences = directions[0].return_sequences
@@ -502,6 +587,8 @@ class _Context:
     """Per-evaluation facts shared by the nodes: pad counts of the ids."""
 
     def __init__(self, inputs: Array, share: bool):
+        self.ids = inputs  # every stream's ids (embeddings of several streams read them)
+        self.final_states: dict[str, tuple[Array, ...]] = {}
         self.steps = inputs.shape[1]
         self.share = share and self.steps > 0
         if self.share:
@@ -512,7 +599,12 @@ class _Context:
 
 
 def pad_counts(ids: Array) -> tuple[Array, Array]:
-    """Per row: how many pad ids (0) lead and trail. An all-pad row counts fully in both."""
+    """Per row: how many pad ids (0) lead and trail. An all-pad row counts fully in both.
+
+    With several streams (batch, steps, streams) the first stream decides: every stream has
+    its pads at the same positions."""
+    if ids.ndim == 3:
+        ids = ids[..., 0]
     nonzero = ids != 0
     steps = ids.shape[1]
     has_token = nonzero.any(axis=1)
@@ -527,7 +619,7 @@ def pad_counts(ids: Array) -> tuple[Array, Array]:
 def run_direction(direction: Direction, value: Value, shared: Array | None,
                   trajectory: tuple[list[Array], Array] | None, record: bool,
                   memo: dict | None = None
-                  ) -> tuple[Array, list[Array] | None, Array | None]:
+                  ) -> tuple[Array, list[Array] | None, Array | None, tuple[Array, ...]]:
     """One recurrent pass over a batch, exactly as Keras' ``backend.rnn`` computes it.
 
     Args:
@@ -542,14 +634,14 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
             to the first step whose input changed (see ``Runtime.evaluate``).
 
     Returns:
-        (outputs, recorded states or None, recorded outputs or None); outputs are
-        (batch, steps, units) in processing order with ``return_sequences``, else
-        (batch, units).
+        (outputs, recorded states or None, recorded outputs or None, final states); outputs
+        are (batch, steps, units) in processing order with ``return_sequences``, else
+        (batch, units); the final states (``return_state``) are (batch, units) each.
     """
     cell = direction.cell
     reverse = direction.reverse
     ids = value.ids if value.is_lookup else None
-    batch, steps = (ids.shape if ids is not None else value.data.shape[:2])
+    batch, steps = (ids.shape[:2] if ids is not None else value.data.shape[:2])
     units = cell.units
     mask = value.mask
     if reverse:
@@ -560,9 +652,10 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
         joined = np.arange(steps)[None, :] >= shared[:, None]
         active &= joined
     if batch == 1 and not record:
-        return _run_one_row(direction, value, active[0], mask is not None,
-                            None if shared is None else int(shared[0]), trajectory,
-                            memo), None, None
+        outputs, final = _run_one_row(direction, value, active[0], mask is not None,
+                                      None if shared is None else int(shared[0]), trajectory,
+                                      memo)
+        return outputs, None, None, final
     counts = active.sum(axis=0)
     prefix = np.all(active[1:] <= active[:-1], axis=0) if batch > 1 else np.ones(steps, bool)
     joined_counts = None
@@ -574,14 +667,11 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
 
     # input projections: lookup tables, or blocks of dense inputs
     if ids is not None:
-        table_source = direction.projection
-        table_source.ensure(ids)
-        table = table_source.table
-        ids_by_step = np.ascontiguousarray((ids[:, ::-1] if reverse else ids).T)
+        gather = direction.projection.step_gather(ids, reverse)
         dense = None
     else:
         dense = value.data[:, ::-1] if reverse else value.data
-        table = ids_by_step = None
+        gather = None
     block = 32
     block_start, block_proj = -block, None
 
@@ -610,8 +700,8 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
         count = counts[t]
         if count:
             rows = slice(0, count) if prefix[t] else np.flatnonzero(active[:, t])
-            if table is not None:
-                projected = table[ids_by_step[t, rows]]
+            if gather is not None:
+                projected = gather(t, rows)
             else:
                 if not block_start <= t < block_start + block:
                     block_start = t
@@ -639,18 +729,25 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
             for slot, state in zip(recorded_states, states):
                 slot[t + 1] = state[0]
             recorded_outputs[t] = last[0]
+    if shared is not None:  # rows that are all pads never joined: the record's last states
+        never = shared >= steps
+        if never.any():
+            for state, recorded in zip(states, trajectory[0]):
+                state[never] = recorded[steps]
+    final = tuple(states)
     if outputs is not None:
-        return outputs, recorded_states, recorded_outputs
+        return outputs, recorded_states, recorded_outputs, final
     if last is None:  # zero steps
         last = np.zeros((batch, units), np.float32)
-    return last, recorded_states, recorded_outputs
+    return last, recorded_states, recorded_outputs, final
 
 
 def _run_one_row(direction: Direction, value: Value, active: Array, masked: bool,
                  shared: int | None, trajectory: tuple[list[Array], Array] | None,
-                 memo: dict | None = None) -> Array:
+                 memo: dict | None = None) -> tuple[Array, tuple[Array, ...]]:
     """``run_direction`` for a single row: the same arithmetic with far less bookkeeping
-    (one text, as ``predict "..."`` and a live session that recomputes give it).
+    (one text, as ``predict "..."`` and a live session that recomputes give it). Returns
+    (outputs, final states).
 
     With ``memo`` (a forward pass): the state after step t depends on the inputs (and mask)
     of steps 0..t only, so the previous call's states are reused up to the first step
@@ -745,9 +842,10 @@ def _run_one_row(direction: Direction, value: Value, active: Array, masked: bool
     if keep:
         memo.update(key=key.copy(), active=active.copy(), shared=shared, masked=masked,
                     states=history, outputs=outputs)
+    final = tuple(states)
     if sequences:
-        return outputs[None]
-    return last
+        return outputs[None], final
+    return last, final
 
 
 def _fill(outputs: Array | None, history: list[Array] | None, begin: int, end: int,

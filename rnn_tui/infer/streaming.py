@@ -24,6 +24,12 @@ Models that read backwards or mix neighbours (Bidirectional, go_backwards, Conv1
 MaxPooling1D, Flatten) cannot stream; ``RecomputeStream`` gives them the same interface
 and recomputes the padded text (the runtime keeps that fast).
 
+Several input streams (tokens and n-grams): the ids are given per position as a tuple, an
+array of shape (tokens, streams); the n-gram ending at a position depends only on the tokens
+up to it, so an edit at the end changes the last position's ids in every stream and
+nothing before. A recurrent layer's final states (``return_state``, pooled as "last") come
+from the per-position stacks like its outputs.
+
 >>> stream = make_stream(runtime, maxlen=400, padding="post", truncating="pre")  # doctest: +SKIP
 >>> stream.update([12, 7, 99])          # raw model outputs for the text  # doctest: +SKIP
 """
@@ -49,7 +55,7 @@ def streaming_support(graph: dict[str, Any]) -> tuple[bool, str]:
     ...     {"name": "bilstm_1", "op": "bidirectional", "inputs": ["t0"], "output": "t1"}]})
     (False, "layer 'bilstm_1' (Bidirectional) also reads the text backwards: every update recomputes it")
     """
-    kinds = {graph["inputs"][0]["tensor"]: "seq"}
+    kinds = {item["tensor"]: "seq" for item in graph["inputs"]}
     embedded = False
     for node in graph["nodes"]:
         op, name = node["op"], node["name"]
@@ -71,6 +77,8 @@ def streaming_support(graph: dict[str, Any]) -> tuple[bool, str]:
                 return False, (f"layer {name!r} reads the text backwards: every update "
                                "recomputes it")
             kinds[node["output"]] = "seq" if config.get("return_sequences") else "vec"
+            for state in node.get("states") or []:
+                kinds[state] = "vec"
         elif op == "bidirectional":
             return False, (f"layer {name!r} (Bidirectional) also reads the text backwards: "
                            "every update recomputes it")
@@ -118,6 +126,9 @@ class _Stream:
         self.maxlen = maxlen
         self.padding = padding
         self.truncating = truncating
+        # ids per position: a number, or one per stream (tokens, n-grams)
+        self.stream_shape: tuple[int, ...] = (runtime.stream_count,) \
+            if runtime.stream_count > 1 else ()
         self.lock = threading.Lock()
         self.steps_computed = 0  # recurrent steps of the last update (for tests and benches)
         self._last_ids: tuple[int, ...] | None = None
@@ -125,7 +136,7 @@ class _Stream:
 
     def window(self, ids: list[int] | Array) -> Array:
         """The ids the model sees: cut to ``maxlen`` on the truncating side."""
-        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        ids = np.asarray(ids, dtype=np.int64).reshape((-1, *self.stream_shape))
         if self.maxlen is not None and len(ids) > self.maxlen:
             ids = ids[-self.maxlen:] if self.truncating == "pre" else ids[: self.maxlen]
         return ids
@@ -133,8 +144,8 @@ class _Stream:
     def padded(self, ids: Array) -> Array:
         """One padded row (as ``pad_sequences`` gives) of already windowed ids."""
         if self.maxlen is None:
-            return (ids if len(ids) else np.zeros(1, np.int64))[None, :]
-        row = np.zeros((1, self.maxlen), np.int64)
+            return (ids if len(ids) else np.zeros((1, *self.stream_shape), np.int64))[None]
+        row = np.zeros((1, self.maxlen, *self.stream_shape), np.int64)
         if len(ids):
             if self.padding == "post":
                 row[0, : len(ids)] = ids
@@ -143,7 +154,8 @@ class _Stream:
         return row
 
     def update(self, ids: list[int] | Array) -> Array:
-        """The model's raw outputs (width,) for a text given as ids (any length)."""
+        """The model's raw outputs (width,) for a text given as ids (any length): a list of
+        ids, or (tokens, streams) ids for a model with several input streams."""
         with self.lock:
             window = self.window(ids)
             key = tuple(window.tolist())
@@ -158,7 +170,7 @@ class _Stream:
         """Raw outputs after each successive id: (len(ids), width); row k is the output for
         ``ids[: k + 1]`` exactly as if that prefix were the whole text."""
         with self.lock:
-            ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+            ids = np.asarray(ids, dtype=np.int64).reshape((-1, *self.stream_shape))
             if len(ids) == 0:
                 return np.zeros((0, self.runtime.output_width), np.float32)
             return self._trace(ids)
@@ -212,7 +224,7 @@ class IdStream(_Stream):
         self._capacity = 0
         self._stacks: dict[str, list[Array]] = {}  # rnn node -> per state (capacity, units)
         self._aggregates: dict[str, Array] = {}  # reducer node -> (capacity, width)
-        self._ids = np.zeros(0, np.int64)
+        self._ids = np.zeros((0, *self.stream_shape), np.int64)
         self._valid = 0  # positions whose stacks are up to date
         self._base: int | None = None  # pad-record index the real tokens start from
         self._pad = None
@@ -220,14 +232,20 @@ class IdStream(_Stream):
     # ------------------------------------------------------------------ the graph's parts
     def _split_graph(self) -> None:
         runtime = self.runtime
-        kinds = {runtime.input_tensor: "seq"}
-        masked = {runtime.input_tensor: False}
+        kinds = {tensor: "seq" for tensor in runtime.input_tensors}
+        masked = {tensor: False for tensor in runtime.input_tensors}
         self.sequence_nodes: list[Node] = []
         self.reducers: list[Node] = []
         self.head: list[Node] = []
+        self.state_nodes: list[Node] = []  # recurrent layers whose final states are outputs
         for node in runtime.nodes:
             incoming = kinds[node.inputs[0]]
             masked[node.output] = node.keras_mask
+            for state in node.states:
+                kinds[state] = "vec"
+                masked[state] = False
+            if node.states:
+                self.state_nodes.append(node)
             if incoming == "vec":
                 kinds[node.output] = "vec"
                 self.head.append(node)
@@ -356,7 +374,7 @@ class IdStream(_Stream):
     def _widths(self) -> dict[str, int]:
         cached = getattr(self, "_width_cache", None)
         if cached is None:
-            values = self._evaluate(np.zeros((1, 1), np.int64), self._base_states_like(1))[0]
+            values = self._evaluate(self.runtime.pad_ids(1, 1), self._base_states_like(1))[0]
             cached = {name: value.shape[-1] for name, value in values.items()}
             self._width_cache = cached
         return cached
@@ -383,8 +401,8 @@ class IdStream(_Stream):
         the states after the last position, and the number of recurrent steps computed.
         With ``record_from`` (batch 1), each position's states go to the stacks from there.
         """
-        values: dict[str, Any] = {self.runtime.input_tensor: ids}
-        is_pad = ids == 0
+        values: dict[str, Any] = {tensor: ids for tensor in self.runtime.input_tensors}
+        is_pad = (ids[..., 0] if ids.ndim == 3 else ids) == 0
         states = dict(states)
         steps = 0
         for node in self.sequence_nodes:
@@ -399,8 +417,13 @@ class IdStream(_Stream):
                 else:
                     values[node.output] = node.params["function"](_dense(source))
             elif node.op == "concatenate":
-                values[node.output] = np.concatenate(
-                    [_dense(values[name]) for name in node.inputs], axis=-1)
+                sources = [values[name] for name in node.inputs]
+                if "lookup" in node.params and all(isinstance(item, Value) and item.is_lookup
+                                                   for item in sources):
+                    values[node.output] = Value(ids=ids, rows=node.params["lookup"])
+                else:
+                    values[node.output] = np.concatenate([_dense(item) for item in sources],
+                                                         axis=-1)
             else:  # rnn
                 direction = node.params["directions"][0]
                 if isinstance(source, Value) and direction.projection is not None:
@@ -436,7 +459,8 @@ class IdStream(_Stream):
         valid = self._valid if base_index == self._base else 0
         self._base = base_index
         common = min(len(window), len(self._ids), valid)
-        differs = np.flatnonzero(window[:common] != self._ids[:common])
+        changed = window[:common] != self._ids[:common]
+        differs = np.flatnonzero(changed.any(axis=1) if changed.ndim > 1 else changed)
         start = int(differs[0]) if differs.size else common
         self.steps_computed = 0
         base = self._base_states(base_index)
@@ -516,7 +540,34 @@ class IdStream(_Stream):
                 with np.errstate(invalid="ignore", divide="ignore"):
                     total = (total / count[:, None].astype(np.float32)).astype(np.float32)
             reduced[node.output] = total
+        if self.state_nodes:
+            reduced.update(self._final_states(lengths, base, tail, with_tail, has_text))
         return self._run_head(reduced)
+
+    def _final_states(self, lengths: Array, base: dict[str, tuple[Array, ...]],
+                      tail: dict[str, Any] | None, with_tail: Array, has_text: Array
+                      ) -> dict[str, Array]:
+        """The final states (``return_state``) of each row: after its last real id, after
+        its trailing pads when they run, or the pad record's for a text without ids."""
+        rows = len(lengths)
+        last = np.maximum(lengths - 1, 0)
+        facts = self._pad_facts()
+        result = {}
+        for node in self.state_nodes:
+            stacks = self._stacks.get(node.name)
+            for index, tensor in enumerate(node.states):
+                if stacks is not None and self._capacity:
+                    state = stacks[index][last]
+                else:
+                    state = np.repeat(base[node.name][index], rows, axis=0)
+                if not has_text.all():
+                    empty = facts["states"][node.name][index][-1] if facts["states"] else \
+                        base[node.name][index][0]
+                    state[~has_text] = empty
+                if tail is not None:
+                    state[with_tail] = tail["states"][node.name][index][with_tail]
+                result[tensor] = state
+        return result
 
     def _end_states(self, lengths: Array, base: dict[str, tuple[Array, ...]]
                     ) -> dict[str, tuple[Array, ...]]:
@@ -542,7 +593,8 @@ class IdStream(_Stream):
         """Each row's contribution of its ``after`` trailing pads: per reducer a max or a
         sum, and per final recurrent layer its last output."""
         rows = len(after)
-        result: dict[str, Any] = {"last": {}}
+        result: dict[str, Any] = {"last": {}, "states": {
+            name: tuple(state.copy() for state in value) for name, value in states.items()}}
         for node in self.reducers:
             if node.op != "rnn":
                 width = self._widths()[node.inputs[0]]
@@ -561,7 +613,7 @@ class IdStream(_Stream):
         remaining = after[todo].astype(np.int64)
         active = np.arange(len(todo))
         while active.size:
-            pads = np.zeros((active.size, 1), np.int64)
+            pads = self.runtime.pad_ids(active.size, 1)
             before_step = {name: tuple(state[active] for state in value)
                            for name, value in current.items()}
             values, after_step, steps = self._evaluate(pads, before_step)
@@ -584,8 +636,10 @@ class IdStream(_Stream):
                 else:
                     result[node.name][rows_now] += value * repeats[:, None]
             for name, new_states in after_step.items():
-                for state, new in zip(current[name], new_states):
+                for state, new, final in zip(current[name], new_states,
+                                             result["states"][name]):
                     state[active] = new
+                    final[rows_now] = new
             remaining[active] -= 1
             keep = (~settled) & (remaining[active] > 0)
             active = active[keep]
