@@ -24,7 +24,8 @@ from rnn_tui.train.events import Event, Note
 BEST_ALIAS = "best"
 
 
-def export_runtime_weights(model: Any, path: Any) -> dict[str, Any] | None:
+def export_runtime_weights(model: Any, path: Any, *, float16: bool = False
+                           ) -> dict[str, Any] | None:
     """runtime.npz for the TensorFlow-free runtime (``rnn_tui.infer.export``).
 
     Returns what the exporter reports (recorded in the card), or None when this checkout
@@ -34,7 +35,7 @@ def export_runtime_weights(model: Any, path: Any) -> dict[str, Any] | None:
         from rnn_tui.infer.export import export_runtime
     except ImportError:
         return None
-    info = export_runtime(model, path)
+    info = export_runtime(model, path, float16=float16)
     return dict(info) if isinstance(info, dict) else {}
 
 
@@ -95,8 +96,17 @@ def publish_model(
     *,
     registries: Any = None,
     on_event: Callable[[Event], None] | None = None,
+    features: Any = None,
+    float16: bool = False,
+    runtime_check: Callable[[Any], dict[str, Any]] | None = None,
 ) -> tuple[Any, list[str]]:
-    """Publish one version; returns ``(ModelVersion, aliases set)``."""
+    """Publish one version; returns ``(ModelVersion, aliases set)``.
+
+    ``features`` (``rnn_tui.text.features.TextFeatures``) writes every stream's vocabulary
+    (vocabulary.json, vocabulary-ngram2.json ...) instead of ``vocabulary`` alone;
+    ``float16`` stores runtime.npz as float16; ``runtime_check(path)`` measures the written
+    runtime (its result becomes the card's ``runtime.check``).
+    """
     if registries is None:
         from rnn_tui.registry import open_registries
 
@@ -114,9 +124,11 @@ def publish_model(
         return earlier, [BEST_ALIAS] if claimed else []
     with registries.staging(name) as stage:
         inference_copy(model).save(str(stage.path / "model.keras"))
-        if vocabulary is not None:
+        if features is not None:
+            features.save(stage.path)
+        elif vocabulary is not None:
             vocabulary.save(stage.path / "vocabulary.json")
-        runtime = export_runtime_weights(model, stage.path / "runtime.npz")
+        runtime = export_runtime_weights(model, stage.path / "runtime.npz", float16=float16)
         if runtime is None:
             text = ("runtime.npz not written: rnn_tui.infer.export is not available in this "
                     "installation, so `predict` cannot use this version yet")
@@ -124,6 +136,8 @@ def publish_model(
             card.setdefault("notes", []).append(text)
         else:
             card["runtime"] = runtime
+            if runtime_check is not None:
+                runtime["check"] = runtime_check(stage.path / "runtime.npz")
         # Decided under the registry's lock, against whatever is best at that moment.
         version = stage.publish(card, claims={BEST_ALIAS: beats})
     return version, list(stage.claimed)
