@@ -3,7 +3,9 @@ word-by-word traces.
 
 The ``Predictor`` joins the three files of a model version: the card (labels, task, how the
 ids are padded and cut), the vocabulary (the same tokenizer and ids as in training) and the
-runtime (``runtime.npz``, evaluated with NumPy by ``rnn_tui.infer.runtime``).
+runtime (``runtime.npz``, evaluated with NumPy by ``rnn_tui.infer.runtime``). A model with
+n-gram features has one vocabulary per stream (the card's ``input.features``); its ids are
+then (tokens, streams) arrays, one row per token, and everything below works the same.
 
 >>> predictor = Predictor.load("imdb-sentiment")                         # doctest: +SKIP
 >>> predictor.predict(["a wonderful, moving film"])                      # doctest: +SKIP
@@ -15,6 +17,7 @@ array([[0.03, 0.97]], dtype=float32)
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -79,15 +82,24 @@ class Predictor:
     Args:
         runtime: the model's NumPy runtime.
         card: the model card (a dict as in card.json).
-        vocabulary: the text model's ``rnn_tui.text.Vocabulary`` (None for sequence models).
+        vocabulary: the text model's ``rnn_tui.text.Vocabulary``, or its
+            ``rnn_tui.text.features.TextFeatures`` (tokens and n-gram streams); None for
+            sequence models.
         path: the version folder, for messages.
     """
 
     def __init__(self, runtime: Runtime, card: dict[str, Any], vocabulary: Any = None,
                  path: Path | None = None):
+        from rnn_tui.text.features import TextFeatures
+
         self.runtime = runtime
         self.card = card
-        self.vocabulary = vocabulary
+        self.features: TextFeatures | None = None
+        if isinstance(vocabulary, TextFeatures):
+            self.features, vocabulary = vocabulary, vocabulary.vocabulary
+        elif vocabulary is not None:
+            self.features = TextFeatures.single(vocabulary)
+        self.vocabulary = vocabulary  # the tokens' vocabulary
         self.path = path
         self.input = InputSpec.from_card(card)
         self.task: str = card.get("task", "binary")
@@ -98,6 +110,11 @@ class Predictor:
             raise DataError("a text model needs its vocabulary.json", path)
         if self.input.kind == "text" and runtime.input_kind != "ids":
             raise DataError("the card says text but the runtime reads numeric sequences", path)
+        if self.features is not None and (
+                self.features.count > 1 or runtime.stream_count > 1) and \
+                self.features.names != runtime.stream_names:
+            raise DataError(f"the model reads the streams {', '.join(runtime.stream_names)} "
+                            f"but the card gives {', '.join(self.features.names)}", path)
         maxlen = self.input.maxlen
         if runtime.sequence_length is not None and maxlen not in (None, runtime.sequence_length):
             raise DataError(f"the card's maxlen {maxlen} differs from the runtime's "
@@ -123,15 +140,26 @@ class Predictor:
         """Load from a registry ``ModelVersion``, a version folder, or a reference
         (``name``, ``name:3``, ``name@best``) resolved in the user's and shipped registries.
 
+        A plain reference is looked up in the registries first: a folder of the same name
+        in the current directory does not hide the model (it is used only when no model has
+        that name); ``./name``, ``/path/...`` or ``~/...`` always mean a folder.
+
         >>> Predictor.load("imdb-sentiment").labels                     # doctest: +SKIP
         ['negative', 'positive']
         """
-        if isinstance(model, (str, Path)) and Path(model).is_dir():
-            return cls.from_folder(Path(model))
+        if isinstance(model, Path) or (isinstance(model, str) and (
+                "/" in model or os.sep in model or model.startswith((".", "~")))):
+            return cls.from_folder(Path(model).expanduser())
         if isinstance(model, str):
+            from rnn_tui.errors import UserError
             from rnn_tui.registry import open_registries
 
-            model = open_registries().resolve(model)
+            try:
+                model = open_registries().resolve(model)
+            except UserError:  # NotFoundError too: then a folder of that name will do
+                if not Path(model).is_dir():
+                    raise
+                return cls.from_folder(Path(model))
         path = Path(model.path)
         return cls.from_folder(path, card=model.card)
 
@@ -162,13 +190,18 @@ class Predictor:
                 f"write it)", path)
         runtime = Runtime.load(runtime_path)
         vocabulary = None
-        kind = (card.get("input") or {}).get("kind", "text")
+        section = card.get("input") or {}
+        kind = section.get("kind", "text")
         if kind == "text":
-            from rnn_tui.text import Vocabulary
+            from rnn_tui.text.features import TextFeatures, stream_file
 
-            _check_sha256(path / "vocabulary.json", (card.get("files") or {}).get(
-                "vocabulary.json"))
-            vocabulary = Vocabulary.load(path / "vocabulary.json")
+            streams = section.get("features")
+            files = [stream_file(1)] if not isinstance(streams, list) else \
+                [entry.get("file") for entry in streams if isinstance(entry, dict)]
+            for file in files:  # (TextFeatures.load checks the names themselves)
+                if isinstance(file, str) and "/" not in file and "\\" not in file:
+                    _check_sha256(path / file, (card.get("files") or {}).get(file))
+            vocabulary = TextFeatures.load(path, streams)
         try:
             return cls(runtime, card, vocabulary, path)
         except ValueError as error:
@@ -180,8 +213,13 @@ class Predictor:
         """The vocabulary's tokens for a text (all of them; see ``text_ids`` for the cut)."""
         return self.vocabulary.tokenize(text)
 
-    def text_ids(self, text: str) -> list[int]:
-        """The ids the model reads for a text, already cut to maxlen on the card's side.
+    def _ids(self, tokens: Sequence[str]) -> Any:
+        """Ids of tokens: a list, or (tokens, streams) with n-gram features."""
+        return self.features.ids(tokens)
+
+    def text_ids(self, text: str) -> Any:
+        """The ids the model reads for a text, already cut to maxlen on the card's side: a
+        list, or a (tokens, streams) array for a model with n-gram features.
 
         A very long text is not tokenized whole: only a window at the kept end, grown until
         it yields maxlen ids with a margin of tokens to spare at the cut (so the cut cannot
@@ -192,22 +230,25 @@ class Predictor:
         maxlen = self.input.maxlen
         vocabulary = self.vocabulary
         if maxlen is None or len(text) <= maxlen * LONG_TEXT_CHARS_PER_TOKEN + 1000:
-            return self._cut(vocabulary.tokens_to_ids(vocabulary.tokenize(text)))
+            return self._cut(self._ids(vocabulary.tokenize(text)))
         keep_start = self.input.truncating == "post"
+        margin = WINDOW_MARGIN_TOKENS
         size = maxlen * 16 + 256
         while size < len(text):
             piece = text[:size] if keep_start else text[-size:]
             tokens = vocabulary.tokenize(piece)
-            if len(tokens) > WINDOW_MARGIN_TOKENS:
-                safe = tokens[:-WINDOW_MARGIN_TOKENS] if keep_start else \
-                    tokens[WINDOW_MARGIN_TOKENS:]
-                ids = vocabulary.tokens_to_ids(safe)
+            if len(tokens) > margin:
+                if self.features.count == 1:
+                    ids = self._ids(tokens[:-margin] if keep_start else tokens[margin:])
+                else:  # n-grams of the kept tokens read the margin's tokens before them
+                    every = self._ids(tokens)
+                    ids = every[:-margin] if keep_start else every[margin:]
                 if len(ids) >= maxlen:
                     return self._cut(ids)
             size *= 4
-        return self._cut(vocabulary.tokens_to_ids(vocabulary.tokenize(text)))
+        return self._cut(self._ids(vocabulary.tokenize(text)))
 
-    def _cut(self, ids: list[int]) -> list[int]:
+    def _cut(self, ids: Any) -> Any:
         maxlen = self.input.maxlen
         if maxlen is None or len(ids) <= maxlen:
             return ids
@@ -218,7 +259,8 @@ class Predictor:
         if self.vocabulary.level == "morpheme" and all(
                 len(text) <= (self.input.maxlen or 10**9) * LONG_TEXT_CHARS_PER_TOKEN
                 for text in texts):
-            return [self._cut(ids) for ids in self.vocabulary.texts_to_sequences(list(texts))]
+            return [self._cut(self._ids(tokens))
+                    for tokens in self.vocabulary.tokenize_many(list(texts))]
         return [self.text_ids(text) for text in texts]
 
     def pad(self, sequences: Sequence[Sequence[int]], width: int | None = None) -> np.ndarray:
@@ -227,7 +269,9 @@ class Predictor:
         if width is None:
             width = maxlen if maxlen is not None else max((len(s) for s in sequences), default=1)
         width = max(width, 1)
-        rows = np.zeros((len(sequences), width), np.int64)
+        streams = () if self.features is None or self.features.count == 1 \
+            else (self.features.count,)
+        rows = np.zeros((len(sequences), width, *streams), np.int64)
         for row, ids in enumerate(sequences):
             ids = ids[-width:] if self.input.truncating == "pre" else ids[:width]
             if not len(ids):
