@@ -1,0 +1,227 @@
+"""The accuracy benchmark: the tutorials' recipes re-run through rnn-tui, next to our presets.
+
+Each recipe is trained by the real command (``python -m rnn_tui train --preset NAME --json``)
+in a private home, so what is measured is exactly what a user gets. Results are merged into
+``bench/accuracy-results.json`` (one entry per recipe, kept across runs, so one task at a time
+fits a CI budget) and ``bench/ACCURACY.md`` is regenerated from all of them.
+
+    python bench/accuracy.py --task imdb            # every IMDB recipe (tutorials + preset)
+    python bench/accuracy.py --task nsmc --only nsmc-sentiment
+    python bench/accuracy.py --report               # just rewrite ACCURACY.md
+    python bench/accuracy.py --list
+
+Needs the corpora: RNN_TUI_DATA=../shared/datasets. Wall times are for the machine it ran on
+(recorded in each entry).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "accuracy-results.json"
+REPORT = BENCH / "ACCURACY.md"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    preset: str
+    role: str  # "tutorial" or "preset"
+    overrides: tuple[str, ...] = ()  # extra `rnn-tui train` flags
+    why: str = ""  # why the overrides (shown in the report)
+
+
+@dataclass
+class Task:
+    title: str
+    metric: str  # the test metric's key: "accuracy", or "loss" (the MSE) for regression
+    target: str
+    recipes: list[Recipe] = field(default_factory=list)
+
+
+# Epoch caps follow the issue's "re-run here" column where it names one (IMDB 2xLSTM: 3 epochs,
+# NSMC: 2, multiplication: 30); the early-stopping recipes keep their patience but are capped
+# so that a whole task runs in about an hour on two CPU cores.
+TASKS: dict[str, Task] = {
+    "imdb": Task("IMDB sentiment (test accuracy, 24,996 reviews)", "accuracy", "0.90", [
+        Recipe("tutorial-imdb-onehot-simplernn", "tutorial", ("--epochs", "10"),
+               "capped at 10 epochs (the tutorial early-stops near 40)"),
+        Recipe("tutorial-imdb-embedding-simplernn", "tutorial", ("--epochs", "10"),
+               "capped at 10 epochs (the tutorial early-stops near 23)"),
+        Recipe("tutorial-imdb-small-simplernn", "tutorial"),
+        Recipe("tutorial-imdb-flatten", "tutorial", ("--epochs", "10"),
+               "capped at 10 epochs of 30"),
+        Recipe("tutorial-imdb-stacked-simplernn", "tutorial", ("--epochs", "3"),
+               "capped at 3 epochs of 15"),
+        Recipe("tutorial-imdb-lstm", "tutorial", ("--epochs", "3"),
+               "3 epochs, as the issue's re-run"),
+        Recipe("tutorial-imdb-conv-lstm", "tutorial"),
+        Recipe("imdb-sentiment", "preset"),
+    ]),
+    "nsmc": Task("NSMC sentiment (test accuracy, 49,996 reviews)", "accuracy", "0.88", [
+        Recipe("tutorial-nsmc-lstm", "tutorial", ("--epochs", "2"),
+               "2 epochs, as the issue's re-run"),
+        Recipe("nsmc-sentiment", "preset"),
+    ]),
+    "reuters": Task("Reuters 46 topics (test accuracy, Keras split, 2,246 newswires)",
+                    "accuracy", "0.85", [
+        Recipe("tutorial-reuters-lstm", "tutorial"),
+        Recipe("reuters-topics", "preset"),
+    ]),
+    "multiplication": Task("Multiplication problem (test MSE, 2,560 training sequences)", "loss",
+                           "LSTM and GRU <= 0.001", [
+        Recipe("tutorial-multiplication-simplernn", "tutorial", ("--epochs", "30"),
+               "30 epochs, as the issue's re-run"),
+        Recipe("tutorial-multiplication-lstm", "tutorial", ("--epochs", "30"),
+               "30 epochs, as the issue's re-run"),
+        Recipe("tutorial-multiplication-gru", "tutorial", ("--epochs", "30"),
+               "30 epochs, as the issue's re-run"),
+        Recipe("multiplication-lstm", "preset"),
+        Recipe("multiplication", "preset"),
+    ]),
+}
+
+
+def run_recipe(recipe: Recipe, home: Path) -> dict:
+    """Train one recipe through the CLI and collect its figures from the event stream."""
+    name = f"bench-{recipe.preset}"
+    command = [sys.executable, "-m", "rnn_tui", "train", "--preset", recipe.preset,
+               "--name", name, "--json", "--restart", *recipe.overrides]
+    env = dict(os.environ, RNN_TUI_HOME=str(home))
+    started = time.time()
+    process = subprocess.run(command, env=env, capture_output=True, text=True)
+    wall = time.time() - started
+    events = [json.loads(line) for line in process.stdout.splitlines() if line.startswith("{")]
+    by_kind: dict[str, list[dict]] = {}
+    for event in events:
+        by_kind.setdefault(event["event"], []).append(event)
+    if process.returncode != 0 or "RunFinished" not in by_kind:
+        failure = (by_kind.get("RunFailed") or [{}])[-1].get("message") or process.stderr[-400:]
+        return {"preset": recipe.preset, "ok": False, "error": failure.strip(), "wall_s": wall}
+    start = by_kind["RunStarted"][0]
+    finish = by_kind["RunFinished"][-1]
+    epoch_seconds = [e["seconds"] for e in by_kind.get("EpochEnded", [])]
+    return {
+        "preset": recipe.preset,
+        "role": recipe.role,
+        "ok": True,
+        "overrides": list(recipe.overrides),
+        "why": recipe.why,
+        "test": finish["test_metrics"],
+        "epochs_run": finish["epochs_run"],
+        "best_epoch": finish.get("best_epoch"),
+        "seconds_per_epoch": (sum(epoch_seconds) / len(epoch_seconds)) if epoch_seconds else None,
+        "train_s": finish["duration_s"],
+        "wall_s": wall,
+        "params": start["params"],
+        "arch": start["config"].get("arch"),
+        "device": start.get("device"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def load_results() -> dict[str, dict]:
+    if RESULTS.exists():
+        return json.loads(RESULTS.read_text(encoding="utf-8"))
+    return {}
+
+
+def save_results(results: dict[str, dict]) -> None:
+    RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _metric(entry: dict, metric: str) -> str:
+    value = entry["test"].get(metric)
+    if value is None:
+        return "-"
+    return f"{value:.5f}" if metric == "loss" else f"{value:.3f}"
+
+
+def write_report(results: dict[str, dict]) -> str:
+    lines = [
+        "# Accuracy: the tutorials' recipes re-run through rnn-tui, and our presets",
+        "",
+        "Generated by `python bench/accuracy.py` (see its docstring); every row is a real",
+        "`rnn-tui train --preset NAME` run on the test split of `../shared/datasets`, trained on",
+        "the training split only. Seconds are wall-clock on the machine named in each task's",
+        "footnote; a shared 2-core CPU is noisy, so compare seconds within a table only.",
+        "",
+    ]
+    for task_name, task in TASKS.items():
+        lines += [f"## {task.title}", "", f"Target: **{task.target}**.", "",
+                  f"| recipe | kind | test {'MSE' if task.metric == 'loss' else task.metric} | epochs | s/epoch | parameters | notes |",
+                  "|---|---|---|---|---|---|---|"]
+        machines = set()
+        for recipe in task.recipes:
+            entry = results.get(recipe.preset)
+            if entry is None:
+                lines.append(f"| `{recipe.preset}` | {recipe.role} | not run yet | | | | |")
+                continue
+            if not entry.get("ok"):
+                lines.append(f"| `{recipe.preset}` | {recipe.role} | failed | | | | "
+                             f"{entry.get('error', '')[:80]} |")
+                continue
+            machines.add(f"{entry['machine']}, {entry['device']}, {entry['date']}")
+            params = entry["params"]
+            param_text = f"{params.get('total', 0):,}"
+            if params.get("non_trainable"):
+                param_text += f" ({params['trainable']:,} trainable)"
+            per_epoch = entry["seconds_per_epoch"]
+            best = entry.get("best_epoch")
+            epochs = f"{entry['epochs_run']}" + (f" (best {best})" if best else "")
+            lines.append(
+                f"| `{recipe.preset}` | {recipe.role} | {_metric(entry, task.metric)} | {epochs} | "
+                f"{per_epoch:.0f} | {param_text} | {entry.get('why', '')} |"
+                if per_epoch is not None else
+                f"| `{recipe.preset}` | {recipe.role} | {_metric(entry, task.metric)} | {epochs} | "
+                f"- | {param_text} | {entry.get('why', '')} |")
+        if machines:
+            lines += ["", "Ran on: " + "; ".join(sorted(machines)) + "."]
+        lines.append("")
+    text = "\n".join(lines)
+    REPORT.write_text(text, encoding="utf-8")
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", choices=sorted(TASKS), action="append")
+    parser.add_argument("--only", action="append", help="run only these presets")
+    parser.add_argument("--report", action="store_true", help="only rewrite ACCURACY.md")
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args()
+    if args.list:
+        for task_name, task in TASKS.items():
+            print(task_name, ":", ", ".join(r.preset for r in task.recipes))
+        return
+    results = load_results()
+    if not args.report:
+        tasks = args.task or list(TASKS)
+        with tempfile.TemporaryDirectory(prefix="rnn-tui-accuracy-") as home:
+            for task_name in tasks:
+                for recipe in TASKS[task_name].recipes:
+                    if args.only and recipe.preset not in args.only:
+                        continue
+                    print(f"[{task_name}] training {recipe.preset} ...", flush=True)
+                    entry = run_recipe(recipe, Path(home))
+                    entry["task"] = task_name
+                    results[recipe.preset] = entry
+                    save_results(results)
+                    summary = (f"test {entry['test']}" if entry.get("ok")
+                               else f"FAILED: {entry.get('error')}")
+                    print(f"  {summary} ({entry['wall_s']:.0f} s)", flush=True)
+    print(write_report(results))
+
+
+if __name__ == "__main__":
+    main()
