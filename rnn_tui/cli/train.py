@@ -28,11 +28,28 @@ _CONFIG_FLAGS = {
     "truncating": "truncating", "optimizer": "optimizer", "lr": "learning_rate",
     "clipnorm": "clipnorm", "epochs": "epochs", "batch_size": "batch_size",
     "validation": "validation", "patience": "early_stopping", "seed": "seed",
-    "train_limit": "train_limit", "name": "name",
+    "train_limit": "train_limit", "name": "name", "pattern": "pattern",
+    "subword_suffix": "subword_suffix", "space_token": "space_token",
+    "lr_schedule": "lr_schedule", "ema": "ema", "bucketing": "bucketing",
 }
 # flag name -> arch_options key (knobs of the named architectures).
 _ARCH_FLAGS = ("units", "layers", "embedding_dim", "dropout", "recurrent_dropout",
-               "spatial_dropout", "bidirectional", "pool", "dense", "vectors", "head")
+               "spatial_dropout", "bidirectional", "pool", "dense", "vectors", "head",
+               "ngram_dim")
+
+
+def _parse_numbers(value: str | None, flag: str) -> list[int] | None:
+    """"2" or "2,3" -> [2] or [2, 3]."""
+    if value is None:
+        return None
+    try:
+        numbers = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise UserError(f"{flag} takes a number or a comma list such as 2,3, not {value!r}"
+                        ) from None
+    if not numbers:
+        raise UserError(f"{flag} takes a number or a comma list such as 2,3, not {value!r}")
+    return numbers
 
 
 def _parse_units(value: str | None) -> int | list[int] | None:
@@ -96,9 +113,15 @@ def build_config(options: dict[str, Any]) -> Any:
             knobs[flag] = str(Path(value)) if flag == "vectors" else value
     if options.get("freeze_vectors"):
         knobs["vectors_trainable"] = False
-    for flag in ("scale_lr", "mixed_precision"):
+    for flag in ("scale_lr", "mixed_precision", "squeeze_repeats", "float16_weights"):
         if options.get(flag):
             settings[flag] = True
+    ngrams = _parse_numbers(options.get("ngrams"), "--ngrams")
+    if ngrams is not None:
+        settings["ngrams"] = [] if ngrams == [1] else ngrams
+    words = _parse_numbers(options.get("ngram_words"), "--ngram-words")
+    if words is not None:
+        settings["ngram_words"] = words[0] if len(words) == 1 else words
     if knobs:
         settings["arch_options"] = knobs
     if not settings.get("dataset"):
@@ -133,7 +156,7 @@ def _list_archs() -> None:
     from rnn_tui.nets.zoo import named_spec
 
     click.echo("Named architectures (--arch NAME; knobs: --units --layers --embedding-dim "
-               "--dropout ...):")
+               "--dropout --pool --ngram-dim ...):")
     for name, arch in NAMED_ARCHS.items():
         click.echo(f"  {name:<18} {arch.description:<50} {to_compact(named_spec(name))}")
     click.echo("")
@@ -161,19 +184,46 @@ EPILOG = """\b
 Architectures (--arch):
   a name: simplernn lstm gru bilstm bigru stacked-simplernn stacked-lstm stacked-gru
           flatten onehot-simplernn conv-lstm  (tune with --units 64,32 --layers 2
-          --embedding-dim 128 --dropout 0.2 --pool max+average --dense 64 --bidirectional)
+          --embedding-dim 128 --dropout 0.2 --pool max+average+last --dense 64
+          --bidirectional --ngram-dim 32)
   or a compact spec, one item per layer (quote it):
     --arch "emb:32 lstm:64 lstm:32"
     --arch "emb:100 dropout:0.5 conv1d:64:5 maxpool:4 lstm:100"
     --arch "emb:128,mask=false bigru:64,dropout=0.2 pool:max+average dense:64 dropout:0.3"
+    --arch "emb:64 ngram-emb:32 spatial-dropout:0.5 gru:64 pool:max+average+last dropout:0.5"
     --arch "onehot simplernn:8"          --arch "gru:30 gru:30"   (numeric sequence tasks)
     --arch "emb:300,vectors=glove.txt,trainable=false lstm:64"
-  items: emb:DIM onehot simplernn:U lstm:U gru:U birnn:U bilstm:U bigru:U conv1d:F:K
-  maxpool:P dropout:R spatial-dropout:R pool:max|average|max+average flatten
-  dense:U[:ACT] head:sigmoid|softmax|linear[:UNITS]; options as ,KEY=VALUE (dropout, rd,
-  mask, vectors, trainable, format, padding, activation, strides, input_dim, separate).
+  items: emb:DIM ngram-emb:DIM onehot simplernn:U lstm:U gru:U birnn:U bilstm:U bigru:U
+  conv1d:F:K maxpool:P dropout:R spatial-dropout:R pool:MODES flatten dense:U[:ACT]
+  head:sigmoid|softmax|linear[:UNITS]; pool modes max, average, last joined by +
+  (last: the final state, right after a unidirectional recurrent layer); options as
+  ,KEY=VALUE (dropout, rd, mask, vectors, trainable, format, padding, activation, strides,
+  input_dim, separate, n).
   Or --arch-file spec.json: {"layers": [{"type": "embedding", "dim": 32}, ...],
   "head": {...}}. rnn-tui train --list-archs shows the details.
+
+\b
+N-gram features: --ngrams 2 adds, at every position, the id of the bigram ending
+there ("<s> the", "the film", ...) from its own vocabulary (--ngram-words ids,
+100000 by default; --ngrams 2,3 for bigrams and trigrams). The architecture reads
+them with ngram-emb:DIM after emb (a named architecture gets ngram-emb:32, or
+--ngram-dim); the embeddings are concatenated at each position. Needs an OOV token.
+
+\b
+Tokens: --pattern REGEX makes the regex's matches the tokens (English as in the
+research: --cleaner html --pattern "[a-z0-9]+(?:'[a-z0-9]+)*|[!?]");
+--squeeze-repeats turns 3+ repeats of a character into 2 (ㅋㅋㅋㅋ -> ㅋㅋ);
+--subword-suffix 1|2 splits Hangul words into stem + ##suffix syllables;
+--level char --space-token ▁ gives syllables with a word-boundary token.
+
+\b
+Schedules and weights: --lr-schedule linear|cosine decays the rate to 5% of it
+over the planned steps (no warm-up); --ema 0.99 keeps a moving average of the
+weights and saves it (not with --patience); --float16-weights stores runtime.npz
+in float16 and records the runtime's test accuracy beside Keras' in the card.
+Length buckets (default for text padded post with a masking model, --no-bucketing
+turns them off): batches of similar lengths padded to their own longest text,
+which gives the same results as padding to --maxlen, faster.
 
 \b
 Validation (--validation): a fraction (0.2: the training rows are shuffled with
@@ -205,6 +255,10 @@ Examples:
   rnn-tui train --dataset nsmc --level morpheme --vectors ko.vec --freeze-vectors
   rnn-tui train --preset tutorial-imdb-lstm --devices 2 --scale-lr
   rnn-tui train --dataset imdb --workers 10.0.0.1:12345,10.0.0.2:12345 --worker-index 0
+  rnn-tui train --dataset imdb --cleaner html --pattern "[a-z0-9]+(?:'[a-z0-9]+)*|[!?]"
+      --num-words 30000 --maxlen 600 --ngrams 2 --ngram-words 100000 --arch
+      "emb:64 ngram-emb:32 spatial-dropout:0.5 gru:64 pool:max+average+last dropout:0.5"
+      --lr 0.001 --clipnorm 1 --lr-schedule linear --epochs 3
 """
 
 
@@ -226,26 +280,44 @@ Examples:
 @click.option("--spatial-dropout", type=float, help="SpatialDropout1D after the embedding.")
 @click.option("--bidirectional/--no-bidirectional", default=None,
               help="Wrap the recurrent layers in Bidirectional.")
-@click.option("--pool", type=click.Choice(["max", "average", "max+average"]),
-              help="Pool over time instead of the last state.")
+@click.option("--pool", type=click.Choice(["max", "average", "max+average", "max+last",
+                                          "average+last", "max+average+last"]),
+              help="Pool over time instead of the last state (+last: with it).")
 @click.option("--dense", type=int, help="A hidden Dense(relu) layer of this size.")
 @click.option("--head", type=click.Choice(["sigmoid", "softmax", "linear"]),
               help="Output layer (softmax on a binary task: Dense(2) + sparse CE).")
 @click.option("--vectors", type=click.Path(dir_okay=False),
               help="Pretrained word vectors (word2vec text/binary or GloVe) for the embedding.")
 @click.option("--freeze-vectors", is_flag=True, help="Keep the pretrained vectors fixed.")
+@click.option("--ngrams", metavar="N[,N]",
+              help="N-gram feature streams beside the tokens: 2 (bigrams), 2,3 ...")
+@click.option("--ngram-words", metavar="N[,N]",
+              help="Ids each n-gram vocabulary keeps (one for all, or one per order). [100000]")
+@click.option("--ngram-dim", type=int,
+              help="The n-gram embedding size for a named architecture. [32]")
 @click.option("--level", type=click.Choice(["word", "char", "morpheme"]), help="Token level.")
 @click.option("--num-words", type=int, help="Keep the N-1 most frequent tokens. [20000]")
 @click.option("--oov", help="The out-of-vocabulary token ('' for none). [<OOV>]")
 @click.option("--cleaner", type=click.Choice(["none", "html", "clean_str", "korean_only"]),
               help="Text cleaning before tokenizing.")
 @click.option("--max-token-chars", type=int, help="Cut tokens to N characters.")
+@click.option("--pattern", metavar="REGEX", help="Word tokens are this regex's matches.")
+@click.option("--squeeze-repeats", is_flag=True,
+              help="Runs of 3+ of one character become 2.")
+@click.option("--subword-suffix", type=click.IntRange(0, 2),
+              help="Split Hangul words into stem + ##last 1 or 2 syllables.")
+@click.option("--space-token", metavar="TOKEN",
+              help="At char level, whitespace runs become this token (e.g. ▁).")
 @click.option("--maxlen", type=int, help="Sequence length. [95th percentile, <= 500]")
 @click.option("--padding", type=click.Choice(["pre", "post"]), help="Pad side. [post]")
 @click.option("--truncating", type=click.Choice(["pre", "post"]), help="Cut side. [pre]")
 @click.option("--optimizer", type=click.Choice(["adam", "rmsprop", "sgd"]), help="[adam]")
 @click.option("--lr", type=float, help="Learning rate. [the optimizer's default]")
 @click.option("--clipnorm", type=float, help="Clip gradients to this norm.")
+@click.option("--lr-schedule", type=click.Choice(["constant", "linear", "cosine"]),
+              help="Decay the rate to 5% of it over the planned steps. [constant]")
+@click.option("--ema", type=float, metavar="MOMENTUM",
+              help="Save a moving average of the weights (e.g. 0.99).")
 @click.option("--epochs", "-e", type=int, help="Epochs. [10]")
 @click.option("--batch-size", "-b", type=int, help="Batch size. [64]")
 @click.option("--validation", help="Fraction, corpus, test, none or auto. [auto]")
@@ -262,6 +334,10 @@ Examples:
               help="Multiply the learning rate by the number of replicas.")
 @click.option("--mixed-precision", is_flag=True,
               help="float16 compute on GPUs that gain from it (output layer stays float32).")
+@click.option("--bucketing/--no-bucketing", default=None,
+              help="Length buckets with dynamic padding. [on where exact]")
+@click.option("--float16-weights", is_flag=True,
+              help="Store runtime.npz weights as float16 (half the size).")
 @click.option("--name", "-n", help="Registry name. [the preset, or DATASET-ARCH]")
 @click.option("--restart", is_flag=True, help="Discard an unfinished run of this name.")
 @click.option("--no-publish", is_flag=True, help="Train and evaluate, publish nothing.")

@@ -471,12 +471,16 @@ class StreamingSession:
             if not tokens:
                 return []
             vocabulary = predictor.vocabulary
-            ids: list[int] = []
-            rows: list[int] = []  # per token: how many ids the prefix has
-            for token in tokens:
-                ids.extend(vocabulary.tokens_to_ids([token]))
-                rows.append(len(ids))
-            raw = self._stream.trace(ids) if ids else np.zeros((0, 0), np.float32)
+            if predictor.features.count > 1:  # n-grams: one id row per token, always
+                ids: Any = predictor.features.ids(tokens)
+                rows = list(range(1, len(tokens) + 1))
+            else:
+                ids = []
+                rows = []  # per token: how many ids the prefix has
+                for token in tokens:
+                    ids.extend(vocabulary.tokens_to_ids([token]))
+                    rows.append(len(ids))
+            raw = self._stream.trace(ids) if len(ids) else np.zeros((0, 0), np.float32)
             empty = None
             if rows[0] == 0:
                 empty = predictor.probabilities(self._stream.update([])[None, :])[0]

@@ -88,11 +88,15 @@ def build_card(
     notes: list[str],
     distribution: dict[str, Any] | None = None,
     mixed_precision: dict[str, Any] | None = None,
+    schedule: dict[str, Any] | None = None,
+    bucketing: bool = False,
 ) -> dict[str, Any]:
     """Every section of the card except the ones the registry stamps.
 
     ``distribution`` (``Distribution.describe``) gives the learning rate actually used and
     the global batch; without it the run was on one device with the config's values.
+    ``schedule`` holds ``lr_schedule`` and ``ema`` (``engine.schedule_card``); ``bucketing``
+    says whether batches were padded to their own longest text.
     """
     epochs_run = len(epoch_seconds)
     chosen_epoch = best_epoch if (best_epoch and config.early_stopping
@@ -149,6 +153,9 @@ def build_card(
             "device": device,
             "distribution": distribution,
             "mixed_precision": mixed_precision,
+            **(schedule or {"lr_schedule": {"kind": config.lr_schedule}, "ema": None}),
+            "length_buckets": bool(bucketing),
+            "float16_weights": config.float16_weights,
             "config": config.to_dict(),
         },
         "metrics": {

@@ -32,6 +32,10 @@ from typing import Any
 from rnn_tui.errors import UserError
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+LR_SCHEDULES = ("constant", "linear", "cosine")
+# linear and cosine decay end at this fraction of the rate (as /work/research's "lin"/"cos")
+LR_FINAL_FRACTION = 0.05
+DEFAULT_NGRAM_DIM = 32  # ngram-emb size added to a named architecture by --ngrams
 PADDINGS = ("pre", "post")
 LEVELS = ("word", "char", "morpheme")
 CONFIG_FORMAT_VERSION = 1
@@ -48,15 +52,37 @@ class TrainConfig:
             (``{"train_size": 2560}`` for the synthetic tasks, CSV columns for your own data).
         train_limit: train on the first N rows (after the validation split) only; for quick
             experiments.
-        level, num_words, oov_token, cleaner, max_token_chars, lower, filters, morpheme_tags:
+        level, num_words, oov_token, cleaner, max_token_chars, lower, filters, morpheme_tags,
+        pattern, squeeze_repeats, subword_suffix, space_token:
             the vocabulary (``rnn_tui.text.Vocabulary``; ``cleaner`` names a step of
-            ``rnn_tui.text.cleaning``: none, html, clean_str, korean_only).
+            ``rnn_tui.text.cleaning``: none, html, clean_str, korean_only; ``pattern`` is a
+            regex whose matches are the word-level tokens).
+        ngrams, ngram_words: n-gram feature streams (``rnn_tui.text.features``): the orders
+            (``[2]`` for bigrams) and how many ids each n-gram vocabulary keeps (one number
+            for all, or one per order). The architecture reads them with ``ngram-emb``
+            items (a named architecture gets ``ngram-emb:32`` unless ``arch_options``
+            gives ``ngram_dim``). They need an OOV token.
         maxlen, padding, truncating: sequence length (None: the 95th percentile of training
             lengths, at most 500) and where padding/cutting happen.
         arch, arch_options, arch_spec: a named architecture with knobs, or a compact string
             (``arch``), or a full spec from a file (``arch_spec``, wins over ``arch``).
         optimizer, learning_rate, clipnorm, loss, metrics: compile settings; loss and metrics
             follow the task and head when None.
+        lr_schedule: "constant", or "linear"/"cosine" decay from the rate to 5% of it over
+            the planned steps (epochs x steps per epoch; no warm-up), as the research's
+            "lin" and "cos". The step count lives in the optimizer, so a resumed run
+            continues the schedule where it stopped.
+        ema: keep an exponential moving average of the weights with this momentum (Keras'
+            ``use_ema``); the average replaces the weights when fitting ends, so the saved
+            model, the runtime and the test metrics use it (validation metrics during
+            training are the raw weights'). Not with early stopping's restore_best_weights.
+        float16_weights: store runtime.npz weights as float16 (half the size; the runtime
+            computes in float32); the card then compares the runtime's test accuracy with
+            Keras'.
+        bucketing: length buckets with dynamic padding (``rnn_tui.train.pipeline``); None
+            (auto): on for text padded "post" whose model masks pads exactly
+            (``rnn_tui.nets.dynamic_padding_exact``), True insists (an error when it would
+            change results), False pads every batch to maxlen.
         epochs, batch_size, validation, early_stopping, restore_best_weights, seed: fitting.
             ``batch_size`` is per replica: with N replicas (``rnn_tui.train.distribute``)
             each step averages over ``batch_size x N`` rows.
@@ -79,6 +105,12 @@ class TrainConfig:
     lower: bool = True
     filters: str | None = None
     morpheme_tags: bool = False
+    pattern: str | None = None
+    squeeze_repeats: bool = False
+    subword_suffix: int = 0
+    space_token: str | None = None
+    ngrams: list[int] = field(default_factory=list)
+    ngram_words: int | list[int] = 100_000
     # sequences
     maxlen: int | None = None
     padding: str = "post"
@@ -90,6 +122,8 @@ class TrainConfig:
     # optimisation
     optimizer: str = "adam"
     learning_rate: float | None = None
+    lr_schedule: str = "constant"
+    ema: float | None = None
     clipnorm: float | None = None
     loss: str | None = None
     metrics: list[str] | None = None
@@ -102,6 +136,8 @@ class TrainConfig:
     seed: int = 42
     scale_lr: bool = False
     mixed_precision: bool = False
+    bucketing: bool | None = None
+    float16_weights: bool = False
     # identity
     name: str | None = None
     preset: str | None = None
@@ -159,9 +195,25 @@ class TrainConfig:
             self.validation = float(self.validation)
         if self.early_stopping is not None:
             positive("early_stopping (patience)", self.early_stopping)
-        for name in ("scale_lr", "mixed_precision"):
+        for name in ("scale_lr", "mixed_precision", "squeeze_repeats", "float16_weights"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"{name} must be true or false, not {getattr(self, name)!r}")
+        if self.bucketing is not None and not isinstance(self.bucketing, bool):
+            raise UserError(f"bucketing must be true, false or null (auto), not "
+                            f"{self.bucketing!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise UserError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, not "
+                            f"{self.lr_schedule!r}")
+        if self.ema is not None:
+            if isinstance(self.ema, bool) or not isinstance(self.ema, (int, float)) \
+                    or not 0.0 < float(self.ema) < 1.0:
+                raise UserError(f"ema (the average's momentum) must be in (0, 1), such as "
+                                f"0.99, not {self.ema!r}")
+            if self.early_stopping and self.restore_best_weights:
+                raise UserError("--ema and early stopping's best-weight restore both choose "
+                                "the final weights: use one (the EMA weights replace the "
+                                "trained ones when fitting ends)")
+        self._check_text_features()
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise UserError(f"seed must be a whole number >= 0, not {self.seed!r}")
         if self.name is not None:
@@ -173,6 +225,52 @@ class TrainConfig:
             raise UserError(f"training config format_version {self.format_version!r} is not "
                             "supported")
 
+    def _check_text_features(self) -> None:
+        if self.pattern is not None:
+            import re
+
+            if not isinstance(self.pattern, str) or not self.pattern:
+                raise UserError("pattern must be a regular expression")
+            try:
+                re.compile(self.pattern)
+            except re.error as error:
+                raise UserError(f"pattern {self.pattern!r} is not a valid regular expression: "
+                                f"{error}") from None
+        if isinstance(self.subword_suffix, bool) or self.subword_suffix not in (0, 1, 2):
+            raise UserError(f"subword_suffix must be 0, 1 or 2, not {self.subword_suffix!r}")
+        if isinstance(self.ngrams, int) and not isinstance(self.ngrams, bool):
+            self.ngrams = [self.ngrams]
+        if not isinstance(self.ngrams, list) or any(
+                isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= 9
+                for n in self.ngrams):
+            raise UserError(f"ngrams are n-gram orders from 2 to 9 (2: bigrams), not "
+                            f"{self.ngrams!r}")
+        self.ngrams = sorted(set(self.ngrams))
+        words = self.ngram_words if isinstance(self.ngram_words, list) else [self.ngram_words]
+        if not words or any(isinstance(w, bool) or not isinstance(w, int) or w < 2
+                            for w in words):
+            raise UserError(f"ngram_words must be a whole number >= 2 (or one per order), not "
+                            f"{self.ngram_words!r}")
+        if self.ngrams and len(words) not in (1, len(self.ngrams)):
+            raise UserError(f"ngram_words gives {len(words)} sizes for {len(self.ngrams)} "
+                            "n-gram orders: give one for all or one per order")
+        if self.ngrams and self.oov_token is None:
+            raise UserError("n-gram features need an OOV token (--oov '<OOV>'): without one, "
+                            "unknown tokens are dropped and the streams no longer line up")
+
+    def ngram_sizes(self) -> list[int]:
+        """The num_words of each n-gram order's vocabulary, in the order of ``ngrams``."""
+        words = self.ngram_words if isinstance(self.ngram_words, list) else [self.ngram_words]
+        return words * len(self.ngrams) if len(words) == 1 else list(words)
+
+    def arch_knobs(self) -> dict[str, Any]:
+        """``arch_options`` for a named architecture, with ``ngram_dim`` when n-gram
+        features need one."""
+        options = dict(self.arch_options)
+        if self.ngrams and options.get("ngram_dim") is None:
+            options["ngram_dim"] = DEFAULT_NGRAM_DIM
+        return options
+
     def _check_architecture(self) -> None:
         """Fail before any data is loaded: a bad architecture is known from the config."""
         from rnn_tui.nets import normalize_spec, resolve_arch
@@ -180,11 +278,19 @@ class TrainConfig:
         if not isinstance(self.arch_options, dict):
             raise UserError("arch_options must be a mapping")
         if self.arch_spec is not None:
-            normalize_spec(self.arch_spec)
+            spec = normalize_spec(self.arch_spec)
         else:
             # Named architectures are checked for token input; a numeric-sequence corpus
             # re-resolves them once the data is known.
-            resolve_arch(self.arch, self.arch_options, input_kind="tokens")
+            from rnn_tui.nets import NAMED_ARCHS
+
+            named = isinstance(self.arch, str) and self.arch in NAMED_ARCHS
+            spec = resolve_arch(self.arch, self.arch_knobs() if named else self.arch_options,
+                                input_kind="tokens")
+        if spec["input"] == "tokens":
+            from rnn_tui.nets import ngram_assignment
+
+            ngram_assignment(spec, self.ngrams)
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:

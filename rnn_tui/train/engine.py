@@ -33,6 +33,7 @@ starting every worker again with the same command resumes from the last finished
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -45,8 +46,10 @@ from rnn_tui import paths
 from rnn_tui.data.corpus import Corpus
 from rnn_tui.errors import RnnTuiError, UserError
 from rnn_tui.nets import (
+    NAMED_ARCHS,
     ModelInput,
     build_model,
+    dynamic_padding_exact,
     generic_kernel_reasons,
     load_embedding_matrix,
     mask_zero_for,
@@ -56,13 +59,14 @@ from rnn_tui.nets import (
     vector_dim,
 )
 from rnn_tui.text import Vocabulary
+from rnn_tui.text.features import FeatureStream, TextFeatures, stream_file
 from rnn_tui.train.callbacks import (
     TrainingCancelled,
     early_stopping_resume_state,
     make_callbacks,
 )
 from rnn_tui.train.card import DEFAULT_LEARNING_RATES, build_card
-from rnn_tui.train.config import TrainConfig
+from rnn_tui.train.config import LR_FINAL_FRACTION, TrainConfig
 from rnn_tui.train.distribute import (
     Distribution,
     Placement,
@@ -84,7 +88,16 @@ from rnn_tui.train.events import (
     RunFinished,
     RunStarted,
 )
-from rnn_tui.train.pipeline import distributed_train_dataset, eval_dataset, train_dataset
+from rnn_tui.train.pipeline import (
+    distributed_steps,
+    distributed_train_dataset,
+    eval_dataset,
+    model_feed,
+    predict_in_order,
+    steps_for,
+    text_lengths,
+    train_dataset,
+)
 from rnn_tui.train.prepare import PreparedData, prepare_data
 from rnn_tui.train.runs import RunFolder
 
@@ -132,18 +145,43 @@ def device_name() -> str:
     return "GPU"
 
 
-def make_optimizer(config: TrainConfig, learning_rate: float | None = None) -> Any:
-    """The config's optimizer; ``learning_rate`` (a scaled rate) overrides the config's."""
+def learning_rate_schedule(config: TrainConfig, rate: float, total_steps: int | None) -> Any:
+    """The rate, or a Keras schedule over ``total_steps`` optimizer steps (serialisable: a
+    resumed run restores the optimizer's step count with its state and goes on from there).
+
+    linear: ``PolynomialDecay(rate, total_steps, end_learning_rate=0.05 * rate, power=1)``;
+    cosine: ``CosineDecay(rate, total_steps, alpha=0.05)``; no warm-up (as /work/research).
+    """
+    if config.lr_schedule == "constant" or not total_steps:
+        return rate
+    from rnn_tui.backend import keras
+
+    schedules = keras().optimizers.schedules
+    if config.lr_schedule == "linear":
+        return schedules.PolynomialDecay(rate, total_steps,
+                                         end_learning_rate=rate * LR_FINAL_FRACTION, power=1.0)
+    return schedules.CosineDecay(rate, total_steps, alpha=LR_FINAL_FRACTION)
+
+
+def make_optimizer(config: TrainConfig, learning_rate: float | None = None,
+                   total_steps: int | None = None) -> Any:
+    """The config's optimizer; ``learning_rate`` (a scaled rate) overrides the config's;
+    ``total_steps`` (epochs x steps per epoch) is what a decaying schedule spans."""
     from rnn_tui.backend import keras
 
     optimizers = keras().optimizers
     options: dict[str, Any] = {}
-    if learning_rate is not None:
-        options["learning_rate"] = learning_rate
-    elif config.learning_rate is not None:
-        options["learning_rate"] = config.learning_rate
+    rate = learning_rate if learning_rate is not None else config.learning_rate
+    if config.lr_schedule != "constant":
+        rate = rate if rate is not None else DEFAULT_LEARNING_RATES[config.optimizer]
+        options["learning_rate"] = learning_rate_schedule(config, rate, total_steps)
+    elif rate is not None:
+        options["learning_rate"] = rate
     if config.clipnorm is not None:
         options["clipnorm"] = config.clipnorm
+    if config.ema is not None:
+        options["use_ema"] = True
+        options["ema_momentum"] = float(config.ema)
     cls = {"adam": optimizers.Adam, "rmsprop": optimizers.RMSprop,
            "sgd": optimizers.SGD}[config.optimizer]
     return cls(**options)
@@ -153,7 +191,8 @@ def resolve_spec(config: TrainConfig, model_input: ModelInput) -> dict[str, Any]
     """The normalised architecture spec of a config for this data."""
     if config.arch_spec is not None:
         return normalize_spec(config.arch_spec)
-    options = dict(config.arch_options)
+    named = isinstance(config.arch, str) and config.arch in NAMED_ARCHS
+    options = config.arch_knobs() if named else dict(config.arch_options)
     vectors = options.get("vectors")
     if vectors and options.get("embedding_dim") is None:
         options["embedding_dim"] = vector_dim(vectors)
@@ -172,11 +211,14 @@ def compile_settings(config: TrainConfig, spec: dict[str, Any], data: PreparedDa
 def build_compiled_model(config: TrainConfig, data: PreparedData, spec: dict[str, Any],
                          on_event: Callable[[Event], None], *,
                          learning_rate: float | None = None,
-                         dtype_policy: str | None = None) -> tuple[Any, dict | None]:
+                         dtype_policy: str | None = None, total_steps: int | None = None,
+                         model_input: ModelInput | None = None) -> tuple[Any, dict | None]:
     """Build (with pretrained vectors if the spec asks) and compile the model.
 
     ``dtype_policy`` ("mixed_float16") applies to the layers built here only; the head
     stays float32 (``rnn_tui.nets.build``). Call it inside ``Distribution.scope()``.
+    ``total_steps`` spans a decaying learning-rate schedule; ``model_input`` overrides the
+    data's (a length of None: batches padded to their own longest text).
     """
     embedding_weights = None
     vectors_card = None
@@ -193,13 +235,13 @@ def build_compiled_model(config: TrainConfig, data: PreparedData, spec: dict[str
         on_event(Note(text=vectors.describe() + ("" if first["trainable"] else " (frozen)"),
                       topic="vectors"))
     with global_dtype_policy(dtype_policy):
-        model = build_model(spec, data.model_input, task=data.task,
+        model = build_model(spec, model_input or data.model_input, task=data.task,
                             num_classes=data.num_classes, padding=config.padding,
                             embedding_weights=embedding_weights,
                             name=(config.default_name.replace("-", "_").replace(".", "_")))
         loss, metrics = compile_settings(config, spec, data)
         # Under mixed_float16 Keras wraps the optimizer in a LossScaleOptimizer here.
-        model.compile(optimizer=make_optimizer(config, learning_rate), loss=loss,
+        model.compile(optimizer=make_optimizer(config, learning_rate, total_steps), loss=loss,
                       metrics=metrics)
     return model, vectors_card
 
@@ -389,12 +431,12 @@ def _train_locked(config: TrainConfig, run: RunFolder, emit: Callable[[Event], N
 def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
          distribution: Distribution, epochs_done: int, should_stop, corpus, publish: bool,
          registries, session_start: float, started: str) -> RunResult:
-    vocabulary = None
+    features = None
     if (epochs_done > 0 or run.fit_finished) and run.vocabulary_path.exists():
-        vocabulary = Vocabulary.load(run.vocabulary_path)
-    data = prepare_data(config, corpus=corpus, vocabulary=vocabulary)
-    if data.vocabulary is not None and vocabulary is None:
-        data.vocabulary.save(run.vocabulary_path)
+        features = _load_run_features(run, config)
+    data = prepare_data(config, corpus=corpus, vocabulary=features)
+    if data.features is not None and features is None:
+        _save_run_features(run, data.features)
     notes = list(data.notes)
     # Notes found while preparing are sent right after RunStarted, which opens the stream.
     pending: list[Event] = [Note(text=text, topic="data") for text in data.notes]
@@ -407,6 +449,13 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
 
     seed_everything(config.seed)
     spec = resolve_spec(config, data.model_input)
+    bucketing = bucketing_choice(config, spec, data)
+    if bucketing:
+        text = ("length buckets: batches of texts of similar length, each padded to its "
+                "longest text only (post padding with a mask: the results are those of "
+                "padding to maxlen)")
+        pending.append(Note(text=text, topic="data"))
+        notes.append(text)
     policy, precision_note = mixed_precision_choice(config.mixed_precision)
     if precision_note:
         pending.append(Note(text=precision_note, topic="precision"))
@@ -415,11 +464,17 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
     placement = distribution.describe(config.batch_size, base_rate, config.scale_lr)
     scaled_rate = placement["learning_rate"] if placement["learning_rate"] != base_rate \
         else None
+    global_batch = distribution.global_batch_size(config.batch_size)
+    steps = distributed_steps(len(data.x_train), global_batch) if distribution.distributed \
+        else steps_for(len(data.x_train), config.batch_size)
+    names = data.stream_names
     with distribution.scope():
-        model, vectors_card = build_compiled_model(config, data, spec, pending.append,
-                                                   learning_rate=scaled_rate,
-                                                   dtype_policy=policy)
-    distribution.prepare_model(model, (data.x_train[:1], data.y_train[:1]))
+        model, vectors_card = build_compiled_model(
+            config, data, spec, pending.append, learning_rate=scaled_rate, dtype_policy=policy,
+            total_steps=steps * config.epochs,
+            model_input=dataclasses.replace(data.model_input, length=None) if bucketing
+            else None)
+    distribution.prepare_model(model, (model_feed(data.x_train[:1], names), data.y_train[:1]))
     if vectors_card:
         notes.append(f"pretrained vectors cover {100 * vectors_card['coverage']:.1f}% of the "
                      "vocabulary")
@@ -429,20 +484,26 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
             pending.append(Note(text=reason, topic="kernel"))
             notes.append(reason)
 
-    global_batch = distribution.global_batch_size(config.batch_size)
+    def lengths_of(x):  # each text's length, for length buckets
+        return text_lengths(x) if bucketing else None
+
     if distribution.distributed:
         train_data, steps = distributed_train_dataset(
             data.x_train, data.y_train, strategy=distribution.strategy,
             per_replica_batch=config.batch_size, seed=config.seed, first_epoch=epochs_done,
-            epochs=config.epochs)
+            epochs=config.epochs, lengths=lengths_of(data.x_train), stream_names=names)
         rows_per_epoch = steps * global_batch
     else:
         train_data, steps = train_dataset(data.x_train, data.y_train,
                                           batch_size=config.batch_size, seed=config.seed,
-                                          first_epoch=epochs_done, epochs=config.epochs)
+                                          first_epoch=epochs_done, epochs=config.epochs,
+                                          lengths=lengths_of(data.x_train),
+                                          stream_names=names)
         rows_per_epoch = len(data.x_train)
     validation_data = eval_dataset(data.x_validation, data.y_validation,
-                                   batch_size=global_batch, shard=distribution.distributed) \
+                                   batch_size=global_batch, shard=distribution.distributed,
+                                   lengths=lengths_of(data.x_validation),
+                                   stream_names=names) \
         if data.has_validation else None
 
     early_stopping = None
@@ -500,6 +561,8 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
             resumed_best = (early_stopping or {}).get("resume") or {}
             if resumed_best.get("best_weights") is not None:
                 model.set_weights(resumed_best["best_weights"])
+            if config.ema is not None:  # what fit() does last: the averages become the weights
+                model.optimizer.finalize_variable_values(model.trainable_weights)
         stopped_early, best_epoch = _outcome(callbacks, run, config)
         if stopped_early:
             text = f"early stopping after epoch {run.epochs_done}"
@@ -527,7 +590,9 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
     evaluation_start = time.time()
     evaluator = local_copy(model, loss, metric_names) if distribution.distributed else model
     test_metrics = evaluator.evaluate(eval_dataset(data.x_test, data.y_test,
-                                                   batch_size=config.batch_size),
+                                                   batch_size=config.batch_size,
+                                                   lengths=lengths_of(data.x_test),
+                                                   stream_names=names),
                                       return_dict=True, verbose=0)
     test_metrics = {key: float(value) for key, value in test_metrics.items()}
     evaluation_s = time.time() - evaluation_start
@@ -540,15 +605,25 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
         evaluation_s=evaluation_s, sessions=int(run.state.get("sessions", 1)), device=device,
         mask_zero=mask_zero_for(spec, config.padding), loss=loss, metric_names=metric_names,
         vectors=vectors_card, notes=notes, distribution=placement,
-        mixed_precision={"requested": config.mixed_precision, "policy": policy or "float32"})
+        mixed_precision={"requested": config.mixed_precision, "policy": policy or "float32"},
+        schedule=schedule_card(config, placement["learning_rate"], steps),
+        bucketing=bucketing)
 
     model_ref = None
     aliases: list[str] = []
     if publish:
         from rnn_tui.train.publish import publish_model
 
+        check = None
+        if config.float16_weights:
+            def check(path):
+                return runtime_check(path, evaluator, data, batch_size=config.batch_size,
+                                     lengths=lengths_of(data.x_test))
+
         version, aliases = publish_model(config.default_name, model, data.vocabulary, card,
-                                         registries=registries, on_event=emit)
+                                         registries=registries, on_event=emit,
+                                         features=data.features,
+                                         float16=config.float16_weights, runtime_check=check)
         model_ref = version.ref
         card = version.card
     run.discard()  # finished: a re-run is a new training, not a resume
@@ -559,6 +634,98 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
     return RunResult(name=config.default_name, model_ref=model_ref, test_metrics=test_metrics,
                      history=card.get("history", {}), card=card, model=model, data=data,
                      aliases=aliases)
+
+
+def bucketing_choice(config: TrainConfig, spec: dict[str, Any], data: PreparedData) -> bool:
+    """Whether this run uses length buckets with dynamic padding (see ``TrainConfig``)."""
+    if config.bucketing is False:
+        return False
+    if data.model_input.kind != "tokens":
+        if config.bucketing:
+            raise UserError("length buckets (--bucketing) are for text corpora")
+        return False
+    exact, reason = dynamic_padding_exact(spec, config.padding)
+    if not exact and config.bucketing:
+        raise UserError(f"--bucketing would change what this model computes: {reason}; "
+                        "leave it out (or --no-bucketing)")
+    return exact
+
+
+def schedule_card(config: TrainConfig, rate: float, steps_per_epoch: int) -> dict[str, Any]:
+    """The card's ``training.lr_schedule`` and ``training.ema``."""
+    section: dict[str, Any] = {"lr_schedule": {"kind": config.lr_schedule,
+                                               "initial": rate}}
+    if config.lr_schedule != "constant":
+        section["lr_schedule"].update({
+            "final": rate * LR_FINAL_FRACTION, "decay_steps": steps_per_epoch * config.epochs,
+            "warmup_steps": 0,
+            "rule": ("linear (PolynomialDecay, power 1)" if config.lr_schedule == "linear"
+                     else "cosine (CosineDecay, alpha 0.05)") + " from the rate to 5% of it"})
+    section["ema"] = None if config.ema is None else {
+        "momentum": config.ema,
+        "weights": "the saved weights are the moving average (swapped in when fitting "
+                   "ended); validation metrics in the history are the raw weights'"}
+    return section
+
+
+def runtime_check(path: Path, model: Any, data: PreparedData, *, batch_size: int,
+                  lengths: Any = None) -> dict[str, Any]:
+    """The NumPy runtime at ``path`` against the Keras model on the test split: accuracy
+    (or MAE) of both, how often they agree, and the largest difference in an output."""
+    import numpy as np
+
+    from rnn_tui.infer.runtime import Runtime
+
+    names = data.stream_names
+    started = time.time()
+    expected = predict_in_order(model, data.x_test, batch_size=batch_size, lengths=lengths,
+                                stream_names=names)
+    runtime = Runtime.load(path)
+    got = np.empty_like(expected)
+    order = np.argsort(lengths, kind="stable") if lengths is not None \
+        else np.arange(len(data.x_test))
+    for start in range(0, len(order), 256):
+        rows = order[start: start + 256]
+        x = data.x_test[rows]
+        if lengths is not None:  # as trained: each chunk padded to its longest text
+            x = x[:, : max(int(lengths[rows].max()), 1)]
+        got[rows] = runtime.run(x, exact_length=lengths is None)
+    finite = np.isfinite(expected).all(axis=1) & np.isfinite(got).all(axis=1)
+    check: dict[str, Any] = {
+        "split": "test", "rows": int(len(expected)), "dtype": runtime.graph.get("dtype"),
+        "max_abs_difference": float(np.max(np.abs(expected[finite] - got[finite]),
+                                           initial=0.0)),
+        "seconds": round(time.time() - started, 1)}
+    if data.task == "regression":
+        labels = np.asarray(data.y_test, np.float64).reshape(-1)
+        check["keras_mae"] = float(np.mean(np.abs(expected[:, 0] - labels)))
+        check["runtime_mae"] = float(np.mean(np.abs(got[:, 0] - labels)))
+        return check
+
+    def classes(outputs):
+        return (outputs[:, 0] > 0.5).astype(int) if outputs.shape[1] == 1 \
+            else outputs.argmax(axis=1)
+
+    labels = np.asarray(data.y_test).reshape(-1)
+    check["keras_accuracy"] = float(np.mean(classes(expected) == labels))
+    check["runtime_accuracy"] = float(np.mean(classes(got) == labels))
+    check["agreement"] = float(np.mean(classes(expected) == classes(got)))
+    return check
+
+
+def _load_run_features(run: RunFolder, config: TrainConfig) -> TextFeatures:
+    """The vocabularies a resumed run was trained with (tokens, then each n-gram order)."""
+    streams = [FeatureStream(1, Vocabulary.load(run.vocabulary_path))]
+    for n in config.ngrams:
+        streams.append(FeatureStream(n, Vocabulary.load(run.vocabulary_path.parent /
+                                                        stream_file(n))))
+    return TextFeatures(streams)
+
+
+def _save_run_features(run: RunFolder, features: TextFeatures) -> None:
+    # vocabulary.json last: its presence says the others are there
+    for stream in reversed(features.streams):
+        stream.vocabulary.save(run.vocabulary_path.parent / stream.file)
 
 
 def run_epochs(card: dict[str, Any]) -> int:

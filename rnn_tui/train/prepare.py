@@ -2,7 +2,9 @@
 
 Order of work: load the corpus; hold out validation rows (see ``TrainConfig`` for the
 deterministic split); cut the training rows to ``train_limit``; tokenize every split once;
-fit the vocabulary on the training tokens only; pad. The synthetic tasks skip the text steps.
+fit the vocabulary (and the n-gram vocabularies, ``config.ngrams``) on the training tokens
+only; pad. The synthetic tasks skip the text steps. With n-gram features the arrays are
+(rows, maxlen, streams): token ids, then each order's n-gram ids, position by position.
 
 >>> from rnn_tui.data.corpus import Corpus, Split
 >>> import numpy as np
@@ -26,7 +28,7 @@ from rnn_tui.data.corpus import Corpus, Split
 from rnn_tui.errors import UserError
 from rnn_tui.nets import ModelInput
 from rnn_tui.text import KERAS_FILTERS, Vocabulary
-from rnn_tui.text.padding import pad_sequences
+from rnn_tui.text.features import TextFeatures
 from rnn_tui.train.config import TrainConfig
 
 AUTO_MAXLEN_PERCENTILE = 95
@@ -52,6 +54,14 @@ class PreparedData:
     validation_fraction: float | None = None
     maxlen: int | None = None
     notes: list[str] = field(default_factory=list)
+    features: TextFeatures | None = None  # the id streams (text corpora)
+
+    @property
+    def stream_names(self) -> list[str] | None:
+        """The model's input names when it reads several streams (else None)."""
+        if self.features is None or self.features.count < 2:
+            return None
+        return self.features.names
 
     @property
     def num_classes(self) -> int | None:
@@ -90,17 +100,27 @@ class PreparedData:
     def input_card(self, config: TrainConfig) -> dict[str, Any]:
         """The card's ``input`` section."""
         if self.model_input.kind == "tokens":
-            return {"kind": "text", "maxlen": self.maxlen, "padding": config.padding,
-                    "truncating": config.truncating}
+            section = {"kind": "text", "maxlen": self.maxlen, "padding": config.padding,
+                       "truncating": config.truncating}
+            if self.features is not None and self.features.count > 1:
+                section["features"] = self.features.card_section()
+            return section
         return {"kind": "sequence", "timesteps": self.model_input.length,
                 "channels": self.model_input.channels}
 
     def vocabulary_card(self) -> dict[str, Any] | None:
         if self.vocabulary is None:
             return None
-        return {**self.vocabulary.config(), "size": self.vocabulary.size,
+        card = {**self.vocabulary.config(), "size": self.vocabulary.size,
                 "tokens_seen": len(self.vocabulary.word_index),
                 "documents": self.vocabulary.document_count}
+        if self.features is not None and self.features.count > 1:
+            card["ngrams"] = [{"n": stream.n, "file": stream.file,
+                               "num_words": stream.vocabulary.num_words,
+                               "size": stream.vocabulary.size,
+                               "ngrams_seen": len(stream.vocabulary.word_index)}
+                              for stream in self.features.streams[1:]]
+        return card
 
 
 def make_vocabulary(config: TrainConfig) -> Vocabulary:
@@ -110,8 +130,18 @@ def make_vocabulary(config: TrainConfig) -> Vocabulary:
             level=config.level, num_words=config.num_words, oov_token=config.oov_token,
             lower=config.lower, filters=KERAS_FILTERS if config.filters is None else config.filters,
             cleaner=config.cleaner, max_token_chars=config.max_token_chars,
-            morpheme_tags=config.morpheme_tags,
+            morpheme_tags=config.morpheme_tags, pattern=config.pattern,
+            squeeze_repeats=config.squeeze_repeats, subword_suffix=config.subword_suffix,
+            space_token=config.space_token,
         )
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def make_features(config: TrainConfig) -> TextFeatures:
+    """The (unfitted) token and n-gram vocabularies a config asks for."""
+    try:
+        return TextFeatures.create(make_vocabulary(config), config.ngrams, config.ngram_sizes())
     except ValueError as error:
         raise UserError(str(error)) from None
 
@@ -169,15 +199,16 @@ def prepare_data(
     config: TrainConfig,
     *,
     corpus: Corpus | None = None,
-    vocabulary: Vocabulary | None = None,
+    vocabulary: Vocabulary | TextFeatures | None = None,
 ) -> PreparedData:
     """Load (unless ``corpus`` is given) and encode the data of a config.
 
     Args:
         config: the run's settings.
         corpus: an already loaded corpus (tests build small ones with NumPy).
-        vocabulary: an already fitted vocabulary (a resumed run reuses its own, so the ids
-            are exactly those the checkpoint was trained on).
+        vocabulary: an already fitted vocabulary, or token and n-gram vocabularies (a
+            resumed run reuses its own, so the ids are exactly those the checkpoint was
+            trained on).
     """
     if corpus is None:
         from rnn_tui.data import load_corpus
@@ -199,6 +230,9 @@ def prepare_data(
         raise UserError(f"{corpus.name}: a multiclass corpus needs at least 2 labels")
 
     if not corpus.is_text:
+        if config.ngrams:
+            raise UserError(f"{corpus.name} holds numeric sequences: n-gram features (--ngrams) "
+                            "need texts")
         features = train.features
         model_input = ModelInput.sequence(int(features.shape[1]), int(features.shape[2]))
         return PreparedData(
@@ -212,12 +246,16 @@ def prepare_data(
             y_validation=None if validation is None else _labels(validation, corpus),
             validation_source=source, validation_fraction=fraction, maxlen=None, notes=notes)
 
-    fitted = vocabulary
-    if fitted is None:
-        fitted = make_vocabulary(config)
-    train_tokens = fitted.tokenize_many(train.texts)
+    if isinstance(vocabulary, Vocabulary):
+        vocabulary = TextFeatures.single(vocabulary)
+    features = vocabulary if vocabulary is not None else make_features(config)
+    if features.orders != config.ngrams:
+        raise UserError(f"the saved vocabularies have n-gram orders {features.orders}, the "
+                        f"configuration asks for {config.ngrams}")
+    fitted = features.vocabulary
+    train_tokens = features.tokenize_many(train.texts)
     if vocabulary is None:
-        fitted.fit(train_tokens)
+        features.fit(train_tokens)
     if not fitted.word_index:
         raise UserError(f"{corpus.name}: the training texts hold no tokens "
                         "(check --level and --cleaner)")
@@ -227,16 +265,17 @@ def prepare_data(
                      f"lengths (at most {AUTO_MAXLEN_CAP}); set --maxlen to change it")
 
     def encode(tokens: list[list[str]]) -> np.ndarray:
-        sequences = [fitted.tokens_to_ids(t) for t in tokens]
-        return pad_sequences(sequences, maxlen=maxlen, padding=config.padding,
-                             truncating=config.truncating)
+        return features.encode_tokens(tokens, maxlen=maxlen, padding=config.padding,
+                                      truncating=config.truncating)
 
     def encode_split(split: Split | None) -> np.ndarray | None:
-        return None if split is None else encode(fitted.tokenize_many(split.texts))
+        return None if split is None else encode(features.tokenize_many(split.texts))
 
+    ngram_sizes = tuple(zip(features.orders, features.sizes[1:]))
     return PreparedData(
         corpus=corpus, task=corpus.task, label_names=list(corpus.label_names),
-        model_input=ModelInput.tokens(maxlen, fitted.size), vocabulary=fitted,
+        model_input=ModelInput.tokens(maxlen, fitted.size, ngrams=ngram_sizes),
+        vocabulary=fitted, features=features,
         x_train=encode(train_tokens), y_train=_labels(train, corpus),
         x_test=encode_split(corpus.test), y_test=_labels(corpus.test, corpus),
         x_validation=encode_split(validation),

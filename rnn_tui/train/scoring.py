@@ -59,7 +59,8 @@ def choose_split(corpus: Corpus, split: str, card: dict[str, Any], same_dataset:
 
 
 def model_inputs(version: Any, rows: Split) -> np.ndarray:
-    """The arrays the model reads for ``rows``: padded ids (text) or the features."""
+    """The arrays the model reads for ``rows``: padded ids (text; (rows, maxlen, streams)
+    with n-gram features) or the features."""
     card = version.card
     model_input = card.get("input") or {}
     if model_input.get("kind") == "sequence":
@@ -68,14 +69,14 @@ def model_inputs(version: Any, rows: Split) -> np.ndarray:
         return np.asarray(rows.features, dtype=np.float32)
     if rows.texts is None:
         raise UserError(f"{version.ref} reads texts; this dataset has numeric sequences")
-    from rnn_tui.text import Vocabulary
+    from rnn_tui.text.features import TextFeatures
 
     if not version.has_file("vocabulary.json"):
         raise DataError("the version has no vocabulary.json", version.path)
-    vocabulary = Vocabulary.load(version.file("vocabulary.json"))
-    return vocabulary.encode(rows.texts, maxlen=model_input.get("maxlen"),
-                             padding=model_input.get("padding", "pre"),
-                             truncating=model_input.get("truncating", "pre"))
+    features = TextFeatures.load(version.path, model_input.get("features"))
+    return features.encode(rows.texts, maxlen=model_input.get("maxlen"),
+                           padding=model_input.get("padding", "pre"),
+                           truncating=model_input.get("truncating", "pre"))
 
 
 def evaluate_version(version: Any, *, dataset: str | None = None, split: str = "test",
@@ -111,9 +112,16 @@ def evaluate_version(version: Any, *, dataset: str | None = None, split: str = "
     inputs = model_inputs(version, rows)
 
     from rnn_tui.registry import load_keras_model
-    from rnn_tui.train.pipeline import eval_dataset
+    from rnn_tui.train.pipeline import predict_in_order, text_lengths
 
     model = load_keras_model(version, compile=False)
-    outputs = model.predict(eval_dataset(inputs, None, batch_size=batch_size), verbose=0)
+    features = (card.get("input") or {}).get("features")
+    names = [entry["name"] for entry in features] if isinstance(features, list) else None
+    # trained with length buckets: batches padded to their longest text give the same answers
+    bucketed = bool((card.get("training") or {}).get("length_buckets")) and inputs.ndim >= 2 \
+        and model.inputs[0].shape[1] is None
+    outputs = predict_in_order(model, inputs, batch_size=batch_size,
+                               lengths=text_lengths(inputs) if bucketed else None,
+                               stream_names=names)
     report = report_for(corpus.task, rows.labels, outputs, labels or corpus.label_names)
     return {"ref": version.ref, "dataset": name, "split": split, "rows": len(rows), **report}
