@@ -356,6 +356,16 @@ class Vocabulary:
     _LATER_DEFAULTS = {"ngram": 1, "squeeze_repeats": False, "subword_suffix": 0,
                        "space_token": None}
 
+    # What a saved setting may be (a hand-edited or damaged file is refused when read, not
+    # when a text is first tokenized).
+    _CONFIG_TYPES = {
+        "level": (str,), "num_words": (int, type(None)), "oov_token": (str, type(None)),
+        "lower": (bool,), "filters": (str,), "split": (str,), "pattern": (str, type(None)),
+        "cleaner": (str,), "max_token_chars": (int, type(None)), "morpheme_tags": (bool,),
+        "ngram": (int,), "squeeze_repeats": (bool,), "subword_suffix": (int,),
+        "space_token": (str, type(None)),
+    }
+
     def config(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._CONFIG_FIELDS}
 
@@ -390,15 +400,23 @@ class Vocabulary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Vocabulary:
-        if data.get("format") != FORMAT:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("not an rnn-tui vocabulary")
         version = data.get("format_version")
         if version != FORMAT_VERSION:
             raise ValueError(f"unknown vocabulary format version {version!r}")
         config = data["config"]
+        if not isinstance(config, dict):
+            raise ValueError("'config' must be an object")
         unknown = set(config) - set(cls._CONFIG_FIELDS)
         if unknown:
             raise ValueError(f"unknown vocabulary settings: {', '.join(sorted(unknown))}")
+        for name, value in config.items():
+            allowed = cls._CONFIG_TYPES[name]
+            if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+                raise ValueError(f"setting {name!r} has the wrong type ({value!r})")
+        if config.get("split") == "":
+            raise ValueError("setting 'split' is empty")
         tokens = data["tokens"]
         counts = data.get("counts") or [0] * len(tokens)
         docs = data.get("docs") or [0] * len(tokens)
@@ -442,7 +460,7 @@ class Vocabulary:
             return cls.from_json(text)
         except json.JSONDecodeError as error:
             raise DataError(f"not valid JSON ({error.msg})", path, error.lineno) from None
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, re.error) as error:
             raise DataError(f"not a usable vocabulary: {error}", path) from None
 
 
