@@ -11,6 +11,7 @@ test_text_vocabulary.py and test_text_padding.py (which compare with Keras):
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import numpy as np
@@ -219,3 +220,27 @@ def test_a_damaged_archive_is_refused_or_imports_intact(tmp_path, tiny_text_mode
         source = Registry(tiny_text_models).resolve("imdb-sentiment")
         assert version.card["files"] == source.card["files"]
         registry.remove(version.ref)
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() |
+                           st.text(max_size=5),
+                           lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                           max_leaves=6)
+
+
+@FUZZ
+@given(fields=st.dictionaries(st.sampled_from(["config", "tokens", "counts", "docs",
+                                               "document_count"]), JSON_VALUES),
+       config=st.dictionaries(st.sampled_from(["level", "num_words", "oov_token", "lower",
+                                               "filters", "split", "ngram"]), JSON_VALUES))
+def test_a_vocabulary_file_of_any_json_shape(tmp_path, fields, config):
+    from rnn_tui.text import Vocabulary
+
+    document = {"format": "rnn-tui-vocabulary", "format_version": 1, "config": config,
+                "tokens": ["a", "b"], **fields}
+    path = tmp_path / "vocabulary.json"
+    path.write_text(json.dumps(document))
+    vocabulary = fails_cleanly(lambda: Vocabulary.load(path))
+    if vocabulary is not None:
+        fails_cleanly(lambda: vocabulary.encode(["a b c"], maxlen=4))
