@@ -54,6 +54,7 @@ SUFFIXES = CSV_SUFFIXES + TSV_SUFFIXES + JSONL_SUFFIXES + JSON_SUFFIXES
 SPLIT_NAMES = {"train": "train", "test": "test", "validation": "validation", "valid": "validation",
                "dev": "validation", "val": "validation"}
 TASKS = (None, "binary", "multiclass", "regression")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass
@@ -311,6 +312,9 @@ def _encode_labels(
                 raise DataError(
                     f"a regression label must be a number, not {row.label!r}", row.where, row.line
                 )
+            if abs(target) > FLOAT32_MAX:  # the targets are float32: it would become inf
+                raise DataError(f"the regression label {row.label!r} is too large (at most "
+                                f"{FLOAT32_MAX:.4g})", row.where, row.line)
             targets.append(target)
         return np.array(targets, dtype=np.float32), [], "regression"
     numbers = [_as_number(row.label) for row in rows]
