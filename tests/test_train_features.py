@@ -90,6 +90,20 @@ def test_ngram_streams_train_publish_and_predict_without_tensorflow_differences(
     np.testing.assert_allclose(trace[-1][1], predictor.predict([text])[0], atol=2e-6)
 
 
+def test_predict_reads_an_ngram_model(capsys):
+    from train_support import run_cli
+
+    corpus = varied_corpus(seed=11)
+    run(corpus, arch=RESEARCH_ARCH, ngrams=[2], ngram_words=60, name="cli-bigrams")
+    text = corpus.test.texts[0]
+    code, out, err = run_cli(["predict", "-m", "cli-bigrams", "--format", "jsonl", "--trace",
+                              text, "zzz unknown words"], capsys)
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 2 and all("probabilities" in line or "label" in line
+                                   for line in lines)
+
+
 def test_ngram_settings_are_checked_before_any_data_is_read():
     with pytest.raises(UserError, match="OOV token"):
         TrainConfig(dataset="imdb", arch=RESEARCH_ARCH, ngrams=[2], oov_token=None)
@@ -360,3 +374,23 @@ def test_evaluate_scores_an_ngram_model_like_training_did():
     report = evaluate_version(open_registries().resolve("scored"), corpus=corpus)
     assert report["accuracy"] == pytest.approx(result.test_metrics["accuracy"])
     assert report["loss"] == pytest.approx(result.test_metrics["loss"], abs=1e-5)
+
+
+def test_published_model_keras_holds_no_optimizer_state():
+    """Keras 3.15's clone_model compiles the clone, whose optimizer slots were saved into
+    model.keras (three times the weights with Adam); the published file has weights only."""
+    import io
+    import zipfile
+
+    import h5py
+
+    corpus = varied_corpus(seed=10)
+    result, _ = run(corpus, arch="emb:16 gru:8", num_words=200, name="lean")
+    version = open_registries().resolve("lean")
+    with zipfile.ZipFile(version.file("model.keras")) as archive:
+        weights = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
+        assert "optimizer" not in weights
+        config = json.loads(archive.read("config.json"))
+    assert not config.get("compile_config")
+    parameters = result.card["params"]["total"]
+    assert version.file("model.keras").stat().st_size < parameters * 4 * 1.5 + 60_000

@@ -297,9 +297,10 @@ class PredictRun:
 
     def _predict_group(self, predictor: Any, group: list[Item]) -> None:
         ids = predictor.texts_ids([item.text for item in group])
-        usable = [index for index, sequence in enumerate(ids) if sequence]
+        # (len: a model with n-gram features gives (tokens, streams) arrays, not lists)
+        usable = [index for index, sequence in enumerate(ids) if len(sequence)]
         for index, sequence in enumerate(ids):
-            if not sequence:
+            if not len(sequence):
                 group[index].error = "no words the model can read (nothing to classify)"
         if not usable:
             return
