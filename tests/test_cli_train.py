@@ -195,3 +195,52 @@ def test_help_and_listings_do_not_import_tensorflow():
 
     for args in (["train", "--help"], ["train", "--list-presets"], ["train", "--list-archs"]):
         assert not imports_tensorflow(args, os.environ.copy()), args
+
+
+# The research config {"vocab": 30000, "maxlen": 600, "trunc": "pre", "emb": 64, "sdrop": 0.5,
+# "rnn": "gru", "units": 64, "pool": "max,avg,last", "drop": 0.5, "lr": 0.001,
+# "clipnorm": 1.0, "batch": 64, "epochs": 3, "bigram": 100000, "bemb": 32, "decay": "lin",
+# tok "en"} as flags (see /work/research/train.py and data.en_tokens).
+RESEARCH_FLAGS = dict(
+    dataset="imdb", cleaner="html", pattern="[a-z0-9]+(?:'[a-z0-9]+)*|[!?]", num_words=30000,
+    maxlen=600, padding="post", truncating="pre", ngrams="2", ngram_words="100000",
+    arch="emb:64 ngram-emb:32 spatial-dropout:0.5 gru:64 pool:max+average+last dropout:0.5",
+    optimizer="adam", lr=0.001, clipnorm=1.0, lr_schedule="linear", batch_size=64, epochs=3,
+    validation="0.1", seed=1)
+
+
+def test_research_flags_are_the_research_preset():
+    from rnn_tui.train import preset_config
+
+    given = build_config(flags(**RESEARCH_FLAGS)).to_dict()
+    preset = preset_config("imdb-gru-bigrams").to_dict()
+    assert given.pop("preset") is None and preset.pop("preset") == "imdb-gru-bigrams"
+    assert given == preset
+    assert (given["ngrams"], given["ngram_words"], given["lr_schedule"]) == ([2], 100000,
+                                                                            "linear")
+
+
+def test_new_flags_become_the_config():
+    config = build_config(flags(dataset="nsmc", arch="gru", ngrams="2,3",
+                                ngram_words="50000,20000", ngram_dim=16, pool="max+last",
+                                squeeze_repeats=True, subword_suffix=2,
+                                pattern="[가-힣]+|[a-z]+", ema=0.99, float16_weights=True,
+                                bucketing=False, lr_schedule="cosine"))
+    assert (config.ngrams, config.ngram_words, config.arch_options) == (
+        [2, 3], [50000, 20000], {"ngram_dim": 16, "pool": "max+last"})
+    assert (config.squeeze_repeats, config.subword_suffix, config.pattern) == (
+        True, 2, "[가-힣]+|[a-z]+")
+    assert (config.ema, config.float16_weights, config.bucketing, config.lr_schedule) == (
+        0.99, True, False, "cosine")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--ngrams", "two"], "--ngrams takes a number"),
+    (["--ngrams", "2", "--arch", "emb:8 gru:4"], "add ngram-emb"),
+    (["--ngrams", "2", "--oov", ""], "OOV token"),
+    (["--pattern", "[unclosed"], "not a valid regular expression"),
+    (["--ema", "0.99", "--patience", "2"], "--ema and early stopping"),
+])
+def test_new_flag_errors_are_one_line(capsys, args, message):
+    code, out, err = run_cli(["train", "--dataset", "imdb", *args], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1

@@ -150,3 +150,11 @@ def test_prepare_sequences_and_test_as_validation():
     assert any("test split" in note for note in data.notes)
     with pytest.raises(UserError, match="no validation split of its own"):
         prepare_data(TrainConfig(dataset="toyseq", validation="corpus"), corpus=corpus)
+
+
+def test_the_research_preset_builds_the_research_model():
+    config = preset_config("imdb-gru-bigrams")
+    spec = resolve_arch(config.arch, input_kind="tokens")
+    model = build_model(spec, ModelInput.tokens(None, 30000, ngrams=((2, 100000),)),
+                        task="binary", padding=config.padding)
+    assert model.count_params() == 5151297  # as /work/research/results.jsonl reports
