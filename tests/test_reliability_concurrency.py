@@ -97,15 +97,42 @@ def test_two_trainings_of_one_name_publish_two_versions(tmp_path):
     assert sorted(result.details["refs"]) == ["shared:1", "shared:2"]
 
 
+# The real CLI, holding still when epoch 2 starts until the file named by GO exists.
+WAITING_CLI = """
+import os, sys, time
+from pathlib import Path
+from rnn_tui.train import render
+original = render.renderer_for
+
+def renderer_for(mode, stream=None):
+    writer = original("json", stream)
+    def handle(event):
+        writer(event)
+        if type(event).__name__ == "EpochStarted" and event.epoch == 2:
+            deadline = time.monotonic() + 120
+            while not Path(os.environ["GO"]).exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+    return handle
+
+render.renderer_for = renderer_for
+from rnn_tui.cli import main
+main(sys.argv[1:])
+"""
+
+
 @pytest.mark.slow  # two real trainings at once
 def test_a_second_trainer_of_the_same_run_is_refused_clearly(tmp_path):
     home = tmp_path / "home"
-    args = train_args("same", epochs=3, train_size=512)
-    first = subprocess.Popen([sys.executable, "-m", "rnn_tui", *args], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, env=cli_env(home))
-    # wait until the first one holds the run (its first event), then start the second
-    first.stdout.readline()
+    go = tmp_path / "go"
+    args = train_args("same", epochs=3, train_size=128)
+    first = subprocess.Popen([sys.executable, "-c", WAITING_CLI, *args], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env={**cli_env(home), "GO": str(go)})
+    # the first holds the run (it waits at epoch 2) while the second one starts
+    for line in first.stdout:
+        if b'"EpochStarted"' in line and b'"epoch": 2' in line:
+            break
     second = cli(args, home)
+    go.touch()
     out, err = first.communicate(timeout=600)
     assert first.returncode == 0, err.decode()
     assert second.returncode == 2
