@@ -486,3 +486,45 @@ def test_a_bidirectional_state_is_refused(keras):
     model = keras.Model(inputs, layers.Dense(1)(layers.Concatenate()([output, *states])))
     with pytest.raises(UnsupportedModelError, match="return_state"):
         model_graph(model)
+
+
+@pytest.mark.parametrize("text", ["emb:8 gru:5", "emb:8 lstm:5 pool:max+average",
+                                  "emb:8 ngram-emb:4 spatial-dropout:0.2 gru:6 "
+                                  "pool:max+average+last"])
+def test_a_model_loaded_from_its_keras_file_exports_alike(keras, tmp_path, text):
+    """A loaded model passes its masks to its layers explicitly (the saved graph holds the
+    NotEqual ... ops): that is the mask Keras derives, and the export accepts it."""
+    from rnn_tui.nets import ModelInput, build_model, normalize_spec
+
+    ngrams = ((2, NGRAMS),) if "ngram" in text else ()
+    model = build_model(normalize_spec(text), ModelInput.tokens(None, VOCABULARY, ngrams),
+                        task="binary", padding="post")
+    randomize(model, seed=34)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras", safe_mode=True)
+    ids = stream_ids(30, STEPS, "post") if ngrams else padded_ids(30, STEPS, "post")
+    feed = as_feed(ids) if ngrams else ids
+    export_runtime(loaded, tmp_path / "loaded.npz")
+    got = Runtime.load(tmp_path / "loaded.npz").run(ids)
+    np.testing.assert_allclose(got, model.predict(feed, verbose=0), atol=TOLERANCE,
+                               equal_nan=True)
+
+
+def test_an_arbitrary_explicit_mask_is_refused(keras):
+    layers = keras.layers
+    inputs = layers.Input((STEPS,), dtype="int32")
+    x = layers.Embedding(VOCABULARY, 4, mask_zero=True)(inputs)
+    mask = keras.ops.not_equal(inputs, 5)  # not the pad id: not what Keras derives
+    model = keras.Model(inputs, layers.Dense(1)(layers.GRU(3)(x, mask=mask)))
+    with pytest.raises(UnsupportedModelError, match="explicit mask"):
+        model_graph(model)
+
+
+def test_concatenating_masked_and_unmasked_sequences_is_refused(keras):
+    layers = keras.layers
+    inputs = layers.Input((STEPS,), dtype="int32")
+    masked = layers.Embedding(VOCABULARY, 4, mask_zero=True)(inputs)
+    plain = layers.Embedding(VOCABULARY, 4)(inputs)
+    x = layers.GRU(3)(layers.Concatenate()([masked, plain]))
+    with pytest.raises(UnsupportedModelError, match="masked and unmasked"):
+        model_graph(keras.Model(inputs, layers.Dense(1)(x)))

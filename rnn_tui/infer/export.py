@@ -212,8 +212,43 @@ def _mask_arguments(nodes: list[Any]) -> set[int]:
     return mask_only
 
 
+# The ops Keras builds masks with: NotEqual(ids, 0) for mask_zero, and what Concatenate's
+# compute_mask does with them (ExpandDims, ZerosLike/OnesLike, LogicalOr, Concatenate, Any).
+_MASK_OPS = {"NotEqual", "ExpandDims", "ZerosLike", "OnesLike", "LogicalOr", "LogicalAnd",
+             "Concatenate", "Any", "All"}
+
+
+def _derived_mask(tensor: Any) -> bool:
+    """Whether ``tensor`` is a mask built the way Keras derives one from ``mask_zero``
+    inputs: ops only (no layer), starting at ``NotEqual(model input, 0)``.
+
+    A model loaded from a .keras file passes such masks to its layers explicitly (the
+    saved graph holds the ops), where a freshly built model passes the inputs' own masks.
+    """
+    from rnn_tui.backend import keras as get_keras
+
+    history = getattr(tensor, "_keras_history", None)
+    if not history:
+        return False
+    operation, node_index = history[0], history[1]
+    kind = type(operation).__name__
+    if isinstance(operation, get_keras().layers.Layer) or kind not in _MASK_OPS:
+        return False
+    node = operation._inbound_nodes[node_index]
+    if kind == "NotEqual":
+        args = list(node.arguments.args)
+        tensors = [arg for arg in args if hasattr(arg, "_keras_history")]
+        constants = [arg for arg in args if not hasattr(arg, "_keras_history")]
+        return len(tensors) == 1 and constants == [0] and \
+            type(tensors[0]._keras_history[0]).__name__ == "InputLayer"
+    if kind in ("ZerosLike", "OnesLike"):
+        return True  # a shape only
+    return all(_derived_mask(item) for item in node.input_tensors)
+
+
 def _data_inputs(node: Any, layer: Any) -> list[Any]:
-    """The tensors a layer is called on; only ``mask`` (the inputs' own masks) may ride along."""
+    """The tensors a layer is called on; only ``mask`` (the inputs' own masks, or in a
+    loaded model the same masks rebuilt from its ops) may ride along."""
     from keras import tree
 
     inputs = [item for item in tree.flatten(node.arguments.args)
@@ -226,8 +261,11 @@ def _data_inputs(node: Any, layer: Any) -> list[Any]:
             raise UnsupportedModelError(
                 f"layer {layer.name!r} is called with a tensor for {key!r}; the runtime "
                 "supports plain calls on the previous layer's output only")
-        own = [getattr(tensor, "_keras_mask", None) for tensor in inputs]
-        if [id(item) for item in items] != [id(mask) for mask in own if mask is not None]:
+        own = [mask for mask in (getattr(tensor, "_keras_mask", None) for tensor in inputs)
+               if mask is not None]
+        if [id(item) for item in items] == [id(mask) for mask in own]:
+            continue
+        if not (len(items) == len(own) and all(_derived_mask(item) for item in items)):
             raise UnsupportedModelError(
                 f"layer {layer.name!r} is given an explicit mask; the runtime supports the "
                 "masks Keras derives from Embedding(mask_zero=True) only")
@@ -406,6 +444,13 @@ def expected_masks(graph: dict[str, Any]) -> dict[str, bool]:
             has_mask = incoming[0] and config["forward"].get("return_sequences", False)
         elif op == "concatenate":
             has_mask = any(incoming)
+            if has_mask and not all(incoming):
+                # Keras ORs the masks, an unmasked input counting as all True: the mask
+                # says nothing, but is attached; the runtime would mask. Refused.
+                raise UnsupportedModelError(
+                    f"layer {node['name']!r} concatenates masked and unmasked sequences; "
+                    "the runtime supports concatenating sequences that are all masked (or "
+                    "none)")
         else:  # conv, pooling, flatten drop the mask
             has_mask = False
         masked[node["output"]] = has_mask

@@ -517,14 +517,16 @@ class Runtime:
                 shares = {value.share for value in inputs}
                 return Value(ids=context.ids if self.stream_count > 1 else first.ids,
                              rows=lookup,
-                             mask=np.logical_and.reduce(masks) if masks else None,
+                             mask=np.logical_or.reduce(masks) if masks else None,
                              share=POINTWISE if shares == {POINTWISE} else None)
             arrays = [value.materialize() for value in inputs]
             data = np.concatenate(arrays, axis=-1)
             mask = None
             if data.ndim == 3 and any(value.mask is not None for value in inputs):
-                mask = np.logical_and.reduce([value.mask for value in inputs
-                                              if value.mask is not None])
+                # Keras: a step is masked only where every input is (the exporter refuses
+                # concatenating masked with unmasked sequences)
+                mask = np.logical_or.reduce([value.mask for value in inputs
+                                             if value.mask is not None])
             shares = {value.share for value in inputs}
             share = None if None in shares or data.ndim != 3 else (
                 POINTWISE if shares == {POINTWISE} else PREFIX)
