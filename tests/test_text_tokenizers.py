@@ -110,7 +110,8 @@ def test_korean_modes_match_the_research(mode, text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(alphabet=st.sampled_from("가나다힣ㅋㅎㅏ aAzZ09!?.'\t\n<br/>~"), max_size=40),
+@given(text=st.text(alphabet=st.sampled_from("가나다힣ㅋㅎㅏ aAzZ09!?.'\t\n<br/>~"),
+                   max_size=40),
        mode=st.sampled_from(sorted(KOREAN_MODES)))
 def test_korean_modes_match_the_research_on_any_text(text, mode):
     assert KOREAN_MODES[mode].tokenize(text) == research_ko_tokens(text, mode)

@@ -10,9 +10,9 @@ A spec is a dict with a list of layers and an optional head::
 The first layer decides the input: ``embedding`` or ``onehot`` take token ids; anything else
 takes numeric sequences of shape (timesteps, channels). ``ngram_embedding`` items right after
 the embedding read the n-gram streams (``rnn_tui.text.features``); the embeddings of all
-streams are concatenated position by position before the next layer. ``return_sequences`` is never written
-by hand: a recurrent layer returns its whole sequence exactly when the next layer (skipping
-plain dropout) consumes a sequence. The head follows the task unless the spec says otherwise
+streams are concatenated position by position before the next layer. ``return_sequences``
+is never written by hand: a recurrent layer returns its whole sequence exactly when the next
+layer (skipping plain dropout) consumes a sequence. The head follows the task unless the spec says otherwise
 (see ``resolve_head``).
 
 The same spec can be written as a compact string, one item per layer, separated by spaces::
@@ -91,7 +91,8 @@ _ALIASES = {
 _BIDIRECTIONAL = {"birnn": "simplernn", "bisimplernn": "simplernn", "bilstm": "lstm",
                   "bigru": "gru"}
 _POSITIONAL: dict[str, tuple[str, ...]] = {
-    "embedding": ("dim",), "ngram_embedding": ("dim",), "onehot": (), "simplernn": ("units",), "lstm": ("units",),
+    "embedding": ("dim",), "ngram_embedding": ("dim",), "onehot": (),
+    "simplernn": ("units",), "lstm": ("units",),
     "gru": ("units",), "conv1d": ("filters", "kernel_size"), "maxpool1d": ("pool_size",),
     "dropout": ("rate",), "spatial_dropout": ("rate",), "flatten": (), "pool": ("mode",),
     "dense": ("units", "activation"), "head": ("activation", "units"),
