@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnn_tui.cli.predict import tsv_escape
-from rnn_tui.cli.terminal import BIDI_CONTROLS, escape
+from rnn_tui.terminal import BIDI_CONTROLS, escape
 from rnn_tui.errors import DataError, UserError
 
 FUZZ = settings(max_examples=150, deadline=None,

@@ -14,7 +14,7 @@ import sys
 import click
 
 from rnn_tui import __version__
-from rnn_tui.cli.terminal import escape
+from rnn_tui.terminal import escape
 from rnn_tui.errors import RnnTuiError
 
 # name -> (module, attribute, one-line help shown by ``rnn-tui --help``)

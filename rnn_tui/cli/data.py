@@ -244,7 +244,7 @@ def _render_summary(summary) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from rnn_tui.cli.terminal import rich_text as safe
+    from rnn_tui.terminal import rich_text as safe
     from rnn_tui.data import stats
 
     # Names, labels, texts and notes come from the data: escaped, never read as markup.

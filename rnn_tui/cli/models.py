@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from rnn_tui.cli.terminal import escape
+from rnn_tui.terminal import escape
 from rnn_tui.errors import UserError
 from rnn_tui.registry import (
     ModelRef,

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import click
 
-from rnn_tui.cli.terminal import BIDI_CONTROLS, escape, json_text
+from rnn_tui.terminal import BIDI_CONTROLS, escape, json_text
 from rnn_tui.errors import NotFoundError, UserError
 
 # The runtime's matrix products are small; OpenBLAS threads only cost here (their start-up

@@ -11,7 +11,6 @@ the terminal raw.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +18,8 @@ from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+
+from rnn_tui.terminal import escape
 
 SENTIMENT = "sentiment"
 TOPICS = "topics"
@@ -32,27 +33,17 @@ SPARK_LEVELS = "▁▂▃▄▅▆▇█"
 def printable(text: str, keep_newlines: bool = False) -> str:
     """``text`` with control characters replaced by visible stand-ins.
 
-    C0 controls become their Unicode "control pictures" (ESC -> ␛), DEL becomes ␡ and C1
-    controls become U+FFFD, so escape sequences typed or pasted show as text instead of
+    The same rule as the command line (``rnn_tui.terminal.escape``: ESC -> ␛, C1 controls and
+    bidi overrides -> U+FFFD), so escape sequences typed or pasted show as text instead of
     driving the terminal. Tabs become spaces, and so do newlines unless ``keep_newlines``.
 
     >>> printable("a\\x1b[31mb")
     'a␛[31mb'
     """
-    out = []
-    for char in text:
-        code = ord(char)
-        if char == "\n" and keep_newlines:
-            out.append(char)
-        elif code < 0x20:
-            out.append(chr(0x2400 + code) if char not in "\t\n" else " ")
-        elif code == 0x7F:
-            out.append("␡")
-        elif 0x80 <= code < 0xA0 or unicodedata.category(char) in ("Cs", "Co"):
-            out.append("�")
-        else:
-            out.append(char)
-    return "".join(out)
+    text = text.replace("\t", " ")
+    if keep_newlines:
+        return "\n".join(escape(line) for line in text.split("\n"))
+    return escape(text.replace("\n", " "))
 
 
 @dataclass
