@@ -111,7 +111,8 @@ def read_runtime(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray
         raise DataError(f"cannot read the runtime file: {error}", path) from None
     try:
         check_graph(graph, weights)
-    except ValueError as error:
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:
+        # A hand-edited or damaged graph.json can hold values of any type.
         raise DataError(f"not a usable runtime graph: {error}", path) from None
     return graph, weights
 

@@ -63,7 +63,9 @@ from rnn_tui.text.features import FeatureStream, TextFeatures, stream_file
 from rnn_tui.train.callbacks import (
     TrainingCancelled,
     early_stopping_resume_state,
+    ensure_room,
     make_callbacks,
+    weights_file_bytes,
 )
 from rnn_tui.train.card import DEFAULT_LEARNING_RATES, build_card
 from rnn_tui.train.config import LR_FINAL_FRACTION, TrainConfig
@@ -269,9 +271,19 @@ def _without_progress(emit: Callable[[Event], None]) -> Callable[[Event], None]:
 
 
 def _save_weights_atomically(model: Any, path: Path) -> None:
+    """Write the final weights beside ``path``, then rename: never half a file.
+
+    Room is checked first (as for every checkpoint: h5py crashes the process on a full
+    disk), and a failed write leaves no temporary file behind.
+    """
+    ensure_room(path.parent, weights_file_bytes(model))
     temp = path.with_name("saving." + path.name)
-    model.save_weights(str(temp), overwrite=True)
-    temp.replace(path)
+    try:
+        model.save_weights(str(temp), overwrite=True)
+        temp.replace(path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def _now() -> str:
