@@ -9,6 +9,9 @@ fits a CI budget) and ``bench/ACCURACY.md`` is regenerated from all of them.
     python bench/accuracy.py --task nsmc --only nsmc-sentiment
     python bench/accuracy.py --report               # just rewrite ACCURACY.md
     python bench/accuracy.py --list
+    python bench/accuracy.py --task reuters --only reuters-topics --home /tmp/ship
+        # keep the trained model, published under the preset's own name in /tmp/ship's
+        # registry (how models/ is made: see models/README.md)
 
 Needs the corpora: RNN_TUI_DATA=../shared/datasets. Wall times are for the machine it ran on
 (recorded in each entry).
@@ -85,15 +88,34 @@ TASKS: dict[str, Task] = {
                "30 epochs, as the issue's re-run"),
         Recipe("tutorial-multiplication-gru", "tutorial", ("--epochs", "30"),
                "30 epochs, as the issue's re-run"),
-        Recipe("multiplication-lstm", "preset"),
         Recipe("multiplication", "preset"),
+        Recipe("multiplication-gru", "preset"),
     ]),
 }
 
 
-def run_recipe(recipe: Recipe, home: Path) -> dict:
-    """Train one recipe through the CLI and collect its figures from the event stream."""
-    name = f"bench-{recipe.preset}"
+def version_figures(home: Path, model_ref: str | None) -> dict:
+    """Size on disk and the float16 runtime's own test metrics of a published version."""
+    if not model_ref:
+        return {}
+    name, _, version = model_ref.partition(":")
+    folder = home / "models" / name / version
+    if not folder.is_dir():
+        return {}
+    figures = {"size_bytes": sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())}
+    card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+    check = (card.get("runtime") or {}).get("check")
+    if check:
+        figures["runtime_check"] = check
+    return figures
+
+
+def run_recipe(recipe: Recipe, home: Path, keep_name: bool = False) -> dict:
+    """Train one recipe through the CLI and collect its figures from the event stream.
+
+    ``keep_name`` publishes under the preset's own name (``--home``), else ``bench-NAME``.
+    """
+    name = recipe.preset if keep_name else f"bench-{recipe.preset}"
     command = [sys.executable, "-m", "rnn_tui", "train", "--preset", recipe.preset,
                "--name", name, "--json", "--restart", *recipe.overrides]
     env = dict(os.environ, RNN_TUI_HOME=str(home))
@@ -127,6 +149,7 @@ def run_recipe(recipe: Recipe, home: Path) -> dict:
         "device": start.get("device"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "date": time.strftime("%Y-%m-%d"),
+        **version_figures(home, finish.get("model_ref")),
     }
 
 
@@ -159,16 +182,17 @@ def write_report(results: dict[str, dict]) -> str:
     ]
     for task_name, task in TASKS.items():
         lines += [f"## {task.title}", "", f"Target: **{task.target}**.", "",
-                  f"| recipe | kind | test {'MSE' if task.metric == 'loss' else task.metric} | epochs | s/epoch | parameters | notes |",
-                  "|---|---|---|---|---|---|---|"]
+                  f"| recipe | kind | test {'MSE' if task.metric == 'loss' else task.metric} "
+                  "| epochs | s/epoch | parameters | size | notes |",
+                  "|---|---|---|---|---|---|---|---|"]
         machines = set()
         for recipe in task.recipes:
             entry = results.get(recipe.preset)
             if entry is None:
-                lines.append(f"| `{recipe.preset}` | {recipe.role} | not run yet | | | | |")
+                lines.append(f"| `{recipe.preset}` | {recipe.role} | not run yet | | | | | |")
                 continue
             if not entry.get("ok"):
-                lines.append(f"| `{recipe.preset}` | {recipe.role} | failed | | | | "
+                lines.append(f"| `{recipe.preset}` | {recipe.role} | failed | | | | | "
                              f"{entry.get('error', '')[:80]} |")
                 continue
             machines.add(f"{entry['machine']}, {entry['device']}, {entry['date']}")
@@ -179,12 +203,18 @@ def write_report(results: dict[str, dict]) -> str:
             per_epoch = entry["seconds_per_epoch"]
             best = entry.get("best_epoch")
             epochs = f"{entry['epochs_run']}" + (f" (best {best})" if best else "")
+            size = entry.get("size_bytes")
+            size_text = f"{size / 1e6:.1f} MB" if size else "-"
+            notes = entry.get("why", "")
+            check = entry.get("runtime_check") or {}
+            if check.get("runtime_accuracy") is not None:
+                notes = (notes + "; " if notes else "") + (
+                    f"float16 runtime {check['runtime_accuracy']:.4f}, agrees with Keras on "
+                    f"{check['agreement']:.2%} of rows")
+            per_epoch_text = f"{per_epoch:.0f}" if per_epoch is not None else "-"
             lines.append(
                 f"| `{recipe.preset}` | {recipe.role} | {_metric(entry, task.metric)} | {epochs} | "
-                f"{per_epoch:.0f} | {param_text} | {entry.get('why', '')} |"
-                if per_epoch is not None else
-                f"| `{recipe.preset}` | {recipe.role} | {_metric(entry, task.metric)} | {epochs} | "
-                f"- | {param_text} | {entry.get('why', '')} |")
+                f"{per_epoch_text} | {param_text} | {size_text} | {notes} |")
         if machines:
             lines += ["", "Ran on: " + "; ".join(sorted(machines)) + "."]
         lines.append("")
@@ -199,6 +229,9 @@ def main() -> None:
     parser.add_argument("--only", action="append", help="run only these presets")
     parser.add_argument("--report", action="store_true", help="only rewrite ACCURACY.md")
     parser.add_argument("--list", action="store_true")
+    parser.add_argument("--home", type=Path,
+                        help="train in this home and publish under the presets' own names "
+                             "(default: a temporary home, names bench-PRESET)")
     args = parser.parse_args()
     if args.list:
         for task_name, task in TASKS.items():
@@ -207,13 +240,14 @@ def main() -> None:
     results = load_results()
     if not args.report:
         tasks = args.task or list(TASKS)
-        with tempfile.TemporaryDirectory(prefix="rnn-tui-accuracy-") as home:
+        with tempfile.TemporaryDirectory(prefix="rnn-tui-accuracy-") as scratch:
+            home = args.home or Path(scratch)
             for task_name in tasks:
                 for recipe in TASKS[task_name].recipes:
                     if args.only and recipe.preset not in args.only:
                         continue
                     print(f"[{task_name}] training {recipe.preset} ...", flush=True)
-                    entry = run_recipe(recipe, Path(home))
+                    entry = run_recipe(recipe, home, keep_name=args.home is not None)
                     entry["task"] = task_name
                     results[recipe.preset] = entry
                     save_results(results)

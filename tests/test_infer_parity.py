@@ -306,6 +306,25 @@ def test_float16_storage_is_close(keras, tmp_path):
     np.testing.assert_allclose(got, model.predict(ids, verbose=0), atol=5e-3, equal_nan=True)
 
 
+def test_a_halved_keras_file_agrees_with_the_float16_runtime(keras, tmp_path):
+    from rnn_tui.registry.keras_io import halve_keras_weights
+
+    model = text_model(keras, lambda L, x: L.GRU(8)(x), mask_zero=True)
+    randomize(model, seed=23, scale=0.3)
+    model.save(tmp_path / "model.keras")
+    before = (tmp_path / "model.keras").stat().st_size
+    after = halve_keras_weights(tmp_path / "model.keras")
+    assert after < before
+    export_runtime(model, tmp_path / "runtime.npz", float16=True)
+    reloaded = keras.models.load_model(tmp_path / "model.keras")
+    assert all(weight.dtype == "float32" for weight in reloaded.weights)
+    ids = padded_ids(20, STEPS, "post")
+    got = Runtime.load(tmp_path / "runtime.npz").run(ids)
+    np.testing.assert_allclose(got, reloaded.predict(ids, verbose=0), atol=1e-6)
+    # and the halving is real: the float32 model differs from its rounded copy
+    assert np.abs(model.predict(ids, verbose=0) - got).max() > 0
+
+
 def test_export_card_section_and_plain_npz(keras, tmp_path):
     model = text_model(keras, lambda L, x: L.GRU(4)(x), mask_zero=True)
     info = export_runtime(model, tmp_path / "runtime.npz")

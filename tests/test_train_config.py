@@ -158,3 +158,32 @@ def test_the_research_preset_builds_the_research_model():
     model = build_model(spec, ModelInput.tokens(None, 30000, ngrams=((2, 100000),)),
                         task="binary", padding=config.padding)
     assert model.count_params() == 5151297  # as /work/research/results.jsonl reports
+
+
+SHIPPED = {  # preset: (vocabulary size, n-gram orders and sizes, task, classes)
+    "imdb-sentiment": (20000, ((2, 50000),), "binary", None),
+    "nsmc-sentiment": (3000, ((2, 30000), (3, 40000)), "binary", None),
+    "reuters-topics": (20000, (), "multiclass", 46),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_presets_fit_the_size_limit(name):
+    """Their float16 weights, stored twice (model.keras and runtime.npz), stay under 16 MB."""
+    vocab_size, ngrams, task, classes = SHIPPED[name]
+    config = preset_config(name)
+    assert config.float16_weights and config.default_name == name
+    assert config.num_words == vocab_size
+    spec = resolve_arch(config.arch, input_kind="tokens")
+    model = build_model(spec, ModelInput.tokens(None, vocab_size, ngrams=ngrams), task=task,
+                        num_classes=classes, padding=config.padding)
+    assert 2 * 2 * model.count_params() < 15_000_000  # room left for the vocabularies
+
+
+def test_the_multiplication_presets_build_the_research_models():
+    for name, params in (("multiplication", 21377), ("multiplication-gru", 17281)):
+        config = preset_config(name)
+        spec = resolve_arch(config.arch, input_kind="sequence")
+        model = build_model(spec, ModelInput.sequence(100, 2), task="regression")
+        assert model.count_params() == params  # as /work/research/FINDINGS.md reports
+        assert config.dataset_options == {"train_size": 2560} and config.validation == "none"

@@ -280,3 +280,48 @@ def _export_runtime(model: Any, path: Path, card: dict[str, Any]) -> str | None:
         path.unlink(missing_ok=True)
         return str(error)
     return None
+
+
+def halve_keras_weights(path: str | Path) -> int:
+    """Rewrite a saved ``.keras`` file with its float32 weights stored as float16.
+
+    Keras casts them back to the variables' float32 when it loads the file, so the model
+    computes as before with weights rounded to float16, the same weights runtime.npz holds
+    when it is written with ``float16=True`` (Keras and the runtime then agree exactly).
+    The file is replaced in one rename. Returns the new size in bytes.
+    """
+    import io
+    import zipfile
+
+    import h5py
+    import numpy as np
+
+    from rnn_tui.fileio import atomic_path
+
+    path = Path(path)
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    halved = io.BytesIO()
+    for info, payload in members:
+        if info.filename != "model.weights.h5":
+            continue
+        with h5py.File(io.BytesIO(payload), "r") as source, h5py.File(halved, "w") as target:
+            def copy(name: str, item: Any) -> None:
+                if isinstance(item, h5py.Dataset):
+                    values = item[()]
+                    if getattr(values, "dtype", None) == np.float32:
+                        values = values.astype(np.float16)
+                    target.create_dataset(name, data=values)
+                else:
+                    target.require_group(name)
+                for key, value in item.attrs.items():
+                    target[name].attrs[key] = value
+
+            source.visititems(copy)
+            for key, value in source.attrs.items():
+                target.attrs[key] = value
+    with atomic_path(path) as temporary, zipfile.ZipFile(temporary, "w") as archive:
+        for info, payload in members:
+            archive.writestr(info, halved.getvalue() if info.filename == "model.weights.h5"
+                             else payload)
+    return path.stat().st_size

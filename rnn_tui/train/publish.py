@@ -104,7 +104,7 @@ def publish_model(
 
     ``features`` (``rnn_tui.text.features.TextFeatures``) writes every stream's vocabulary
     (vocabulary.json, vocabulary-ngram2.json ...) instead of ``vocabulary`` alone;
-    ``float16`` stores runtime.npz as float16; ``runtime_check(path)`` measures the written
+    ``float16`` stores the weights of model.keras and runtime.npz as float16; ``runtime_check(path)`` measures the written
     runtime (its result becomes the card's ``runtime.check``).
     """
     if registries is None:
@@ -124,6 +124,11 @@ def publish_model(
         return earlier, [BEST_ALIAS] if claimed else []
     with registries.staging(name) as stage:
         inference_copy(model).save(str(stage.path / "model.keras"))
+        if float16:
+            from rnn_tui.registry.keras_io import halve_keras_weights
+
+            # The same float16 weights as runtime.npz: Keras and the runtime agree exactly.
+            halve_keras_weights(stage.path / "model.keras")
         if features is not None:
             features.save(stage.path)
         elif vocabulary is not None:
