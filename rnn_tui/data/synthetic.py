@@ -71,7 +71,7 @@ def load_series(
 ) -> Corpus:
     """The series toy: ``length`` values -> the next one (see the module docstring).
 
-    >>> load_series().train.features[0, :, 0].round(1).tolist()
+    >>> load_series().train.features[0, :, 0].astype(float).round(1).tolist()
     [0.0, 0.1, 0.2, 0.3]
     """
     train_size = _positive("train_size", train_size)

@@ -14,7 +14,7 @@ formula (the parity tests hold us to 1e-5 in probability; in practice the differ
 ...     kernel=np.eye(2, dtype=np.float32), recurrent_kernel=np.zeros((2, 2), np.float32),
 ...     bias=np.zeros(2, np.float32))
 >>> h, = cell.step(cell.project(np.array([[0.5, -0.5]], np.float32)), cell.initial_state(1))
->>> np.round(h, 4).tolist()
+>>> np.round(h.astype(float), 4).tolist()
 [[0.4621, -0.4621]]
 """
 

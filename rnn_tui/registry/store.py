@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from rnn_tui.errors import DataError, NotFoundError, RnnTuiError, UserError
-from rnn_tui.fileio import atomic_write_text
+from rnn_tui.fileio import atomic_write_text, fsync_path
 from rnn_tui.registry.card import (
     CARD_CHECKSUM,
     CARD_FILE,
@@ -94,15 +94,6 @@ Build = Callable[[Path], Mapping[str, Any]]
 # An alias claim: given the card the alias points to now (None: it points nowhere), say
 # whether the new version takes the alias. Decided under the name's lock.
 Claim = Callable[[Mapping[str, Any] | None], bool]
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _move_into_place(source: Path, target: Path) -> None:
@@ -497,11 +488,11 @@ class Registry:
             card["version"] = version
             card[CARD_CHECKSUM] = card_checksum(card)
             atomic_write_text(stage.path / CARD_FILE, card_json(card))
-            _fsync_dir(stage.path)
+            fsync_path(stage.path)
             # Count first: if we die before the rename the number is skipped, never reused.
             atomic_write_text(name_dir / COUNTER_FILE, f"{version}\n")
             _move_into_place(stage.path, name_dir / str(version))
-            _fsync_dir(name_dir)
+            fsync_path(name_dir)
             try:
                 stage.claimed = [alias for alias, wins in claims.items() if alias not in
                                  aliases and wins(self._alias_card(name, alias))]
@@ -529,7 +520,7 @@ class Registry:
             trash.mkdir(parents=True, exist_ok=True)
             target = trash / f"{name}-{version}.{_owner_token()}"
             os.rename(self.root / name / str(version), target)
-            _fsync_dir(self.root / name)
+            fsync_path(self.root / name)
             shutil.rmtree(target, ignore_errors=True)
 
     def _alias_card(self, name: str, alias: str) -> dict[str, Any] | None:
@@ -657,7 +648,7 @@ class Registry:
             tags = {v: t for v, t in self._safe_tags(ref.name).items() if v not in doomed}
             self._write_aliases(ref.name, aliases)
             self._write_tags(ref.name, tags)
-            _fsync_dir(self.root / ref.name)
+            fsync_path(self.root / ref.name)
         self._bump_generation()
         for path in moved:
             shutil.rmtree(path, ignore_errors=True)
