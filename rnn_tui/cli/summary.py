@@ -27,7 +27,8 @@ def human_bytes(params: int) -> str:
     return f"{size:.2f} GB"
 
 
-def _value(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """One card value as the summary shows it (the TUI's summary pane uses it too)."""
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -37,9 +38,9 @@ def _value(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, (list, tuple)):
-        return ", ".join(_value(v) for v in value)
+        return ", ".join(format_value(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={_value(v)}" for k, v in value.items() if v not in (None, ""))
+        return ", ".join(f"{k}={format_value(v)}" for k, v in value.items() if v not in (None, ""))
     return str(value)
 
 
@@ -139,7 +140,7 @@ def render_summary(version: Any, console: Any) -> None:
         console.print(f"\n[bold]{title}[/bold]")
         width = max(len(key) for key, _ in rows)
         for key, value in rows:
-            console.print(f"  {key.ljust(width)}  {_value(value)}", highlight=False,
+            console.print(f"  {key.ljust(width)}  {format_value(value)}", highlight=False,
                           markup=False)
     for note in card.get("notes") or []:
         console.print(f"  note: {note}", style="dim", highlight=False, markup=False)

@@ -37,7 +37,7 @@ def layer_table(card: dict[str, Any]) -> Table:
 def card_view(ref: str, card: dict[str, Any]) -> RenderableType:
     """The layer table, the parameter counts and the card's sections, as ``rnn-tui summary``
     shows them (the sections come from the CLI's ``card_sections``, so both agree)."""
-    from rnn_tui.cli.summary import _value as format_value
+    from rnn_tui.cli.summary import format_value
     from rnn_tui.cli.summary import card_sections, human_bytes
 
     parts: list[RenderableType] = [Text(printable(ref), style="bold underline")]
