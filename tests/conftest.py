@@ -23,9 +23,11 @@ REAL_DATA_HOME = Path(_GIVEN_DATA_HOME) if _GIVEN_DATA_HOME else _CHECKOUT.paren
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory, monkeypatch):
-    """Keep tests away from the user's home (and data home, unless one was given)."""
+    """Keep tests away from the user's home (and data home, unless one was given), and from
+    the repository's shipped models (tests/test_shipped_models.py tests those)."""
     base = tmp_path_factory.mktemp("rnn-tui")
     monkeypatch.setenv("RNN_TUI_HOME", str(base / "home"))
+    monkeypatch.setenv("RNN_TUI_SHIPPED_MODELS", "")
     if not _GIVEN_DATA_HOME:
         monkeypatch.setenv("RNN_TUI_DATA", str(base / "data"))
     return base / "home"
