@@ -116,3 +116,32 @@ def test_evaluate_reproduces_the_shipped_card(shipped, real_data_home):
     card = shipped.resolve("reuters-topics").card
     assert report["rows"] == 2246
     assert report["accuracy"] == pytest.approx(card["metrics"]["test"]["accuracy"], abs=1e-6)
+
+
+async def test_the_app_reads_korean_with_the_shipped_models(shipped):
+    """The workspace on the shipped models: Korean text gets nsmc-sentiment's verdict, and
+    the English topic model, which can read none of it, says so instead of failing."""
+    from tui_helpers import plain, wait_for
+
+    from rnn_tui.tui.app import RnnTuiApp
+    from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict
+
+    text = KOREAN[0][0]
+    app = RnnTuiApp()
+    async with app.run_test(size=(110, 36)) as pilot:
+        await wait_for(pilot, lambda: app.book is not None and all(
+            app.book.is_loaded(ref) for ref in ("nsmc-sentiment", "reuters-topics")),
+            timeout=30, what="the shipped models")
+        await pilot.press(*text)
+        await wait_for(pilot, lambda: app.live_text == text, what="the live verdicts")
+        verdicts = app.live.verdicts
+        assert isinstance(verdicts[SENTIMENT], Verdict)
+        assert (verdicts[SENTIMENT].model, verdicts[SENTIMENT].label) == (
+            "nsmc-sentiment:1", "positive")
+        assert isinstance(verdicts[TOPICS], Absent)
+        assert "no words reuters-topics" in verdicts[TOPICS].message
+        await pilot.press("enter")  # kept in the transcript, with the same explanation
+        entry = app.transcript.children[-1]
+        await wait_for(pilot, lambda: "per word" in plain(entry.content), what="the trace")
+        assert "nsmc-sentiment:1" in plain(entry.content)
+        assert "no words reuters-topics" in plain(entry.content)

@@ -241,6 +241,11 @@ class ModelBook:
                 results[role] = Absent(role, self._missing_message(ref, loaded))
                 continue
             predictor = loaded.predictor
+            if text.strip() and not len(predictor.text_ids(text)):
+                # e.g. Korean text to an English topic model: nothing to classify (its
+                # pooling over no words would be 0/0)
+                results[role] = Absent(role, f"no words {ref} can read in this text")
+                continue
             if live:
                 probabilities = _as_floats(loaded.session.update(text))
             else:

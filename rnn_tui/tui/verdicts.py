@@ -11,6 +11,7 @@ the terminal raw.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -107,8 +108,11 @@ def bar(fraction: float, width: int, style: str = "") -> Text:
 
     >>> bar(0.5, 4).plain
     '██░░'
+    >>> bar(float("nan"), 4).plain   # a model that failed to answer draws an empty bar
+    '░░░░'
     """
-    fraction = min(max(float(fraction), 0.0), 1.0)
+    fraction = float(fraction)
+    fraction = min(max(fraction, 0.0), 1.0) if math.isfinite(fraction) else 0.0
     eighths = round(fraction * width * 8)
     full, rest = divmod(eighths, 8)
     filled = FULL_BLOCK * full + (EIGHTHS[rest] if rest and full < width else "")
@@ -118,7 +122,7 @@ def bar(fraction: float, width: int, style: str = "") -> Text:
 
 
 def percent(probability: float) -> str:
-    return f"{probability * 100:3.0f}%"
+    return f"{probability * 100:3.0f}%" if math.isfinite(probability) else "  -%"
 
 
 def verdict_line(label: str, probability: float, role: str, label_width: int, bar_width: int
