@@ -145,3 +145,14 @@ async def test_the_app_reads_korean_with_the_shipped_models(shipped):
         await wait_for(pilot, lambda: "per word" in plain(entry.content), what="the trace")
         assert "nsmc-sentiment:1" in plain(entry.content)
         assert "no words reuters-topics" in plain(entry.content)
+
+
+def test_the_korean_trace_goes_word_by_word_and_turns(shipped):
+    """The NSMC tutorial's showcase: the verdict turns negative on the last word."""
+    predictor = Predictor.load("nsmc-sentiment")
+    steps = predictor.trace("재미있을 줄 알았는데 완전 실망했다")
+    assert [word for word, _ in steps] == ["재미있을", "줄", "알았는데", "완전", "실망했다"]
+    positive = predictor.labels.index("positive")
+    assert steps[0][1][positive] > 0.5 > steps[-1][1][positive]
+    np.testing.assert_allclose(
+        steps[-1][1], predictor.predict(["재미있을 줄 알았는데 완전 실망했다"])[0], atol=1e-6)

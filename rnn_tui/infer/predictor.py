@@ -414,6 +414,29 @@ class Predictor:
                 "padding": self.input.padding, "truncating": self.input.truncating}
 
 
+def by_words(steps: list[tuple[str, Any]], space_token: str) -> list[tuple[str, Any]]:
+    """Character steps grouped into words at ``space_token``: (word, the prediction after
+    its last character).
+
+    >>> by_words([("재", 1), ("밌", 2), ("▁", 3), ("다", 4)], "▁")
+    [('재밌', 2), ('다', 4)]
+    """
+    words: list[tuple[str, Any]] = []
+    characters: list[str] = []
+    last = None
+    for token, probabilities in steps:
+        if token == space_token:
+            if characters:
+                words.append(("".join(characters), last))
+            characters = []
+            continue
+        characters.append(token)
+        last = probabilities
+    if characters:
+        words.append(("".join(characters), last))
+    return words
+
+
 class StreamingSession:
     """Classify a text as it is typed; trace a text word by word.
 
@@ -459,7 +482,10 @@ class StreamingSession:
         """The prediction after each successive token: [(token, probabilities), ...].
 
         A token the vocabulary drops (unknown, no OOV token) repeats the previous
-        prediction. At most ``limit`` tokens are traced.
+        prediction. At most ``limit`` tokens are traced. A character-level model with a
+        word-boundary token (nsmc-sentiment reads Hangul syllables) is traced word by word,
+        as the NSMC tutorial prints it: each word with the prediction after its last
+        character.
 
         >>> [(t, p.round(2).tolist()) for t, p in session.trace("so bad")]  # doctest: +SKIP
         [('so', [0.4, 0.6]), ('bad', [0.9, 0.1])]
@@ -485,5 +511,7 @@ class StreamingSession:
             if rows[0] == 0:
                 empty = predictor.probabilities(self._stream.update([])[None, :])[0]
             probabilities = predictor.probabilities(raw) if len(raw) else raw
-            return [(token, probabilities[count - 1] if count else empty)
-                    for token, count in zip(tokens, rows)]
+            steps = [(token, probabilities[count - 1] if count else empty)
+                     for token, count in zip(tokens, rows)]
+            space = getattr(vocabulary, "space_token", None)
+            return by_words(steps, space) if space else steps
