@@ -163,6 +163,15 @@ def save_results(results: dict[str, dict]) -> None:
     RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def keeps_best_epoch(recipe: Recipe) -> bool:
+    """Whether the recipe's run keeps its best validation epoch (early stopping with
+    restore_best_weights) rather than its last."""
+    from rnn_tui.train.presets import preset_config
+
+    config = preset_config(recipe.preset)
+    return bool(config.early_stopping and config.restore_best_weights)
+
+
 def _metric(entry: dict, metric: str) -> str:
     value = entry["test"].get(metric)
     if value is None:
@@ -178,6 +187,9 @@ def write_report(results: dict[str, dict]) -> str:
         "`rnn-tui train --preset NAME` run on the test split of `../shared/datasets`, trained on",
         "the training split only. Seconds are wall-clock on the machine named in each task's",
         "footnote; a shared 2-core CPU is noisy, so compare seconds within a table only.",
+        "Epochs: how many ran; \"kept N\" where early stopping restored its best validation",
+        "epoch, else the last epoch's weights are the model. Size: the published version folder",
+        "(model.keras, runtime.npz, vocabularies, card).",
         "",
     ]
     for task_name, task in TASKS.items():
@@ -201,8 +213,9 @@ def write_report(results: dict[str, dict]) -> str:
             if params.get("non_trainable"):
                 param_text += f" ({params['trainable']:,} trainable)"
             per_epoch = entry["seconds_per_epoch"]
-            best = entry.get("best_epoch")
-            epochs = f"{entry['epochs_run']}" + (f" (best {best})" if best else "")
+            epochs = f"{entry['epochs_run']}"
+            if keeps_best_epoch(recipe) and entry.get("best_epoch"):
+                epochs += f" (kept {entry['best_epoch']})"
             size = entry.get("size_bytes")
             size_text = f"{size / 1e6:.1f} MB" if size else "-"
             notes = entry.get("why", "")

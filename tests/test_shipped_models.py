@@ -156,3 +156,26 @@ def test_the_korean_trace_goes_word_by_word_and_turns(shipped):
     assert steps[0][1][positive] > 0.5 > steps[-1][1][positive]
     np.testing.assert_allclose(
         steps[-1][1], predictor.predict(["재미있을 줄 알았는데 완전 실망했다"])[0], atol=1e-6)
+
+
+def test_the_shopping_preset_trains_where_the_corpus_is(data_home, capsys):
+    """No copy of the shopping corpus is here, so its preset runs on a small file of the
+    same format: the whole recipe (syllables, n-grams, float16 publishing) to a model that
+    predicts."""
+    from train_support import run_cli
+
+    positive = ["배송 빠르고 좋아요", "정말 만족합니다", "가성비 최고예요", "또 살게요 추천"]
+    negative = ["배송이 너무 느려요", "품질이 별로네요", "환불하고 싶어요", "다시는 안 삽니다"]
+    lines = [f"{5 if good else 1}\t{phrase} {number}번째 구매"
+             for number in range(30) for good, phrases in ((True, positive), (False, negative))
+             for phrase in phrases]
+    path = data_home / "shopping" / "naver_shopping.txt"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run_cli(["train", "--preset", "shopping-sentiment", "--epochs", "2",
+                              "--batch-size", "16"], capsys)
+    assert code == 0, err
+    assert "published shopping-sentiment:1" in out
+    predictor = Predictor.load("shopping-sentiment")
+    assert predictor.describe()["streamable"]
+    assert predictor.predict(["배송 빠르고 좋아요"]).shape == (1, 2)
