@@ -66,6 +66,11 @@ _NSMC_SYLLABLES = {
     "optimizer": "adam", "learning_rate": 0.001, "clipnorm": 1.0, "lr_schedule": "linear",
     "batch_size": 128, "epochs": 2, "validation": 0.1, "seed": 1,
 }
+# The shipped sentiment models: float16 weights, and every training review is learned from.
+# Their epoch counts were fixed by the research on held-out data and the last epoch is
+# kept, so a validation split would only be watched, not used: holding nothing out gave
+# NSMC +0.003 test accuracy and IMDB -0.001 (noise), one run each.
+_SHIPPED_SENTIMENT = {"float16_weights": True, "validation": "none"}
 _MULTIPLICATION_STRONG = {
     **_MULTIPLICATION, "learning_rate": 0.002, "lr_schedule": "cosine", "clipnorm": 1.0,
     # all 2,560 sequences train (the setting); the cosine schedule ends at the last
@@ -85,21 +90,22 @@ PRESETS: dict[str, Preset] = {
     # stays under 16 MB with float16 weights (model.keras and runtime.npz).
     "imdb-sentiment": Preset(
         "IMDB sentiment (shipped): imdb-gru-bigrams with the vocabularies cut to 20k words "
-        "and 50k bigrams (2.9 M parameters) and float16 weights; 3 epochs",
+        "and 50k bigrams (2.9 M parameters), float16 weights, 3 epochs on every training "
+        "review",
         {**_IMDB_GRU_BIGRAMS, "num_words": 20000, "ngram_words": 50000,
-         "float16_weights": True},
+         **_SHIPPED_SENTIMENT},
         "/work/research, imdb-gru-bigrams cut to fit 16 MB"),
     "nsmc-sentiment": Preset(
         "NSMC sentiment (shipped): Hangul syllables with a word-boundary token (3k) + syllable "
         "bigrams (30k) + trigrams (40k), repeats squeezed; Embedding 64 + 32 + 32 + "
         "SpatialDropout(.4) + GRU(128) -> max, mean and last state + Dropout(.4), adam 1e-3 "
-        "decayed linearly, batch 128, 2 epochs, float16 weights",
-        {**_NSMC_SYLLABLES, "float16_weights": True},
+        "decayed linearly, batch 128, 2 epochs on every training review, float16 weights",
+        {**_NSMC_SYLLABLES, **_SHIPPED_SENTIMENT},
         "/work/research (n_syl_bg_tg, n-gram vocabularies cut to fit 16 MB)"),
     "shopping-sentiment": Preset(
         "Naver shopping sentiment (shipped where the corpus is present): nsmc-sentiment's "
         "recipe on the shopping reviews (rating > 3 is positive)",
-        {**_NSMC_SYLLABLES, "dataset": "shopping", "float16_weights": True},
+        {**_NSMC_SYLLABLES, "dataset": "shopping", **_SHIPPED_SENTIMENT},
         "nsmc-sentiment's recipe; no copy of the corpus here, so not measured"),
     "reuters-topics": Preset(
         "Reuters 46 topics (shipped, Keras split): regex words (20k), maxlen 400 cut at the "
