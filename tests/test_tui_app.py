@@ -42,7 +42,7 @@ async def test_first_screen_in_80x24():
                        and "imdb-sentiment: missing" in app.live.verdicts[SENTIMENT].message,
                        what="the missing-model hint")
         assert "reuters-topics: missing" in app.live.verdicts[TOPICS].message
-        await wait_for(pilot, lambda: "train it with /train --dataset reuters" in
+        await wait_for(pilot, lambda: "train it with /train --preset reuters-topics" in
                        transcript_text(app, width=200), what="the training hint")
 
 

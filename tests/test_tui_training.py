@@ -57,7 +57,7 @@ async def test_a_short_run_trains_to_the_end_and_publishes():
 async def test_cancelling_a_run_publishes_nothing_and_keeps_the_resume_point():
     app = RnnTuiApp()
     async with app.run_test(size=(100, 30)) as pilot:
-        await submit(pilot, f"/train multiplication {TINY} --epochs 200 --name tui-cancel")
+        await submit(pilot, f"/train multiplication {TINY} --epochs 5000 --name tui-cancel")
         [card] = cards(app)
         await wait_for(pilot, lambda: card.progress.history.get("loss"), timeout=120,
                        what="the first epoch")
@@ -67,7 +67,7 @@ async def test_cancelling_a_run_publishes_nothing_and_keeps_the_resume_point():
         await wait_for(pilot, lambda: card.progress.status == CANCELLED and not pane._processes,
                        timeout=60, what="the cancellation")
         assert process.returncode == 130  # the engine's own Ctrl-C exit
-        assert card.progress.epoch < 200
+        assert card.progress.epoch < 5000
         assert card.progress.message.startswith("training cancelled after epoch")
         with pytest.raises(NotFoundError):
             open_registries().resolve("tui-cancel")
@@ -76,7 +76,12 @@ async def test_cancelling_a_run_publishes_nothing_and_keeps_the_resume_point():
         assert (paths.runs_root() / "tui-cancel").is_dir()  # kept, so the run can resume
 
 
-async def test_compare_runs_three_architectures_one_after_another():
+async def test_compare_runs_three_architectures_one_after_another(monkeypatch):
+    from rnn_tui.tui import run_plans
+
+    # long runs, so that each is still running when the test cancels it (a loaded machine
+    # can take seconds to deliver a keystroke; the demo's 30 epochs take about as long)
+    monkeypatch.setattr(run_plans, "MULTIPLICATION_ARGUMENTS", ["--epochs", "5000"])
     app = RnnTuiApp()
     async with app.run_test(size=(120, 30)) as pilot:
         await submit(pilot, "/compare")
@@ -100,7 +105,7 @@ async def test_compare_runs_three_architectures_one_after_another():
 async def test_quitting_while_training_asks_then_stops_the_run():
     app = RnnTuiApp()
     async with app.run_test(size=(100, 30)) as pilot:
-        await submit(pilot, f"/train multiplication {TINY} --epochs 200 --name tui-quit")
+        await submit(pilot, f"/train multiplication {TINY} --epochs 5000 --name tui-quit")
         [card] = cards(app)
         await wait_for(pilot, lambda: card.progress.status == RUNNING, timeout=120,
                        what="the run")
