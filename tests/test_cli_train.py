@@ -173,7 +173,10 @@ def test_ctrl_c_and_sigterm_cancel_cleanly(reviews_csv, tmp_path, signum):
     process = subprocess.Popen(
         [sys.executable, str(script), "train", "--dataset", str(reviews_csv), "--arch",
          "emb:4 gru:2", "--epochs", "3", "--json", "--name", "stop-me"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+        # as a terminal's foreground process gets it, even when pytest runs as a background
+        # job (which passes "ignore SIGINT" on to its children)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = []
     for line in process.stdout:
         if line.strip() == "PAUSED":
@@ -188,6 +191,34 @@ def test_ctrl_c_and_sigterm_cancel_cleanly(reviews_csv, tmp_path, signum):
     home = os.environ["RNN_TUI_HOME"]
     assert os.path.exists(os.path.join(home, "runs", "stop-me", "backup"))
     assert not os.path.exists(os.path.join(home, "models", "stop-me"))
+
+
+def test_the_tui_cancels_its_run_even_when_started_ignoring_sigint(reviews_csv):
+    """A shell's background job passes "ignore SIGINT" on to its children; the TUI's runs
+    must still stop on the SIGINT its cancel sends (not only after the SIGTERM fallback)."""
+    import time
+
+    from rnn_tui.train.events import EpochEnded
+    from rnn_tui.tui.training_process import CANCEL_GRACE_S, TrainingProcess
+
+    process = TrainingProcess(["train", "--dataset", str(reviews_csv), "--arch", "emb:4 gru:2",
+                               "--epochs", "5000", "--name", "ignored-sigint"])
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        process.start()  # inherits SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        for event in process.events():
+            if isinstance(event, EpochEnded):
+                break
+        started = time.monotonic()
+        process.cancel()
+        assert time.monotonic() - started < CANCEL_GRACE_S  # SIGINT did it, not SIGTERM
+        assert process.process.returncode == 130
+    finally:
+        if process.process.poll() is None:
+            process.process.kill()
 
 
 def test_help_and_listings_do_not_import_tensorflow():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -163,9 +164,19 @@ def _list_archs() -> None:
     click.echo(COMPACT_HELP)
 
 
+# Set by the TUI for its training subprocesses: their SIGINT is the TUI's cancel button.
+SIGINT_CANCELS_ENV = "RNN_TUI_SIGINT_CANCELS"
+
+
 @contextlib.contextmanager
 def _sigterm_cancels() -> Iterator[None]:
-    """SIGTERM (e.g. the TUI stopping its subprocess) cancels like Ctrl-C."""
+    """SIGTERM (e.g. the TUI stopping its subprocess) cancels like Ctrl-C.
+
+    Under ``RNN_TUI_SIGINT_CANCELS=1`` SIGINT cancels too even when this process inherited
+    "ignore SIGINT" (a non-interactive shell's background job passes that on, and Python
+    then never raises KeyboardInterrupt): the TUI's cancel must not depend on how the TUI
+    itself was started.
+    """
     def handler(signum, frame):
         raise KeyboardInterrupt
 
@@ -174,10 +185,15 @@ def _sigterm_cancels() -> Iterator[None]:
     except ValueError:  # not the main thread
         yield
         return
+    previous_int = None
+    if os.environ.get(SIGINT_CANCELS_ENV) == "1":
+        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
 
 
 EPILOG = """\b

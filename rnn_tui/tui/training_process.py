@@ -66,6 +66,8 @@ class TrainingProcess:
         environment = dict(os.environ)
         environment.update(self.env or {})
         environment.setdefault("PYTHONUNBUFFERED", "1")
+        # SIGINT is how this class cancels: make sure the child honours it (see cli/train.py)
+        environment["RNN_TUI_SIGINT_CANCELS"] = "1"
         with self._lock:
             if self.cancel_requested:
                 return
