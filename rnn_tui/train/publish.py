@@ -104,8 +104,9 @@ def publish_model(
 
     ``features`` (``rnn_tui.text.features.TextFeatures``) writes every stream's vocabulary
     (vocabulary.json, vocabulary-ngram2.json ...) instead of ``vocabulary`` alone;
-    ``float16`` stores the weights of model.keras and runtime.npz as float16; ``runtime_check(path)`` measures the written
-    runtime (its result becomes the card's ``runtime.check``).
+    ``float16`` stores the weights of model.keras and runtime.npz as float16;
+    ``runtime_check(path)`` measures the written runtime (its result becomes the card's
+    ``runtime.check``).
     """
     if registries is None:
         from rnn_tui.registry import open_registries
