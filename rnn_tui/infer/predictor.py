@@ -472,11 +472,13 @@ class StreamingSession:
 
     def update(self, text: str) -> np.ndarray:
         """Probabilities (classes,) for the text as it is now."""
+        return self.update_ids(self.predictor.text_ids(text))
+
+    def update_ids(self, ids: Any) -> np.ndarray:
+        """``update`` for ids a caller already has (``predictor.text_ids(text)``)."""
         with self._lock:
-            predictor = self.predictor
-            ids = predictor.text_ids(text)
             raw = self._stream.update(ids)
-            return predictor.probabilities(raw[None, :])[0]
+            return self.predictor.probabilities(raw[None, :])[0]
 
     def trace(self, text: str, limit: int = TRACE_LIMIT) -> list[tuple[str, np.ndarray]]:
         """The prediction after each successive token: [(token, probabilities), ...].

@@ -299,29 +299,28 @@ def halve_keras_weights(path: str | Path) -> int:
     from rnn_tui.fileio import atomic_path
 
     path = Path(path)
+    weights_member = "model.weights.h5"
     with zipfile.ZipFile(path) as archive:
         members = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    weights = dict((info.filename, payload) for info, payload in members)[weights_member]
     halved = io.BytesIO()
-    for info, payload in members:
-        if info.filename != "model.weights.h5":
-            continue
-        with h5py.File(io.BytesIO(payload), "r") as source, h5py.File(halved, "w") as target:
-            def copy(name: str, item: Any) -> None:
-                if isinstance(item, h5py.Dataset):
-                    values = item[()]
-                    if getattr(values, "dtype", None) == np.float32:
-                        values = values.astype(np.float16)
-                    target.create_dataset(name, data=values)
-                else:
-                    target.require_group(name)
-                for key, value in item.attrs.items():
-                    target[name].attrs[key] = value
+    with h5py.File(io.BytesIO(weights), "r") as source, h5py.File(halved, "w") as target:
+        def copy(name: str, item: Any) -> None:
+            if isinstance(item, h5py.Dataset):
+                values = item[()]
+                if getattr(values, "dtype", None) == np.float32:
+                    values = values.astype(np.float16)
+                target.create_dataset(name, data=values)
+            else:
+                target.require_group(name)
+            for key, value in item.attrs.items():
+                target[name].attrs[key] = value
 
-            source.visititems(copy)
-            for key, value in source.attrs.items():
-                target.attrs[key] = value
+        source.visititems(copy)
+        for key, value in source.attrs.items():
+            target.attrs[key] = value
     with atomic_path(path) as temporary, zipfile.ZipFile(temporary, "w") as archive:
         for info, payload in members:
-            archive.writestr(info, halved.getvalue() if info.filename == "model.weights.h5"
+            archive.writestr(info, halved.getvalue() if info.filename == weights_member
                              else payload)
     return path.stat().st_size

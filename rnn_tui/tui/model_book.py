@@ -241,13 +241,14 @@ class ModelBook:
                 results[role] = Absent(role, self._missing_message(ref, loaded))
                 continue
             predictor = loaded.predictor
-            if text.strip() and not len(predictor.text_ids(text)):
+            ids = predictor.text_ids(text)  # tokenized once per keystroke
+            if text.strip() and not len(ids):
                 # e.g. Korean text to an English topic model: nothing to classify (its
                 # pooling over no words would be 0/0)
                 results[role] = Absent(role, f"no words {ref} can read in this text")
                 continue
             if live:
-                probabilities = _as_floats(loaded.session.update(text))
+                probabilities = _as_floats(loaded.session.update_ids(ids))
             else:
                 probabilities = _as_floats(predictor.predict([text])[0])
             steps = []
