@@ -174,13 +174,6 @@ def builders():
 
 
 # ---------------------------------------------------------------------------- TUI models
-@pytest.fixture
-def no_shipped_models(monkeypatch):
-    """No shipped registry (``RNN_TUI_SHIPPED_MODELS=""``): with the isolated home, an
-    empty registry."""
-    monkeypatch.setenv("RNN_TUI_SHIPPED_MODELS", "")
-
-
 @pytest.fixture(scope="session")
 def tiny_text_models(tmp_path_factory) -> Path:
     """A registry folder with tiny real models under the workspace's default names

@@ -6,7 +6,6 @@ test_tui_models.py; training runs in test_tui_training.py.
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import TabbedContent
 
 from rnn_tui.tui.app import RnnTuiApp
@@ -15,8 +14,6 @@ from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent
 from rnn_tui.tui.widgets.chat_input import ChatInput
 from rnn_tui.tui.widgets.model_sidebar import ModelSidebar
 from tui_helpers import plain, submit, transcript_text, wait_for
-
-pytestmark = pytest.mark.usefixtures("no_shipped_models")
 
 
 def active_pane(app) -> str:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from rnn_tui.registry import ModelSummary
 from rnn_tui.train import events
 from rnn_tui.tui.app import RnnTuiApp
@@ -20,8 +18,6 @@ from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Verdict
 from rnn_tui.tui.widgets.run_card import RunCard
 from rnn_tui.tui.widgets.transcript_entry import TranscriptEntry
 from tui_helpers import plain, wait_for
-
-pytestmark = pytest.mark.usefixtures("no_shipped_models")
 
 REUTERS = ["cocoa", "grain", "veg-oil", "earn", "acq", "wheat", "copper", "housing", "crude"]
 TUTORIAL_TEXT = "재미있을 줄 알았는데 완전 실망했다. 너무 졸리고 돈이 아까웠다"

@@ -18,7 +18,7 @@ from rnn_tui.tui.widgets.chat_input import ChatInput
 from rnn_tui.tui.widgets.run_card import RunCard
 from tui_helpers import submit, transcript_text, wait_for
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_shipped_models")]
+pytestmark = pytest.mark.slow
 
 TINY = "--dataset-option train_size=128 --arch gru:4 --batch-size 32"
 
