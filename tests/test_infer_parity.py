@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnn_tui.infer import kernels
 from rnn_tui.infer.export import UnsupportedModelError, export_runtime, model_graph
 from rnn_tui.infer.format import read_runtime
 from rnn_tui.infer.runtime import Runtime
@@ -66,6 +67,15 @@ def assert_parity(model, inputs: np.ndarray, tmp_path, **export_options) -> Runt
     for row in (0, len(inputs) // 2, len(inputs) - 1):
         np.testing.assert_allclose(runtime.run(inputs[row: row + 1]), expected[row: row + 1],
                                    atol=TOLERANCE, rtol=0, equal_nan=True)
+    # and as a live session recomputes: row after row through one memo (states reused up
+    # to the first change, Conv1D windows only where the input changed), with the
+    # compiled step loops
+    assert kernels.warm_up(wait=True) is not None, kernels.status()
+    memo: dict = {}
+    for row in range(len(inputs)):
+        got_row = runtime.evaluate(runtime._check_inputs(inputs[row: row + 1]), memo=memo)
+        np.testing.assert_allclose(got_row, expected[row: row + 1], atol=TOLERANCE, rtol=0,
+                                   equal_nan=True, err_msg=f"row {row} in a live session")
     return runtime
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -202,6 +203,124 @@ class RecurrentCell:
             return (self._gru(projected, states[0]),)
         return (self.act(projected + states[0] @ self.recurrent_kernel),)
 
+    def run_row(self, projected: Array, history: list[Array], begin: int, end: int,
+                repeated: Array, loops: Any = None) -> int:
+        """Steps ``begin..end-1`` of one row, in place: ``history[k][t]`` is state ``k``
+        before step ``t`` (shape (1, units)), and step ``t`` writes ``history[k][t + 1]``.
+
+        The arithmetic is ``step``'s, operation for operation (so the results are the same
+        bit for bit), but every operation writes into a buffer made once per call: for one
+        row NumPy's per-call overhead, not the arithmetic, is most of a step's time.
+
+        Returns ``end``, or the position after step ``t`` where the state stopped changing
+        under a repeated input (``repeated[t]``: the same input as step ``t - 1``), a fixed
+        point every following step of the same input keeps (checked every 8th step).
+
+        ``loops``: the compiled loops (``kernels.ready()``) to run a fused LSTM or GRU with,
+        instead of NumPy.
+        """
+        if loops is not None and self.fused:  # compiled (see ``kernels``); history rows as (steps + 1, units)
+            flat = [slot.reshape(len(slot), self.units) for slot in history]
+            if self.kind == "lstm":
+                return int(loops.lstm_rows(projected, self.recurrent_kernel, flat[0], flat[1],
+                                           begin, end, repeated))
+            return int(loops.gru_rows(projected, self.recurrent_kernel, self._gru_bias(),
+                                      flat[0], begin, end, repeated, self.reset_after))
+        if not self.fused and self.kind != "simplernn":
+            for t in range(begin, end):
+                new = self.step(projected[t: t + 1], tuple(slot[t] for slot in history))
+                for slot, state in zip(history, new):
+                    slot[t + 1] = state
+                if repeated[t] and t % 8 == 0 and _settled(history, t):
+                    return t + 1
+            return end
+        runner = {"lstm": self._lstm_rows, "gru": self._gru_rows,
+                  "simplernn": self._simple_rows}[self.kind]
+        return runner(projected, history, begin, end, repeated)
+
+    def _gru_bias(self) -> Array:
+        if self.recurrent_bias is None:
+            return np.zeros(3 * self.units, np.float32)
+        return self.recurrent_bias
+
+    def _lstm_rows(self, projected: Array, history: list[Array], begin: int, end: int,
+                   repeated: Array) -> int:
+        u = self.units
+        hs, cs = history
+        z = np.empty((1, 4 * u), np.float32)  # internal order i f o c; i f o scaled by 1/2
+        gates, i, f, o, candidate = z[:, : 3 * u], z[:, :u], z[:, u: 2 * u], \
+            z[:, 2 * u: 3 * u], z[:, 3 * u:]
+        product = np.empty((1, u), np.float32)
+        kernel, half = self.recurrent_kernel, np.float32(0.5)
+        matmul, add, multiply, tanh = np.matmul, np.add, np.multiply, np.tanh
+        for t in range(begin, end):
+            c = cs[t + 1]
+            h = hs[t + 1]
+            matmul(hs[t], kernel, out=z)
+            add(z, projected[t: t + 1], out=z)
+            tanh(z, out=z)
+            multiply(gates, half, out=gates)
+            add(gates, half, out=gates)
+            multiply(cs[t], f, out=c)
+            multiply(i, candidate, out=product)
+            add(c, product, out=c)
+            tanh(c, out=h)
+            multiply(h, o, out=h)
+            if repeated[t] and t % 8 == 0 and _settled(history, t):
+                return t + 1
+        return end
+
+    def _gru_rows(self, projected: Array, history: list[Array], begin: int, end: int,
+                  repeated: Array) -> int:
+        u = self.units
+        (hs,) = history
+        kernel, bias = self.recurrent_kernel, self.recurrent_bias
+        half = np.float32(0.5)
+        matmul, add, multiply, subtract, tanh = (np.matmul, np.add, np.multiply, np.subtract,
+                                                 np.tanh)
+        inner = np.empty((1, 3 * u), np.float32)
+        gates = np.empty((1, 2 * u), np.float32)
+        z, r = gates[:, :u], gates[:, u:]
+        candidate = np.empty((1, u), np.float32)
+        recurrent_h = inner[:, 2 * u:]
+        for t in range(begin, end):
+            h, new_h = hs[t], hs[t + 1]
+            step_input = projected[t: t + 1]
+            if self.reset_after:
+                matmul(h, kernel, out=inner)
+                if bias is not None:
+                    add(inner, bias, out=inner)
+                add(step_input[:, : 2 * u], inner[:, : 2 * u], out=gates)
+            else:
+                add(step_input[:, : 2 * u], h @ kernel[:, : 2 * u], out=gates)
+            tanh(gates, out=gates)
+            multiply(gates, half, out=gates)
+            add(gates, half, out=gates)
+            if self.reset_after:
+                multiply(r, recurrent_h, out=candidate)
+            else:
+                matmul(r * h, kernel[:, 2 * u:], out=candidate)
+            add(candidate, step_input[:, 2 * u:], out=candidate)
+            tanh(candidate, out=candidate)
+            subtract(h, candidate, out=new_h)
+            multiply(new_h, z, out=new_h)
+            add(new_h, candidate, out=new_h)
+            if repeated[t] and t % 8 == 0 and _settled(history, t):
+                return t + 1
+        return end
+
+    def _simple_rows(self, projected: Array, history: list[Array], begin: int, end: int,
+                     repeated: Array) -> int:
+        (hs,) = history
+        kernel, act = self.recurrent_kernel, self.act
+        z = np.empty((1, self.units), np.float32)
+        for t in range(begin, end):
+            np.matmul(hs[t], kernel, out=z)
+            hs[t + 1] = act(np.add(projected[t: t + 1], z, out=z))
+            if repeated[t] and t % 8 == 0 and _settled(history, t):
+                return t + 1
+        return end
+
     def _lstm(self, projected: Array, h: Array, c: Array) -> tuple[Array, Array]:
         u = self.units
         z = h @ self.recurrent_kernel
@@ -251,6 +370,11 @@ class RecurrentCell:
         new_h *= z
         new_h += candidate
         return new_h
+
+
+def _settled(history: list[Array], t: int) -> bool:
+    """Whether step ``t`` left every state exactly as it found it."""
+    return all(np.array_equal(slot[t], slot[t + 1]) for slot in history)
 
 
 def _lookup(name: str) -> Callable[[Array], Array]:
@@ -304,6 +428,42 @@ def conv1d(x: Array, kernel: Array, bias: Array | None, *, stride: int, padding:
         out += x[:, start: start + stop: stride] @ kernel[tap]
     if bias is not None:
         out += bias
+    return out
+
+
+def conv1d_update(x: Array, previous: Array, changed: Array, kernel: Array,
+                  bias: Array | None, function: Callable[[Array], Array], *, stride: int,
+                  padding: str, dilation: int = 1) -> Array:
+    """``function(conv1d(x))`` for one row (batch 1) whose previous value was ``previous``,
+    given the input positions that ``changed`` since (sorted, not empty): only the outputs
+    whose window reads a changed position are computed, the rest are copied.
+
+    A keystroke changes one or two tokens of the text, so the convolution costs a few
+    windows instead of one per position; the copied outputs are bit for bit those of the
+    last call, which lets a recurrent layer after it reuse its states up to the change.
+    """
+    width, steps = kernel.shape[0], x.shape[1]
+    effective = (width - 1) * dilation + 1
+    if padding == "same":
+        left, _ = same_padding(steps, width, stride, dilation)
+    elif padding == "causal":
+        left = effective - 1
+    else:
+        left = 0
+    out_length = previous.shape[1]
+    # output o reads the padded positions o*stride .. o*stride + effective - 1
+    low = max(0, -(-(int(changed[0]) + left - effective + 1) // stride))
+    high = min(out_length, (int(changed[-1]) + left) // stride + 1)
+    out = previous.copy()
+    if high <= low:
+        return out
+    first = low * stride - left  # the input position of the first window's first tap
+    length = (high - 1 - low) * stride + effective
+    segment = np.zeros((1, length, x.shape[2]), np.float32)
+    begin, end = max(first, 0), min(first + length, steps)
+    segment[:, begin - first: end - first] = x[:, begin:end]
+    out[:, low:high] = function(conv1d(segment, kernel, bias, stride=stride, padding="valid",
+                                       dilation=dilation))
     return out
 
 

@@ -61,7 +61,7 @@ from typing import Any
 
 import numpy as np
 
-from rnn_tui.infer import ops
+from rnn_tui.infer import kernels, ops
 from rnn_tui.infer.format import read_runtime
 from rnn_tui.infer.rows import (
     ConcatRows,
@@ -430,6 +430,8 @@ class Runtime:
             tensors = {self.input_tensor: Value(data=inputs)}
         context = _Context(inputs, share and self.input_kind == "ids")
         context.memo = memo if len(inputs) == 1 else None
+        # a live session's recomputation runs the compiled step loops once they are ready
+        context.loops = kernels.ready() if context.memo is not None else None
         for node in self.nodes:
             tensors[node.output] = self._evaluate_node(node, [tensors[n] for n in node.inputs],
                                                        context, record)
@@ -482,11 +484,7 @@ class Runtime:
         if op == "bidirectional":
             return self._recurrent(node, first, context, record)
         if op == "conv1d":
-            data = ops.conv1d(first.materialize(), node.params["kernel"], node.params["bias"],
-                              stride=config.get("strides", 1), padding=config.get("padding",
-                                                                                   "valid"),
-                              dilation=config.get("dilation_rate", 1))
-            return Value(data=node.params["function"](data))
+            return Value(data=self._conv1d(node, first, context))
         if op == "max_pooling1d":
             pool = config["pool_size"]
             return Value(data=ops.max_pool1d(first.materialize(), pool=pool,
@@ -533,6 +531,32 @@ class Runtime:
             return Value(data=data, mask=mask, share=share)
         raise ValueError(f"unknown op {op!r}")
 
+    def _conv1d(self, node: Node, first: Value, context: _Context) -> Array:
+        """A Conv1D layer and its activation; in a live session (``memo``) only the
+        windows over inputs that changed since the last call are computed."""
+        config, params = node.config, node.params
+        options = dict(stride=config.get("strides", 1), padding=config.get("padding", "valid"),
+                       dilation=config.get("dilation_rate", 1))
+        slot = None if context.memo is None else context.memo.setdefault((node.name, "conv"),
+                                                                         {})
+        # what decides the input rows: the ids (an embedding) or the rows themselves
+        key = (first.ids if first.is_lookup else first.data)[0]
+        x = first.materialize()
+        previous = None if slot is None else slot.get("key")
+        if previous is not None and previous.shape == key.shape:
+            changed = previous != key
+            if changed.ndim > 1:
+                changed = changed.reshape(len(changed), -1).any(axis=1)
+            differs = np.flatnonzero(changed)
+            out = slot["out"] if not differs.size else ops.conv1d_update(
+                x, slot["out"], differs, params["kernel"], params["bias"],
+                params["function"], **options)
+        else:
+            out = params["function"](ops.conv1d(x, params["kernel"], params["bias"], **options))
+        if slot is not None:  # kept unchanged: a later call copies what it changes
+            slot.update(key=key.copy(), out=out)
+        return out
+
     # ------------------------------------------------------------------ recurrent layers
     def _recurrent(self, node: Node, first: Value, context: _Context,
                    record: dict | None) -> Value:
@@ -556,7 +580,7 @@ class Runtime:
             if context.memo is not None and not reverse and record is None:
                 slot = context.memo.setdefault((node.name, index), {})
             outputs, states, outs, final = run_direction(
-                direction, first, shared, trajectory, record is not None, slot)
+                direction, first, shared, trajectory, record is not None, slot, context.loops)
             if record is not None:
                 record["states"][(node.name, index)] = states
                 record["outputs"][(node.name, index)] = outs
@@ -598,6 +622,7 @@ class _Context:
         else:
             self.lead = self.trail = None
         self.memo: dict | None = None
+        self.loops: Any = None
 
 
 def pad_counts(ids: Array) -> tuple[Array, Array]:
@@ -620,7 +645,7 @@ def pad_counts(ids: Array) -> tuple[Array, Array]:
 
 def run_direction(direction: Direction, value: Value, shared: Array | None,
                   trajectory: tuple[list[Array], Array] | None, record: bool,
-                  memo: dict | None = None
+                  memo: dict | None = None, loops: Any = None
                   ) -> tuple[Array, list[Array] | None, Array | None, tuple[Array, ...]]:
     """One recurrent pass over a batch, exactly as Keras' ``backend.rnn`` computes it.
 
@@ -634,6 +659,7 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
         record: also return the states after each step and the outputs (batch must be 1).
         memo: for one row and a forward pass, the previous call's per-step states, reused up
             to the first step whose input changed (see ``Runtime.evaluate``).
+        loops: for one row, the compiled step loops to use (``kernels.ready()``), or None.
 
     Returns:
         (outputs, recorded states or None, recorded outputs or None, final states); outputs
@@ -656,7 +682,7 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
     if batch == 1 and not record:
         outputs, final = _run_one_row(direction, value, active[0], mask is not None,
                                       None if shared is None else int(shared[0]), trajectory,
-                                      memo)
+                                      memo, loops)
         return outputs, None, None, final
     counts = active.sum(axis=0)
     prefix = np.all(active[1:] <= active[:-1], axis=0) if batch > 1 else np.ones(steps, bool)
@@ -746,115 +772,112 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
 
 def _run_one_row(direction: Direction, value: Value, active: Array, masked: bool,
                  shared: int | None, trajectory: tuple[list[Array], Array] | None,
-                 memo: dict | None = None) -> tuple[Array, tuple[Array, ...]]:
+                 memo: dict | None = None, loops: Any = None
+                 ) -> tuple[Array, tuple[Array, ...]]:
     """``run_direction`` for a single row: the same arithmetic with far less bookkeeping
     (one text, as ``predict "..."`` and a live session that recomputes give it). Returns
     (outputs, final states).
 
-    With ``memo`` (a forward pass): the state after step t depends on the inputs (and mask)
-    of steps 0..t only, so the previous call's states are reused up to the first step
+    The states live in one array per state, row ``t`` holding the state before step ``t``;
+    the cell's ``run_row`` writes them in place, a contiguous run of unmasked steps at a
+    time. With ``memo`` (a forward pass): the state after step t depends on the inputs (and
+    mask) of steps 0..t only, so the previous call's states are reused up to the first step
     whose input differs, compared exactly (ids, or the input rows bit for bit).
     """
     cell = direction.cell
     reverse = direction.reverse
     steps = len(active)
-    units = cell.units
     if value.is_lookup:
         key = value.ids[0, ::-1] if reverse else value.ids[0]  # what decides each step
-        projected = direction.projection.take(key)
     else:
         key = value.data[0, ::-1] if reverse else value.data[0]
-        projected = cell.project(key)
+    history = [np.empty((steps + 1, 1, cell.units), np.float32)
+               for _ in range(cell.state_count)]
     start = 0
     if shared is not None and trajectory is not None and shared > 0:
         start = min(shared, steps)
-        states = tuple(recorded[start][None, :].copy() for recorded in trajectory[0])
+        for slot, recorded in zip(history, trajectory[0]):
+            slot[: start + 1, 0] = recorded[: start + 1]
     else:
-        states = cell.initial_state(1)
-    sequences = direction.return_sequences
-    keep = memo is not None
-    outputs = np.empty((steps, units), np.float32) if sequences or keep else None
-    if outputs is not None and start:
-        outputs[:start] = trajectory[1][:start]
-    history = None
-    if keep:
-        history = [np.empty((steps, units), np.float32) for _ in states]
-        if start:
-            for slot, recorded in zip(history, trajectory[0]):
-                slot[:start] = recorded[1: start + 1]
+        for slot in history:
+            slot[0] = 0.0
+    shared_end = start  # the outputs before it are the pad record's
+    if memo is not None:
         previous = memo.get("key")
-        if previous is not None and memo.get("shared") == shared and \
-                previous.shape == key.shape and memo.get("masked") == masked:
+        if previous is not None and previous.shape == key.shape and \
+                memo.get("masked") == masked:
             changed = previous != key
             if changed.ndim > 1:
-                changed = changed.any(axis=1)
+                changed = changed.reshape(len(changed), -1).any(axis=1)
             changed |= memo["active"] != active
             differs = np.flatnonzero(changed)
             reuse = int(differs[0]) if differs.size else steps
             if reuse > start:
-                outputs[start:reuse] = memo["outputs"][start:reuse]
-                for slot, old in zip(history, memo["states"]):
-                    slot[start:reuse] = old[start:reuse]
-                states = tuple(old[reuse - 1][None, :].copy() for old in memo["states"])
+                for slot, old in zip(history, memo["history"]):
+                    slot[start + 1: reuse + 1] = old[start + 1: reuse + 1]
                 start = reuse
+    if start < steps:
+        _run_steps(direction, value.is_lookup, key, active, history, start, loops)
+    if memo is not None:
+        memo.update(key=key.copy(), active=active.copy(), masked=masked, history=history)
     zero_output = direction.zero_output_for_mask and masked
-    step = cell.step
-    # repeated[t]: step t reads the same input as step t - 1 (a run of pads, say)
-    repeated = np.zeros(steps, bool)
-    if steps > 1:
-        repeated[1:] = np.all(projected[1:] == projected[:-1], axis=1)
-    positions = np.flatnonzero(active[start:]) + start
-    done = start  # positions before this one are final
-    index = 0
-    while index < len(positions):
-        t = int(positions[index])
-        index += 1
-        if t > done:  # masked steps: the state stays; the output is carried (or zero)
-            _fill(outputs, history, done, t, states, zero_output)
-        before = states
-        states = step(projected[t: t + 1], states)
-        if outputs is not None:
-            outputs[t] = states[0][0]
-        if history is not None:
-            for slot, state in zip(history, states):
-                slot[t] = state[0]
-        done = t + 1
-        # (checked every 8th repeated step: cheap, and a fixed point, once reached, stays)
-        if repeated[t] and t % 8 == 0 and all(np.array_equal(a, b)
-                                              for a, b in zip(before, states)):
-            # a fixed point: every following step with this same input gives this state
-            runs = ~(repeated[done:] & active[done:])
-            end = done + (int(np.argmax(runs)) if runs.any() else steps - done)
-            if end > done:
-                _fill(outputs, history, done, end, states, False)
-                done = end
-                index = int(np.searchsorted(positions, end))
-    if done < steps:
-        _fill(outputs, history, done, steps, states, zero_output)
-    if steps == 0:
-        last = np.zeros((1, units), np.float32)
-    elif outputs is not None:
-        last = outputs[steps - 1][None, :]
-    elif steps - 1 < start:  # the whole row was pads shared with the pad record
-        last = trajectory[1][steps - 1][None, :]
-    elif active[steps - 1] or not zero_output:
-        last = states[0]
-    else:
-        last = np.zeros((1, units), np.float32)
-    if keep:
-        memo.update(key=key.copy(), active=active.copy(), shared=shared, masked=masked,
-                    states=history, outputs=outputs)
-    final = tuple(states)
-    if sequences:
+    final = tuple(slot[steps].copy() for slot in history)
+    if direction.return_sequences:
+        outputs = history[0][1:, 0].copy()
+        if shared_end:
+            outputs[:shared_end] = trajectory[1][:shared_end]
+        if zero_output:
+            outputs[shared_end:][~active[shared_end:]] = 0.0
         return outputs[None], final
+    if steps == 0 or (zero_output and not active[steps - 1] and steps > shared_end):
+        last = np.zeros((1, cell.units), np.float32)
+    elif steps <= shared_end:  # the whole row was pads shared with the pad record
+        last = trajectory[1][steps - 1][None, :].copy()
+    else:
+        last = final[0].copy()
     return last, final
 
 
-def _fill(outputs: Array | None, history: list[Array] | None, begin: int, end: int,
-          states: tuple[Array, ...], zero_output: bool) -> None:
-    """Masked positions begin..end-1 of one row: states unchanged, outputs carried/zero."""
-    if outputs is not None:
-        outputs[begin:end] = 0.0 if zero_output else states[0][0]
-    if history is not None:
-        for slot, state in zip(history, states):
-            slot[begin:end] = state[0]
+def _run_steps(direction: Direction, lookup: bool, key: Array, active: Array,
+               history: list[Array], start: int, loops: Any = None) -> None:
+    """Fill ``history`` from row ``start + 1`` on: the unmasked runs of steps through the
+    cell, masked steps carrying the state, and a run of one repeated input skipped once
+    the state stops changing (every further step of that input would keep it)."""
+    cell = direction.cell
+    steps = len(active)
+    # repeated[t]: step t reads the same input as step t - 1 (a run of pads, say)
+    repeated = np.zeros(steps, bool)
+    first = max(start, 1)
+    if steps > first:
+        same = key[first:] == key[first - 1: -1]
+        repeated[first:] = same.reshape(len(same), -1).all(axis=1)
+    projected = np.empty((steps, cell.projection_width), np.float32)
+    if lookup:
+        projected[start:] = direction.projection.take(key[start:])
+    else:  # dense inputs: one product per distinct run (the pad windows after a Conv1D)
+        fresh = ~repeated[start:]
+        fresh[0] = True
+        projected[start:] = cell.project(key[start:][fresh])[np.cumsum(fresh) - 1]
+    flags = np.zeros(steps - start + 2, np.int8)
+    flags[1:-1] = active[start:]
+    edges = np.flatnonzero(np.diff(flags)) + start  # [begin, end) of each unmasked run
+    done = start
+    for begin, end in zip(edges[0::2].tolist(), edges[1::2].tolist()):
+        _carry(history, done, begin)
+        t = begin
+        while t < end:
+            t = cell.run_row(projected, history, t, end, repeated, loops)
+            if t < end:  # a fixed point: skip the rest of this input's run
+                runs = ~repeated[t:end]
+                skip_to = t + int(np.argmax(runs)) if runs.any() else end
+                _carry(history, t, skip_to)
+                t = skip_to
+        done = end
+    _carry(history, done, steps)
+
+
+def _carry(history: list[Array], begin: int, end: int) -> None:
+    """Steps ``begin..end-1`` leave the state as it was before step ``begin``."""
+    if end > begin:
+        for slot in history:
+            slot[begin + 1: end + 1] = slot[begin]

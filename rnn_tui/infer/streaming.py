@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from rnn_tui.infer import kernels
 from rnn_tui.infer.runtime import Node, Runtime, Value
 
 Array = np.ndarray
@@ -198,6 +199,7 @@ class RecomputeStream(_Stream):
     def __init__(self, runtime: Runtime, **options: Any):
         super().__init__(runtime, **options)
         self._memo: dict = {}
+        kernels.warm_up()  # compiled step loops, ready in a moment (see ``kernels``)
 
     def _update(self, window: Array) -> Array:
         self.steps_computed = len(window)
