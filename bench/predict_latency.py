@@ -12,7 +12,9 @@
    the ids, the recurrent steps, pooling, the head). p50 / p99 over many keystrokes of many
    reviews. Also: the same keystrokes recomputed from scratch (``predictor.predict``) to
    show what streaming saves, and models that cannot stream (Bidirectional, Conv1D), which
-   recompute on every keystroke.
+   recompute on every keystroke: with the compiled step loops a live session uses (numba;
+   the time to compile them, or to load numba's cache, is reported apart) and with NumPy's
+   (``RNN_TUI_KERNELS=numpy``), in the same run.
 
 This process never imports TensorFlow (models missing from the bench registry are made in
 subprocesses).
@@ -101,9 +103,19 @@ def reviews_of(predictor, tokens: int, count: int, extra_chars: int) -> list[tup
     return chosen
 
 
-def per_keystroke(reference: str, reviews: int, keystrokes: int, recompute: bool) -> dict:
-    from rnn_tui.infer import Predictor
+def per_keystroke(reference: str, reviews: int, keystrokes: int, recompute: bool,
+                  engine: str | None = None) -> dict:
+    """``engine``, for a model that recomputes: "compiled" (numba loops, waited for) or
+    "numpy" (RNN_TUI_KERNELS=numpy)."""
+    from rnn_tui.infer import Predictor, kernels
 
+    os.environ["RNN_TUI_KERNELS"] = "numpy" if engine == "numpy" else ""
+    warm_up_s = None
+    if engine == "compiled":
+        start = time.perf_counter()
+        if kernels.warm_up(wait=True) is None:
+            raise SystemExit(f"the compiled loops are unavailable: {kernels._error}")
+        warm_up_s = time.perf_counter() - start
     predictor = Predictor.load(reference)
     samples = reviews_of(predictor, 100, reviews, keystrokes)
     streaming, scratch, steps, cpu = [], [], [], []
@@ -122,7 +134,7 @@ def per_keystroke(reference: str, reviews: int, keystrokes: int, recompute: bool
                 start = clock()
                 predictor.predict([text])
                 scratch.append(clock() - start)
-    result = {"model": reference, "streaming": predictor.streamable,
+    result = {"model": reference, "engine": engine, "streaming": predictor.streamable,
               "why": predictor.streaming_reason, "reviews": len(samples),
               "keystrokes_per_review": keystrokes,
               "live_session": percentiles(streaming),
@@ -130,6 +142,8 @@ def per_keystroke(reference: str, reviews: int, keystrokes: int, recompute: bool
               "cpu_time": percentiles(cpu)}
     if scratch:
         result["recompute_each_time"] = percentiles(scratch)
+    if warm_up_s is not None:
+        result["compile_or_load_s"] = warm_up_s
     return result
 
 
@@ -153,11 +167,15 @@ def main() -> None:
         results["per_keystroke"].append(entry)
         print_keystroke(entry)
     if not args.skip_recomputing_models and not args.model:
-        for reference in ensure_recomputing_models():
-            entry = per_keystroke(reference, max(10, args.reviews // 3), args.keystrokes,
-                                  recompute=False)
-            results["per_keystroke"].append(entry)
-            print_keystroke(entry)
+        # the compiled loops first: their first use in this process compiles (or loads
+        # numba's cache), timed apart from the keystrokes
+        for engine in ("compiled", "numpy"):
+            for reference in ensure_recomputing_models():
+                entry = per_keystroke(reference, max(10, args.reviews // 3), args.keystrokes,
+                                      recompute=False, engine=engine)
+                results["per_keystroke"].append(entry)
+                print_keystroke(entry)
+    results["numba_imported"] = "numba" in sys.modules
     import_check = "tensorflow" in sys.modules
     results["tensorflow_imported"] = import_check
     print(f"\nsaved {save('predict_latency', results)}")
@@ -173,9 +191,13 @@ def print_cold(cold: dict) -> None:
 
 def print_keystroke(entry: dict) -> None:
     live = entry["live_session"]
-    line = (f"per keystroke, {entry['model']} ({'streams' if entry['streaming'] else 'recomputes'}"
-            f"): p50 {live['p50_us']:.0f} us, p99 {live['p99_us']:.0f} us, max "
-            f"{live['max_us']:.0f} us over {live['count']} keystrokes")
+    how = "streams" if entry["streaming"] else f"recomputes, {entry['engine']} loops"
+    cpu = entry["cpu_time"]
+    line = (f"per keystroke, {entry['model']} ({how}): p50 {live['p50_us']:.0f} us, p99 "
+            f"{live['p99_us']:.0f} us, max {live['max_us']:.0f} us over {live['count']} "
+            f"keystrokes (CPU time p50 {cpu['p50_us']:.0f}, p99 {cpu['p99_us']:.0f} us)")
+    if entry.get("compile_or_load_s") is not None:
+        line += f"; loops ready in {entry['compile_or_load_s']:.2f} s"
     if entry["streaming"]:
         line += (f"; {entry['mean_recurrent_steps_per_keystroke']:.2f} recurrent steps per "
                  "keystroke")
