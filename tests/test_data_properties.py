@@ -43,7 +43,10 @@ def test_nsmc_reader_never_crashes(tmp_path, lines, raw_tail, header):
 
 
 @FUZZ
-@given(rows=st.lists(st.tuples(st.text(alphabet=st.characters(blacklist_characters="\t\n\r"), max_size=30),
+# (no lone surrogates: a UTF-8 file cannot hold them, so they are no row of one)
+@given(rows=st.lists(st.tuples(st.text(alphabet=st.characters(blacklist_characters="\t\n\r",
+                                                              blacklist_categories=("Cs",)),
+                                       max_size=30),
                                st.integers(0, 1)), max_size=20))
 def test_nsmc_rows_round_trip(tmp_path, rows):
     path = tmp_path / "ratings_test.txt"
