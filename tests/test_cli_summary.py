@@ -39,6 +39,16 @@ def test_layer_table_and_card(home, capsys):
     for section in ("Dataset", "Preprocessing", "Hyperparameters", "Metrics (test)", "Training"):
         assert section in out
     assert "emb:8 bigru:4 pool:max" in out
+    # how the runtime answers a live input, from the card: this one recomputes
+    assert "Prediction runtime" in out
+    assert "(Bidirectional) also reads the text backwards" in " ".join(out.split())
+    assert "(compiled loops)" in out
+
+
+def test_a_streaming_model_says_so(home, capsys):
+    code, out, _ = run_cli(["summary", "onehot"], capsys)
+    assert code == 0
+    assert "each new token costs one step per recurrent layer" in " ".join(out.split())
 
 
 def test_frozen_layers_are_marked(home, capsys):

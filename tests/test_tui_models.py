@@ -45,9 +45,11 @@ async def test_live_verdicts_follow_every_keystroke():
     app = RnnTuiApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
+        # (the loading worker says so to the screen a moment after the models are loaded)
+        await wait_for(pilot, lambda: "Korean → nsmc-sentiment:1 ready"
+                       in app.live.verdicts[SENTIMENT].message, what="the readiness line")
         readiness = app.live.verdicts[SENTIMENT].message
         assert "English → imdb-sentiment:1 ready" in readiness
-        assert "Korean → nsmc-sentiment:1 ready" in readiness
         text = ""
         for character in "wonderful brilliant":
             await pilot.press(character)
@@ -163,6 +165,7 @@ async def test_summary_shows_the_layer_table_and_card():
         assert f"Total params: {card['params']['total']:,}" in text
         assert "reuters-topics:1  (shipped)" in text
         assert "Metrics (test)" in text and "accuracy" in text
+        assert "Prediction runtime" in text and "as you type" in text
         await submit(pilot, "/summary")  # the active sentiment model
         assert "imdb-sentiment:1" in plain(pane.query_one("#summary-body").content)
 

@@ -98,8 +98,38 @@ def card_sections(card: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]
         ("finished", training.get("finished")), ("duration (s)", training.get("duration_s")),
         ("seconds per epoch", _mean(training.get("epoch_seconds"))),
         ("sessions", training.get("sessions"))]))
+    sections.append(("Prediction runtime", runtime_rows(card.get("runtime"))))
     return [(title, [(k, v) for k, v in rows if v not in (None, "", [], {})])
             for title, rows in sections]
+
+
+def runtime_rows(runtime: Any) -> list[tuple[str, Any]]:
+    """What the card says of the TensorFlow-free runtime: its weights, how it answers a
+    live input (streaming or recomputing, and why) and how closely it matched Keras.
+
+    >>> rows = runtime_rows({"engine": "numpy", "dtype": "float16", "size_bytes": 5827035,
+    ...                      "streamable": False, "streaming": "Conv1D: recomputes"})
+    >>> rows[1:3]
+    [('weights', 'float16, 5.8 MB'), ('as you type', 'Conv1D: recomputes (compiled loops)')]
+    """
+    if not isinstance(runtime, dict):
+        return []
+    size = runtime.get("size_bytes")
+    weights = ", ".join(part for part in (
+        runtime.get("dtype"), f"{size / 1e6:.1f} MB" if isinstance(size, int) else None)
+        if part)
+    typing = runtime.get("streaming")
+    if typing and runtime.get("streamable") is False:
+        typing = f"{typing} (compiled loops)"
+    check = runtime.get("check") if isinstance(runtime.get("check"), dict) else {}
+    checked = None
+    if isinstance(check.get("rows"), int) and isinstance(check.get("agreement"), float):
+        checked = (f"{check['rows']:,} {check.get('split', 'test')} rows: the same class on "
+                   f"{check['agreement']:.3%}")
+        if isinstance(check.get("max_abs_difference"), float):
+            checked += f", probabilities within {check['max_abs_difference']:.1e}"
+    return [("engine", runtime.get("engine")), ("weights", weights or None),
+            ("as you type", typing), ("against Keras", checked)]
 
 
 def _mean(values: list[float] | None) -> float | None:
