@@ -219,7 +219,7 @@ class RecurrentCell:
         ``loops``: the compiled loops (``kernels.ready()``) to run a fused LSTM or GRU with,
         instead of NumPy.
         """
-        if loops is not None and self.fused:  # compiled (see ``kernels``); history rows as (steps + 1, units)
+        if loops is not None and self.fused:  # compiled (see ``kernels``)
             flat = [slot.reshape(len(slot), self.units) for slot in history]
             if self.kind == "lstm":
                 return int(loops.lstm_rows(projected, self.recurrent_kernel, flat[0], flat[1],
