@@ -271,6 +271,9 @@ def test_new_flags_become_the_config():
     (["--ngrams", "2", "--oov", ""], "OOV token"),
     (["--pattern", "[unclosed"], "not a valid regular expression"),
     (["--ema", "0.99", "--patience", "2"], "--ema and early stopping"),
+    (["--units", "1.5"], "--units takes a number or a comma list such as 64,32"),
+    (["--units", ","], "--units takes a number"),
+    (["--units", "64,0"], "--units must be positive"),
 ])
 def test_new_flag_errors_are_one_line(capsys, args, message):
     code, out, err = run_cli(["train", "--dataset", "imdb", *args], capsys)

@@ -39,29 +39,26 @@ _ARCH_FLAGS = ("units", "layers", "embedding_dim", "dropout", "recurrent_dropout
                "ngram_dim")
 
 
-def _parse_numbers(value: str | None, flag: str) -> list[int] | None:
+def _parse_numbers(value: str | None, flag: str, example: str = "2,3") -> list[int] | None:
     """"2" or "2,3" -> [2] or [2, 3]."""
     if value is None:
         return None
     try:
         numbers = [int(part) for part in value.split(",") if part.strip()]
     except ValueError:
-        raise UserError(f"{flag} takes a number or a comma list such as 2,3, not {value!r}"
-                        ) from None
+        numbers = []
     if not numbers:
-        raise UserError(f"{flag} takes a number or a comma list such as 2,3, not {value!r}")
+        raise UserError(f"{flag} takes a number or a comma list such as {example}, "
+                        f"not {value!r}")
     return numbers
 
 
 def _parse_units(value: str | None) -> int | list[int] | None:
-    if value is None:
+    """"64" -> 64, "64,32" -> [64, 32] (one size per recurrent layer)."""
+    sizes = _parse_numbers(value, "--units", example="64,32")
+    if sizes is None:
         return None
-    try:
-        sizes = [int(part) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise UserError(f"--units takes a number or a comma list such as 64,32, not {value!r}"
-                        ) from None
-    if not sizes or any(size < 1 for size in sizes):
+    if any(size < 1 for size in sizes):
         raise UserError(f"--units must be positive, not {value!r}")
     return sizes[0] if len(sizes) == 1 else sizes
 
