@@ -127,6 +127,9 @@ def test_recomputing_sessions_with_either_engine(loops, monkeypatch, build, padd
         np.testing.assert_allclose(stream.update(ids), reference(runtime, stream, ids),
                                    atol=2e-6, equal_nan=True, err_msg=f"ids={ids}")
     assert (counting.calls > 0) == (engine == "compiled")
+    # the arrays a session passes have the warm-up's types and layouts: nothing compiles
+    # again on a keystroke (that would stall it for a second)
+    assert len(loops.lstm_rows.signatures) == 1 and len(loops.gru_rows.signatures) == 1
 
 
 def test_one_text_predicted_alone_never_uses_them(loops, monkeypatch):
