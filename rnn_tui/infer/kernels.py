@@ -4,8 +4,9 @@ A model that cannot stream (Bidirectional, Conv1D) recomputes on every keystroke
 backward half of a BiLSTM reads the whole text again, a Conv1D model's LSTM runs over the
 padding after it. For one row NumPy spends most of a step on call overhead (a dozen
 ufunc calls of ~0.25 us around one small matrix product), so these loops are compiled:
-the same step, the gates and the cell update in one pass, 2-3x faster per step
-(bench/predict_latency.py has the figures).
+the same step, the gates and the cell update in one pass: per step 2.7x faster for an
+LSTM(64), 1.5x for an LSTM(100), whose recurrent kernel no longer fits the L1 cache
+(bench/README.md has the figures).
 
 They are used only where they pay: ``warm_up()`` (called by a recomputing live session)
 imports numba and compiles the loops on a background thread, with numba's on-disk cache,
@@ -32,7 +33,7 @@ import numpy as np
 from rnn_tui import paths
 
 _lock = threading.Lock()
-_ready: Any = None  # the compiled functions (a namespace) once compiled
+_ready: Any = None  # the module of compiled loops (_numba_loops), once compiled
 _status = "off"  # off -> compiling -> ready | unavailable | disabled
 _thread: threading.Thread | None = None
 _error: str | None = None
