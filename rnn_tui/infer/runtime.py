@@ -544,10 +544,7 @@ class Runtime:
         x = first.materialize()
         previous = None if slot is None else slot.get("key")
         if previous is not None and previous.shape == key.shape:
-            changed = previous != key
-            if changed.ndim > 1:
-                changed = changed.reshape(len(changed), -1).any(axis=1)
-            differs = np.flatnonzero(changed)
+            differs = np.flatnonzero(rows_differ(previous, key))
             out = slot["out"] if not differs.size else ops.conv1d_update(
                 x, slot["out"], differs, params["kernel"], params["bias"],
                 params["function"], **options)
@@ -806,10 +803,7 @@ def _run_one_row(direction: Direction, value: Value, active: Array, masked: bool
         previous = memo.get("key")
         if previous is not None and previous.shape == key.shape and \
                 memo.get("masked") == masked:
-            changed = previous != key
-            if changed.ndim > 1:
-                changed = changed.reshape(len(changed), -1).any(axis=1)
-            changed |= memo["active"] != active
+            changed = rows_differ(previous, key) | (memo["active"] != active)
             differs = np.flatnonzero(changed)
             reuse = int(differs[0]) if differs.size else steps
             if reuse > start:
@@ -849,8 +843,7 @@ def _run_steps(direction: Direction, lookup: bool, key: Array, active: Array,
     repeated = np.zeros(steps, bool)
     first = max(start, 1)
     if steps > first:
-        same = key[first:] == key[first - 1: -1]
-        repeated[first:] = same.reshape(len(same), -1).all(axis=1)
+        repeated[first:] = ~rows_differ(key[first:], key[first - 1: -1])
     projected = np.empty((steps, cell.projection_width), np.float32)
     if lookup:
         projected[start:] = direction.projection.take(key[start:])
@@ -874,6 +867,13 @@ def _run_steps(direction: Direction, lookup: bool, key: Array, active: Array,
                 t = skip_to
         done = end
     _carry(history, done, steps)
+
+
+def rows_differ(a: Array, b: Array) -> Array:
+    """Per position (first axis): whether two inputs differ there, ids or rows compared
+    exactly (what decides whether a step, or a convolution window, must be recomputed)."""
+    flags = a != b
+    return flags.any(axis=tuple(range(1, flags.ndim))) if flags.ndim > 1 else flags
 
 
 def _carry(history: list[Array], begin: int, end: int) -> None:

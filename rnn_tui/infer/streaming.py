@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from rnn_tui.infer import kernels
-from rnn_tui.infer.runtime import Node, Runtime, Value
+from rnn_tui.infer.runtime import Node, Runtime, Value, rows_differ
 
 Array = np.ndarray
 CAUSAL_OPS = {"embedding", "identity", "activation", "dense"}
@@ -461,8 +461,7 @@ class IdStream(_Stream):
         valid = self._valid if base_index == self._base else 0
         self._base = base_index
         common = min(len(window), len(self._ids), valid)
-        changed = window[:common] != self._ids[:common]
-        differs = np.flatnonzero(changed.any(axis=1) if changed.ndim > 1 else changed)
+        differs = np.flatnonzero(rows_differ(window[:common], self._ids[:common]))
         start = int(differs[0]) if differs.size else common
         self.steps_computed = 0
         base = self._base_states(base_index)
