@@ -174,7 +174,11 @@ def build_model(
     body = spec["layers"]
     assignment = ngram_assignment(spec, [n for n, _ in model_input.ngrams]) \
         if spec["input"] == "tokens" else {}
-    ngram_inputs = []
+    # one Input per n-gram stream, read by the ngram-emb items and/or the linear channel
+    stream_inputs = {n: layers_module.Input(shape=(model_input.length,), dtype="int32",
+                                            name=f"ngrams{n}")
+                     for n, _ in model_input.ngrams} if spec["input"] == "tokens" else {}
+    ngram_inputs = list(stream_inputs.values())
     state = None  # the final state of a recurrent layer built for pool:...+last
     for index, layer in enumerate(body):
         kind = layer["type"]
@@ -182,8 +186,8 @@ def build_model(
             tensor = _embedding(layers_module, layer, model_input, padding, spec,
                                 embedding_weights)(tensor)
             if assignment:
-                tensor, ngram_inputs = _ngram_streams(layers_module, tensor, body, assignment,
-                                                      model_input, mask_zero_for(spec, padding))
+                tensor = _ngram_streams(layers_module, tensor, body, assignment, model_input,
+                                        stream_inputs, mask_zero_for(spec, padding))
         elif kind == "ngram_embedding":
             continue  # built with the embedding: every stream's Embedding, concatenated
         elif kind == "onehot":
@@ -236,7 +240,10 @@ def build_model(
             raise UserError(f"architecture: unknown layer type {kind!r}")
     # The head computes in float32 even under a mixed_float16 policy (softmax/sigmoid and
     # the loss need the range); with the default float32 policy this changes nothing.
-    if head.separate_activation:
+    if spec.get("linear"):
+        outputs = _with_linear_channel(layers_module, tensor, head, inputs, stream_inputs,
+                                       model_input)
+    elif head.separate_activation:
         tensor = layers_module.Dense(head.units, name="output", dtype="float32")(tensor)
         outputs = layers_module.Activation(head.activation, name="output_activation",
                                            dtype="float32")(tensor)
@@ -246,23 +253,52 @@ def build_model(
     return keras.Model([inputs, *ngram_inputs] if ngram_inputs else inputs, outputs, name=name)
 
 
-def _ngram_streams(layers_module, embedded, body, assignment, model_input, mask_zero):
-    """An Input and an Embedding per n-gram order, concatenated after the word embedding."""
+def _ngram_streams(layers_module, embedded, body, assignment, model_input, stream_inputs,
+                   mask_zero):
+    """An Embedding per n-gram order, concatenated after the word embedding."""
     sizes = dict(model_input.ngrams)
-    tensors, inputs = [embedded], []
+    tensors = [embedded]
     for n, index in assignment.items():
         layer = body[index]
         input_dim = sizes[n] if layer["input_dim"] == "auto" else layer["input_dim"]
         if input_dim < sizes[n]:
             raise UserError(f"architecture: ngram-emb input_dim {input_dim} is smaller than the "
                             f"{n}-gram vocabulary ({sizes[n]} ids)")
-        stream = layers_module.Input(shape=(model_input.length,), dtype="int32",
-                                     name=f"ngrams{n}")
-        inputs.append(stream)
         tensors.append(layers_module.Embedding(
             input_dim, layer["dim"], mask_zero=mask_zero, trainable=layer["trainable"],
-            name=f"embedding_ngrams{n}")(stream))
-    return layers_module.Concatenate(name="concatenate_streams")(tensors), inputs
+            name=f"embedding_ngrams{n}")(stream_inputs[n]))
+    return layers_module.Concatenate(name="concatenate_streams")(tensors)
+
+
+def _with_linear_channel(layers_module, features, head, tokens, stream_inputs, model_input):
+    """The network's logit plus a linear n-gram channel's, through the sigmoid.
+
+    Every stream gets a one-wide Embedding averaged over the text's positions (pads masked),
+    so the channel's logit is a linear model on each id's share of the text. Its weights
+    and the mixing weight are set by ``rnn_tui.train.linear`` after the network is fitted;
+    until then the mixing weight is 0, so fitting trains the network alone (no gradient
+    reaches the frozen channel).
+    """
+    if head.activation != "sigmoid" or head.units != 1:
+        raise UserError("architecture: the linear channel needs a binary task with a sigmoid "
+                        "head")
+    recurrent = layers_module.Dense(1, name="network_logit", dtype="float32")(features)
+    streams = [("tokens", tokens, model_input.vocab_size)] + [
+        (f"ngrams{n}", stream_inputs[n], size) for n, size in model_input.ngrams]
+    averages = [layers_module.GlobalAveragePooling1D(name=f"linear_average_{name}")(
+        layers_module.Embedding(size, 1, mask_zero=True, trainable=False,
+                                embeddings_initializer="zeros", name=f"linear_{name}")(ids))
+        for name, ids, size in streams]
+    pooled = averages[0] if len(averages) == 1 else layers_module.Concatenate(
+        name="linear_streams")(averages)
+    linear = layers_module.Dense(1, trainable=False, kernel_initializer="ones",
+                                 name="linear_logit", dtype="float32")(pooled)
+    logits = layers_module.Concatenate(name="logits")([recurrent, linear])
+    mixing = layers_module.Dense(1, activation="sigmoid", trainable=False, name="output",
+                                 dtype="float32")
+    outputs = mixing(logits)
+    mixing.set_weights([np.array([[1.0], [0.0]], np.float32), np.zeros(1, np.float32)])
+    return outputs
 
 
 def _embedding(layers_module, layer, model_input, padding, spec, weights):

@@ -71,6 +71,9 @@ LAYER_FIELDS: dict[str, dict[str, Any]] = {
     "dense": {"units": _REQUIRED, "activation": "relu"},
 }
 HEAD_FIELDS: dict[str, Any] = {"activation": "auto", "units": "auto", "separate_activation": False}
+# The linear n-gram channel (``linear:WEIGHT,c=C``): a naive-Bayes-weighted logistic regression
+# on the mean of every stream's ids, fitted after the network and added to its logit.
+LINEAR_FIELDS: dict[str, Any] = {"weight": 1.0, "c": 1000.0}
 
 # Layers that need a (batch, time, features) input, and what they give.
 _TAKES_SEQUENCE = {"simplernn", "lstm", "gru", "conv1d", "maxpool1d", "spatial_dropout", "pool",
@@ -96,6 +99,7 @@ _POSITIONAL: dict[str, tuple[str, ...]] = {
     "gru": ("units",), "conv1d": ("filters", "kernel_size"), "maxpool1d": ("pool_size",),
     "dropout": ("rate",), "spatial_dropout": ("rate",), "flatten": (), "pool": ("mode",),
     "dense": ("units", "activation"), "head": ("activation", "units"),
+    "linear": ("weight",),
 }
 # Short keys accepted in compact items.
 _KEY_ALIASES = {"mask": "mask_zero", "rd": "recurrent_dropout", "bi": "bidirectional",
@@ -123,6 +127,11 @@ Compact architecture syntax: items separated by spaces, each KIND[:ARG...][,KEY=
   flatten             Flatten (Embedding + Flatten + Dense baseline)
   dense:U[:ACT]       hidden Dense (relu unless ACT is given)
   head:ACT[:U]        the output layer; default follows the task (sigmoid, softmax, linear)
+  linear[:W]          binary tasks: add a linear n-gram channel, a naive-Bayes-weighted
+                      logistic regression on every id stream (tokens, --ngrams), fitted
+                      after training; its logit is added to the network's, times W
+                      (keys: c=C, the inverse regularisation, 1000 by default). The
+                      streams need no ngram-emb: the channel alone may read them
 Input: emb/onehot take token ids; otherwise the model reads numeric sequences.
 return_sequences is set automatically between layers."""
 
@@ -276,6 +285,25 @@ def _normalize_head(raw: Any) -> dict[str, Any]:
     return head
 
 
+def _normalize_linear(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise _spec_error(f"linear must be an object, not {raw!r}")
+    unknown = sorted(set(raw) - set(LINEAR_FIELDS))
+    if unknown:
+        raise _spec_error(f"unknown linear setting(s) {', '.join(unknown)}; the linear "
+                          f"channel takes {', '.join(LINEAR_FIELDS)}")
+    linear = {**LINEAR_FIELDS, **raw}
+    for key in LINEAR_FIELDS:
+        try:
+            value = float(linear[key])
+        except (TypeError, ValueError):
+            value = float("nan")
+        if isinstance(linear[key], bool) or not 0 < value < 1e12:
+            raise _spec_error(f"linear {key} must be a positive number, not {linear[key]!r}")
+        linear[key] = value
+    return linear
+
+
 def normalize_spec(spec: Any) -> dict[str, Any]:
     """Check a spec and fill every default; the result is canonical JSON-able data.
 
@@ -291,9 +319,10 @@ def normalize_spec(spec: Any) -> dict[str, Any]:
         spec = {"layers": spec}
     if not isinstance(spec, dict):
         raise _spec_error("a spec is an object with 'layers' (or a list of layers)")
-    unknown = sorted(set(spec) - {"layers", "head", "format_version", "input"})
+    unknown = sorted(set(spec) - {"layers", "head", "format_version", "input", "linear"})
     if unknown:
-        raise _spec_error(f"unknown key(s) {', '.join(unknown)} (a spec has layers and head)")
+        raise _spec_error(f"unknown key(s) {', '.join(unknown)} (a spec has layers, head and "
+                          "linear)")
     version = spec.get("format_version", SPEC_FORMAT_VERSION)
     if version != SPEC_FORMAT_VERSION:
         raise _spec_error(f"spec format_version {version!r} is not supported")
@@ -330,6 +359,10 @@ def normalize_spec(spec: Any) -> dict[str, Any]:
         "layers": layers,
         "head": _normalize_head(spec.get("head")),
     }
+    if spec.get("linear") is not None:
+        normalized["linear"] = _normalize_linear(spec["linear"])
+        if normalized["input"] != "tokens":
+            raise _spec_error("the linear channel reads token ids: start with emb")
     declared = spec.get("input")
     if declared not in (None, normalized["input"]):
         raise _spec_error(f"input {declared!r} does not match the first layer "
@@ -391,6 +424,7 @@ def parse_compact(text: str) -> dict[str, Any]:
         raise _spec_error("empty architecture string")
     layers: list[dict[str, Any]] = []
     head: dict[str, Any] | None = None
+    linear: dict[str, Any] | None = None
     for position, item in enumerate(_split_items(text), start=1):
         head_part, *options = item.split(",")
         kind, *arguments = head_part.split(":")
@@ -406,7 +440,8 @@ def parse_compact(text: str) -> dict[str, Any]:
             expected = ":".join([kind, *(name.upper() for name in names)])
             raise _spec_error(f"too many ':' values; expected {expected}",
                               f"item {position} {item!r}")
-        entry: dict[str, Any] = {} if positional_kind == "head" else {"type": canonical}
+        entry: dict[str, Any] = {} if positional_kind in ("head", "linear") \
+            else {"type": canonical}
         entry.update(zip(names, arguments))
         for option in options:
             key, equals, value = option.partition("=")
@@ -419,6 +454,10 @@ def parse_compact(text: str) -> dict[str, Any]:
             if head is not None:
                 raise _spec_error("more than one head", f"item {position} {item!r}")
             head = entry
+        elif positional_kind == "linear":
+            if linear is not None:
+                raise _spec_error("more than one linear channel", f"item {position} {item!r}")
+            linear = entry
         else:
             if head is not None:
                 raise _spec_error("the head must be the last item", f"item {position} {item!r}")
@@ -426,6 +465,8 @@ def parse_compact(text: str) -> dict[str, Any]:
     spec: dict[str, Any] = {"layers": layers}
     if head is not None:
         spec["head"] = head
+    if linear is not None:
+        spec["linear"] = linear
     return spec
 
 
@@ -525,6 +566,8 @@ def ngram_assignment(spec: dict[str, Any], orders: list[int]) -> dict[int, int]:
             raise _spec_error("ngram-emb reads n-gram features: give --ngrams N (2 for "
                               "bigrams) or remove it")
         return {}
+    if not items and spec.get("linear"):
+        return {}  # the linear channel alone reads the n-gram streams
     if not items:
         raise _spec_error(f"the data has n-gram features ({', '.join(map(str, orders))}) but "
                           "the architecture does not read them: add ngram-emb:DIM after emb "

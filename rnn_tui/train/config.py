@@ -38,6 +38,7 @@ LR_FINAL_FRACTION = 0.05
 DEFAULT_NGRAM_DIM = 32  # ngram-emb size added to a named architecture by --ngrams
 PADDINGS = ("pre", "post")
 LEVELS = ("word", "char", "morpheme")
+MAX_CROPS = 8
 CONFIG_FORMAT_VERSION = 1
 # Settings that do not change what is trained: a resumed run may differ in these.
 _NOT_IDENTITY = ("name",)
@@ -50,6 +51,9 @@ class TrainConfig:
     Attributes (by group):
         dataset, dataset_options: the corpus and keyword options for ``load_corpus``
             (``{"train_size": 2560}`` for the synthetic tasks, CSV columns for your own data).
+        crops: add up to N short pieces of each training text as extra rows with its label,
+            alternately a prefix (3-40 words: what a user has typed so far) and one
+            sentence (``rnn_tui.text.crops``); 0 trains on whole texts only.
         train_limit: train on the first N rows (after the validation split) only; for quick
             experiments.
         level, num_words, oov_token, cleaner, max_token_chars, lower, filters, morpheme_tags,
@@ -96,6 +100,7 @@ class TrainConfig:
     dataset: str = "imdb"
     dataset_options: dict[str, Any] = field(default_factory=dict)
     train_limit: int | None = None
+    crops: int = 0
     # vocabulary
     level: str = "word"
     num_words: int | None = 20000
@@ -160,6 +165,10 @@ class TrainConfig:
         if not isinstance(self.dataset_options, dict):
             raise UserError("dataset_options must be a mapping")
         positive("train_limit", self.train_limit)
+        if not isinstance(self.crops, int) or isinstance(self.crops, bool) or \
+                not 0 <= self.crops <= MAX_CROPS:
+            raise UserError(f"crops must be a whole number from 0 to {MAX_CROPS}, not "
+                            f"{self.crops!r}")
         if self.level not in LEVELS:
             raise UserError(f"level must be one of {', '.join(LEVELS)}, not {self.level!r}")
         positive("num_words", self.num_words)

@@ -583,6 +583,8 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
             emit(Note(text=text, topic="early-stopping"))
         _save_weights_atomically(model, run.final_path)
         run.mark_fit_finished(stopped_early, best_epoch)
+    if spec.get("linear") and distribution.is_chief:
+        _fit_linear_channel(model, data, spec["linear"], config.seed, emit)
 
     loss, metric_names = compile_settings(config, spec, data)
     previous_seconds = float(sum(run.state.get("epoch_seconds", [])[:epochs_done]))
@@ -646,6 +648,22 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
     return RunResult(name=config.default_name, model_ref=model_ref, test_metrics=test_metrics,
                      history=card.get("history", {}), card=card, model=model, data=data,
                      aliases=aliases)
+
+
+def _fit_linear_channel(model: Any, data: PreparedData, settings: dict[str, Any], seed: int,
+                        emit: Callable[[Event], None]) -> None:
+    """Fit the linear n-gram channel on the training rows and switch it on (see
+    ``rnn_tui.train.linear``)."""
+    from rnn_tui.train import linear
+
+    started = time.time()
+    fit = linear.fit_linear(data.x_train, data.y_train, data.features.sizes,
+                            c=settings["c"], seed=seed)
+    linear.attach(model, fit, data.features.names, settings["weight"])
+    emit(Note(text=f"linear n-gram channel: naive-Bayes-weighted logistic regression on "
+                   f"{fit.features:,} ids (C={settings['c']:g}), training accuracy "
+                   f"{fit.train_accuracy:.4f}, added to the network's logit x "
+                   f"{settings['weight']:g} ({time.time() - started:.0f} s)", topic="linear"))
 
 
 def bucketing_choice(config: TrainConfig, spec: dict[str, Any], data: PreparedData) -> bool:

@@ -28,6 +28,7 @@ from rnn_tui.data.corpus import Corpus, Split
 from rnn_tui.errors import UserError
 from rnn_tui.nets import ModelInput
 from rnn_tui.text import KERAS_FILTERS, Vocabulary
+from rnn_tui.text.crops import crops
 from rnn_tui.text.features import TextFeatures
 from rnn_tui.train.config import TrainConfig
 
@@ -222,6 +223,13 @@ def prepare_data(
     if len(train) == 0:
         raise UserError(f"{corpus.name}: no training rows left")
     notes: list[str] = []
+    if config.crops and corpus.is_text:
+        texts, labels = crops(train.texts, list(train.labels), per_text=config.crops,
+                              seed=config.seed)
+        notes.append(f"training rows: {len(train):,} texts + {len(texts):,} crops of them "
+                     "(prefixes and single sentences, --crops)")
+        train = Split(np.concatenate([train.labels, np.asarray(labels, train.labels.dtype)]),
+                      texts=[*train.texts, *texts])
     if source == "test":
         notes.append("validation data is the test split (as in the tutorial): early stopping "
                      "and the best checkpoint then see the test set, so test metrics are "
@@ -254,6 +262,12 @@ def prepare_data(
                         f"configuration asks for {config.ngrams}")
     fitted = features.vocabulary
     train_tokens = features.tokenize_many(train.texts)
+    if config.crops and corpus.is_text:
+        # a crop of punctuation alone has no token: an all-pad row would pool to NaN
+        keep = [i for i, tokens in enumerate(train_tokens) if tokens]
+        if len(keep) < len(train_tokens):
+            train = train.take(np.asarray(keep))
+            train_tokens = [train_tokens[i] for i in keep]
     if vocabulary is None:
         features.fit(train_tokens)
     if not fitted.word_index:
