@@ -29,7 +29,8 @@ _CONFIG_FLAGS = {
     "truncating": "truncating", "optimizer": "optimizer", "lr": "learning_rate",
     "clipnorm": "clipnorm", "epochs": "epochs", "batch_size": "batch_size",
     "validation": "validation", "patience": "early_stopping", "seed": "seed",
-    "train_limit": "train_limit", "crops": "crops", "name": "name", "pattern": "pattern",
+    "train_limit": "train_limit", "crops": "crops",
+    "negations": "negations", "name": "name", "pattern": "pattern",
     "subword_suffix": "subword_suffix", "space_token": "space_token",
     "lr_schedule": "lr_schedule", "ema": "ema", "bucketing": "bucketing",
 }
@@ -339,6 +340,8 @@ Examples:
 @click.option("--train-limit", type=int, help="Train on the first N rows only.")
 @click.option("--crops", type=int, help="Also train on up to N prefixes and sentences cut from "
                                         "each text (short-text verdicts). [0]")
+@click.option("--negations", type=int, help="Also train on up to N clauses of each text with a "
+                                            "sentiment word, as written and negated. [0]")
 @click.option("--strategy", type=click.Choice(["auto", "one", "mirrored", "multiworker"]),
               help="Distribution strategy (see below). [auto]")
 @click.option("--devices", type=int, help="Use N GPUs, or N logical CPU devices without GPUs.")

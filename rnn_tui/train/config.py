@@ -54,6 +54,9 @@ class TrainConfig:
         crops: add up to N short pieces of each training text as extra rows with its label,
             alternately a prefix (3-40 words: what a user has typed so far) and one
             sentence (``rnn_tui.text.crops``); 0 trains on whole texts only.
+        negations: add up to N negation counterfactuals per training text of a binary
+            English or Korean corpus: clauses of it whose predicate is a strong sentiment
+            word, as written and negated, labelled by that word (``rnn_tui.text.negation``).
         train_limit: train on the first N rows (after the validation split) only; for quick
             experiments.
         level, num_words, oov_token, cleaner, max_token_chars, lower, filters, morpheme_tags,
@@ -101,6 +104,7 @@ class TrainConfig:
     dataset_options: dict[str, Any] = field(default_factory=dict)
     train_limit: int | None = None
     crops: int = 0
+    negations: int = 0
     # vocabulary
     level: str = "word"
     num_words: int | None = 20000
@@ -165,10 +169,12 @@ class TrainConfig:
         if not isinstance(self.dataset_options, dict):
             raise UserError("dataset_options must be a mapping")
         positive("train_limit", self.train_limit)
-        if not isinstance(self.crops, int) or isinstance(self.crops, bool) or \
-                not 0 <= self.crops <= MAX_CROPS:
-            raise UserError(f"crops must be a whole number from 0 to {MAX_CROPS}, not "
-                            f"{self.crops!r}")
+        for key in ("crops", "negations"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or \
+                    not 0 <= value <= MAX_CROPS:
+                raise UserError(f"{key} must be a whole number from 0 to {MAX_CROPS}, not "
+                                f"{value!r}")
         if self.level not in LEVELS:
             raise UserError(f"level must be one of {', '.join(LEVELS)}, not {self.level!r}")
         positive("num_words", self.num_words)

@@ -29,6 +29,7 @@ from rnn_tui.errors import UserError
 from rnn_tui.nets import ModelInput
 from rnn_tui.text import KERAS_FILTERS, Vocabulary
 from rnn_tui.text.crops import crops
+from rnn_tui.text.negation import counterfactuals
 from rnn_tui.text.features import TextFeatures
 from rnn_tui.train.config import TrainConfig
 
@@ -223,13 +224,8 @@ def prepare_data(
     if len(train) == 0:
         raise UserError(f"{corpus.name}: no training rows left")
     notes: list[str] = []
-    if config.crops and corpus.is_text:
-        texts, labels = crops(train.texts, list(train.labels), per_text=config.crops,
-                              seed=config.seed)
-        notes.append(f"training rows: {len(train):,} texts + {len(texts):,} crops of them "
-                     "(prefixes and single sentences, --crops)")
-        train = Split(np.concatenate([train.labels, np.asarray(labels, train.labels.dtype)]),
-                      texts=[*train.texts, *texts])
+    if (config.crops or config.negations) and corpus.is_text:
+        train = _augmented(train, corpus, config, notes)
     if source == "test":
         notes.append("validation data is the test split (as in the tutorial): early stopping "
                      "and the best checkpoint then see the test set, so test metrics are "
@@ -295,6 +291,29 @@ def prepare_data(
         x_validation=encode_split(validation),
         y_validation=None if validation is None else _labels(validation, corpus),
         validation_source=source, validation_fraction=fraction, maxlen=maxlen, notes=notes)
+
+
+def _augmented(train: Split, corpus: Corpus, config: TrainConfig, notes: list[str]) -> Split:
+    """The training split with its crops and negation counterfactuals appended."""
+    texts, labels = [], []
+    if config.crops:
+        texts, labels = crops(train.texts, list(train.labels), per_text=config.crops,
+                              seed=config.seed)
+        notes.append(f"training rows: + {len(texts):,} crops of the {len(train):,} texts "
+                     "(prefixes and single sentences, --crops)")
+    if config.negations:
+        if corpus.task != "binary" or corpus.language not in ("en", "ko"):
+            raise UserError("--negations makes sentiment counterfactuals: it needs a binary "
+                            f"English or Korean corpus ({corpus.name} is a {corpus.task} "
+                            f"{corpus.language} corpus)")
+        pairs, pair_labels = counterfactuals(train.texts, train.labels,
+                                             language=corpus.language,
+                                             per_text=config.negations, seed=config.seed)
+        notes.append(f"training rows: + {len(pairs):,} negation counterfactuals (clauses of "
+                     "the texts as written and negated, --negations)")
+        texts, labels = [*texts, *pairs], [*labels, *pair_labels]
+    return Split(np.concatenate([train.labels, np.asarray(labels, train.labels.dtype)]),
+                 texts=[*train.texts, *texts])
 
 
 def _labels(split: Split, corpus: Corpus) -> np.ndarray:
