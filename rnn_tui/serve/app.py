@@ -48,27 +48,44 @@ class JSONText(JSONResponse):
         return json_text(content).encode("utf-8")
 
 
-class DeclaredBodyLimit:
-    """A body whose Content-Length passes the limit is refused before it is read, with a
-    JSON 413 (FastAPI's ``max_body_size`` still counts the bytes of a chunked body)."""
+class BodyLimit:
+    """Request bodies over ``max_body_bytes`` get a JSON 413: at once when Content-Length
+    says so, else as soon as the bytes read pass the limit (a chunked body).
+
+    (FastAPI's own ``max_body_size`` answers in plain text.)
+    """
 
     def __init__(self, app: Any, max_body_bytes: int):
         self.app = app
         self.max_body_bytes = max_body_bytes
 
+    def message(self, size: str) -> str:
+        return f"the body has {size} bytes; at most {self.max_body_bytes} (--max-body-bytes)"
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            for name, value in scope.get("headers", ()):
-                if name == b"content-length":
-                    if value.isdigit() and int(value) > self.max_body_bytes:
-                        response = JSONText(
-                            {"detail": f"the body has {int(value)} bytes; at most "
-                                       f"{self.max_body_bytes} (--max-body-bytes)"},
-                            status_code=413, headers={"Connection": "close"})
-                        await response(scope, receive, send)
-                        return
-                    break
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                if value.isdigit() and int(value) > self.max_body_bytes:
+                    response = JSONText({"detail": self.message(str(int(value)))},
+                                        status_code=413, headers={"Connection": "close"})
+                    await response(scope, receive, send)
+                    return
+                break
+        read = 0
+
+        async def counted() -> Any:
+            nonlocal read
+            message = await receive()
+            read += len(message.get("body", b""))
+            if read > self.max_body_bytes:  # FastAPI turns this into a JSON answer
+                raise HTTPException(413, self.message(f"more than {self.max_body_bytes}"),
+                                    headers={"Connection": "close"})
+            return message
+
+        await self.app(scope, counted, send)
 
 
 class PredictRequest(BaseModel):
@@ -122,10 +139,9 @@ def create_app(settings: ServeSettings | None = None, *, pool: ModelPool | None 
         pool.stop()
 
     app = FastAPI(title="rnn-tui", version=__version__, lifespan=lifespan,
-                  max_body_size=settings.max_body_bytes,
                   description="Recurrent text classifiers from the rnn-tui registry, "
                               "answered by its TensorFlow-free runtime.")
-    app.add_middleware(DeclaredBodyLimit, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.state.pool = pool
     app.state.metrics = metrics
     bearer = HTTPBearer(auto_error=False, description="the token of `--token-file`")
