@@ -39,6 +39,7 @@ from rnn_tui.serve.settings import ServeSettings  # noqa: E402
 from rnn_tui.terminal import escape, json_text  # noqa: E402
 
 log = logging.getLogger("rnn_tui.serve")
+PREDICT_THREADS = 4
 
 
 class JSONText(JSONResponse):
@@ -134,6 +135,11 @@ def create_app(settings: ServeSettings | None = None, *, pool: ModelPool | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Predicting holds the GIL nearly throughout: more threads than this only add
+        # switching and memory (anyio's default is 40).
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = PREDICT_THREADS
         pool.start()
         yield
         pool.stop()

@@ -25,6 +25,8 @@ from rnn_tui.errors import NotFoundError, UserError
 from rnn_tui.registry import ModelRef, Registries, open_registries
 
 CHECK_INTERVAL_S = 0.2
+# versions no reference points at any more, kept loaded in case an alias moves back
+SPARE_VERSIONS = 2
 
 
 class ModelPool:
@@ -99,10 +101,10 @@ class ModelPool:
         from rnn_tui.infer import Predictor
 
         path = str(version.path)
-        predictor = self._by_path.get(path)
+        predictor = self._by_path.pop(path, None)
         if predictor is None:
             predictor = Predictor.load(version)
-            self._by_path[path] = predictor
+        self._by_path[path] = predictor  # (last: the most recently used)
         return predictor
 
     def preload(self) -> list[str]:
@@ -132,9 +134,11 @@ class ModelPool:
                 except UserError:
                     continue  # gone (removed, alias dropped): the next request says so
             self._by_ref = fresh
-            kept = {id(predictor) for predictor in fresh.values()}
+            used = {id(predictor) for predictor in fresh.values()}
+            spare = [path for path, predictor in self._by_path.items()
+                     if id(predictor) not in used][-SPARE_VERSIONS:]
             self._by_path = {path: predictor for path, predictor in self._by_path.items()
-                             if id(predictor) in kept}
+                             if id(predictor) in used or path in spare}
         return True
 
     def start(self) -> None:
