@@ -90,6 +90,13 @@ class ModelPool:
                 self._names_seen.add(ref.name)
         return predictor
 
+    def is_loaded(self, text: str) -> bool:
+        """True when ``get(text)`` would answer from memory, without touching the disk."""
+        try:
+            return str(self.reference(text)) in self._by_ref
+        except UserError:
+            return False
+
     def metric_label(self, text: str) -> str:
         """The name in a reference when it is a model served here, else "-" (so that
         requests for made-up names cannot grow the metrics without bound)."""
