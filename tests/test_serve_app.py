@@ -276,3 +276,30 @@ def test_serving_never_imports_tensorflow(registry):
             "print('TF', 'tensorflow' in sys.modules, 'keras' in sys.modules)\n")
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert process.stdout.decode().splitlines()[-1] == "TF False False", process.stderr
+
+
+def test_concurrent_short_requests_share_model_calls(registry):
+    """The micro-batcher: 24 concurrent requests (different top_k, one failing text) get
+    exactly what each would get alone, from fewer model calls."""
+    import asyncio
+
+    from rnn_tui.infer import Predictor
+    from rnn_tui.infer.answers import classify
+    from rnn_tui.serve.batching import MicroBatcher
+
+    predictor = Predictor.load("imdb-sentiment")
+    requests = [([f"a wonderful film {k}", "dull and slow"][: 1 + k % 2], 1 + k % 2)
+                for k in range(24)]
+
+    async def run_all():
+        batcher = MicroBatcher(max_texts=16)
+        answers = await asyncio.gather(*(batcher.classify(predictor, texts, count)
+                                         for texts, count in requests))
+        return batcher, answers
+
+    batcher, answers = asyncio.run(run_all())
+    assert 1 < batcher.batches < len(requests)  # shared calls, none over 16 texts
+    for (texts, count), got in zip(requests, answers):
+        alone = classify(predictor, texts, count=count)
+        assert [(r["ranked"], r["probabilities"]) for r in got] == \
+            [(r["ranked"], r["probabilities"]) for r in alone]

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 from rnn_tui import __version__  # noqa: E402
 from rnn_tui.errors import DataError, NotFoundError, UserError  # noqa: E402
+from rnn_tui.serve.batching import MicroBatcher  # noqa: E402
 from rnn_tui.serve.metrics import ServerMetrics  # noqa: E402
 from rnn_tui.serve.models import ModelPool  # noqa: E402
 from rnn_tui.serve.settings import ServeSettings  # noqa: E402
@@ -134,6 +135,7 @@ def create_app(settings: ServeSettings | None = None, *, pool: ModelPool | None 
     token = settings.read_token()
     pool = pool or ModelPool(settings.refs, check_interval=settings.check_interval)
     metrics = ServerMetrics()
+    batcher = MicroBatcher(batch_size=settings.batch_size)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -222,31 +224,37 @@ def create_app(settings: ServeSettings | None = None, *, pool: ModelPool | None 
     async def predict(ref: str, request: PredictRequest) -> Response:
         """Classify texts with the model ``ref``: ``NAME`` (the served version),
         ``NAME:VERSION`` or ``NAME@ALIAS``."""
-        # A short request to a loaded model is answered on the event loop (a few hundred
-        # microseconds; the hop to a thread and back would cost a third of that again);
-        # anything longer, or a model still to load, in a thread, so the loop stays free.
-        if sum(len(text) for text in request.texts) <= INLINE_CHARS and not request.trace \
-                and pool.is_loaded(ref):
-            return answer(ref, request)
-        return await run_in_threadpool(answer, ref, request)
+        # A short request to a loaded model is answered on the event loop, batched with the
+        # short requests that came with it (a few milliseconds at most); anything longer, a
+        # trace, or a model still to load goes to a thread, so the loop stays free.
+        if sum(len(text) for text in request.texts) > INLINE_CHARS or request.trace \
+                or not pool.is_loaded(ref):
+            return await run_in_threadpool(answer, ref, request)
+        started = time.perf_counter()
+        try:
+            predictor, refusal = _prepare(pool, settings, ref, request)
+            if refusal is None:
+                results = await batcher.classify(predictor, request.texts,
+                                                 request.top_k or 1)
+                refusal = _respond(predictor, request, results)
+            status, body = refusal
+        except Exception as error:  # never a traceback to the client; the server goes on
+            status, body = _internal_error(ref, error)
+        return finish(ref, request, status, body, started)
 
     def answer(ref: str, request: PredictRequest) -> Response:
         started = time.perf_counter()
         try:
-            status, answer = _predict(pool, settings, ref, request)
-        except Exception as error:  # never a traceback to the client; the server goes on
-            log.error("rnn-tui serve: predicting with %s failed: %s: %s", escape(ref),
-                      type(error).__name__, escape(str(error)))
-            status, answer = 500, {"detail": f"internal error ({type(error).__name__}) "
-                                             "while predicting; the server goes on"}
-        label = pool.metric_label(ref)
-        if status == 200:
-            metrics.texts.labels(label).inc(len(request.texts))
-        else:
-            metrics.errors.labels(label, str(status)).inc()
-        metrics.requests.labels(label, str(status)).inc()
-        metrics.latency.labels(label).observe(time.perf_counter() - started)
-        return JSONText(answer, status_code=status)
+            status, body = _predict(pool, settings, ref, request)
+        except Exception as error:
+            status, body = _internal_error(ref, error)
+        return finish(ref, request, status, body, started)
+
+    def finish(ref: str, request: PredictRequest, status: int, body: dict[str, Any],
+               started: float) -> Response:
+        metrics.observe(pool.metric_label(ref), status, len(request.texts),
+                        time.perf_counter() - started)
+        return JSONText(body, status_code=status)
 
     @app.get("/metrics", tags=["status"], dependencies=[Depends(authorized)],
              response_class=Response)
@@ -268,36 +276,61 @@ def app_from_environment() -> FastAPI:
 
 def _predict(pool: ModelPool, settings: ServeSettings, ref: str, request: PredictRequest
              ) -> tuple[int, dict[str, Any]]:
-    """(status, body) of one prediction request."""
-    from rnn_tui.infer.answers import EMPTY_TEXT, answer_record, classify, model_label
+    """(status, body) of one prediction request, computed here."""
+    from rnn_tui.infer.answers import classify
 
+    predictor, refusal = _prepare(pool, settings, ref, request)
+    if refusal is not None:
+        return refusal
+    results = classify(predictor, request.texts, count=request.top_k or 1,
+                       trace=request.trace, batch_size=settings.batch_size)
+    return _respond(predictor, request, results)
+
+
+def _prepare(pool: ModelPool, settings: ServeSettings, ref: str, request: PredictRequest
+             ) -> tuple[Any, tuple[int, dict[str, Any]] | None]:
+    """(the predictor, None), or (None, (status, body)) when the request is refused."""
     texts = request.texts
     if len(texts) > settings.max_texts:
-        return 413, {"detail": f"{len(texts)} texts in one request; at most "
-                                f"{settings.max_texts} (--max-texts)"}
+        return None, (413, {"detail": f"{len(texts)} texts in one request; at most "
+                                      f"{settings.max_texts} (--max-texts)"})
     for index, text in enumerate(texts):
         problem = _text_problem(text, settings.max_text_chars)
         if problem is not None:
-            return 422, {"detail": f"texts[{index}]: {problem}"}
+            return None, (422, {"detail": f"texts[{index}]: {problem}"})
     try:
         predictor = pool.get(ref)
     except NotFoundError as error:
-        return 404, {"detail": str(error)}
+        return None, (404, {"detail": str(error)})
     except DataError as error:  # the model's own files: not the client's doing
-        return 500, {"detail": f"model {ref} cannot be loaded: {error}"}
+        return None, (500, {"detail": f"model {ref} cannot be loaded: {error}"})
     except UserError as error:
-        return 400, {"detail": str(error)}
+        return None, (400, {"detail": str(error)})
     if predictor.input.kind != "text":
-        return 422, {"detail": f"{predictor.name} reads numeric sequences, not text"}
-    results = classify(predictor, texts, count=request.top_k or 1,
-                       trace=request.trace, batch_size=settings.batch_size)
+        return None, (422, {"detail": f"{predictor.name} reads numeric sequences, not text"})
+    return predictor, None
+
+
+def _respond(predictor: Any, request: PredictRequest, results: list[Any]
+             ) -> tuple[int, dict[str, Any]]:
+    """(status, body) from ``classify``'s results: the records, or the first text that
+    could not be classified."""
+    from rnn_tui.infer.answers import EMPTY_TEXT, answer_record, model_label
+
     records = []
-    for index, (text, result) in enumerate(zip(texts, results)):
+    for index, (text, result) in enumerate(zip(request.texts, results)):
         if isinstance(result, str):
             reason = EMPTY_TEXT if not text.strip() else result
             return 422, {"detail": f"texts[{index}]: {reason}"}
         records.append(answer_record(text, result, ranked=request.top_k is not None))
     return 200, {"model": model_label(predictor), "predictions": records}
+
+
+def _internal_error(ref: str, error: Exception) -> tuple[int, dict[str, Any]]:
+    log.error("rnn-tui serve: predicting with %s failed: %s: %s", escape(ref),
+              type(error).__name__, escape(str(error)))
+    return 500, {"detail": f"internal error ({type(error).__name__}) while predicting; the "
+                           "server goes on"}
 
 
 def _text_problem(text: str, limit: int) -> str | None:

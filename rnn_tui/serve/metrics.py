@@ -9,6 +9,7 @@ before they start; prometheus-client then keeps each worker's values in files th
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -40,6 +41,25 @@ class ServerMetrics:
         self.latency = Histogram(
             "rnn_tui_predict_seconds", "Time to answer a prediction request, by model",
             ["model"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self._children: dict[tuple[str, int], tuple[Any, ...]] = {}
+
+    def observe(self, model: str, status: int, texts: int, seconds: float) -> None:
+        """One prediction request answered (children cached: ``labels()`` costs more than
+        the increments)."""
+        children = self._children.get((model, status))
+        if children is None:
+            code = str(status)
+            children = (self.requests.labels(model, code), self.texts.labels(model),
+                        self.errors.labels(model, code) if status != 200 else None,
+                        self.latency.labels(model))
+            self._children[(model, status)] = children
+        requests, texts_counter, errors, latency = children
+        requests.inc()
+        if status == 200:
+            texts_counter.inc(texts)
+        else:
+            errors.inc()
+        latency.observe(seconds)
 
     def exposition(self) -> tuple[bytes, str]:
         """The text exposition format and its content type (all workers' values summed
