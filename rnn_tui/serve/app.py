@@ -9,7 +9,8 @@ sends produces a traceback.
 
 >>> from fastapi.testclient import TestClient                          # doctest: +SKIP
 >>> client = TestClient(create_app(ServeSettings(refs=["imdb-sentiment"])))  # doctest: +SKIP
->>> client.post("/v1/models/imdb-sentiment/predict", json={"texts": ["a fine film"]}).json()
+>>> client.post("/v1/models/imdb-sentiment/predict",                 # doctest: +SKIP
+...             json={"texts": ["a fine film"]}).json()
 {'model': 'imdb-sentiment:1', 'predictions': [{'text': 'a fine film', ...}]}
 """
 

@@ -11,7 +11,7 @@ it.
 
 >>> pool = ModelPool(["imdb-sentiment@prod"])                        # doctest: +SKIP
 >>> pool.start()                                                    # doctest: +SKIP
->>> pool.get("imdb-sentiment").version   # a bare name means the ref it was served as
+>>> pool.get("imdb-sentiment").version  # a bare name: the ref served  # doctest: +SKIP
 2
 """
 
