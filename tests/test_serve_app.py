@@ -91,6 +91,9 @@ def test_a_moved_alias_is_served_within_a_second(registry):
     try:
         assert client.post(PREDICT, json={"texts": ["fine"]}).json()["model"] == \
             "imdb-sentiment:1"
+        latest = client.post("/v1/models/imdb-sentiment@latest/predict",
+                             json={"texts": ["fine"]}).json()
+        assert latest["model"] == "imdb-sentiment:2"  # @latest is not the served @prod
         registry.set_alias("imdb-sentiment", "prod", 2)
         moved = time.monotonic()
         while client.post(PREDICT, json={"texts": ["fine"]}).json()["model"] != \

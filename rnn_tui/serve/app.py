@@ -126,7 +126,8 @@ class ErrorResponse(BaseModel):
     detail: str
 
 
-ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 422, 500)}
+ERRORS = {code: {"model": ErrorResponse}
+          for code in (400, 401, 404, 413, 415, 422, 500)}
 
 
 def create_app(settings: ServeSettings | None = None, *, pool: ModelPool | None = None
@@ -167,6 +168,8 @@ def create_app(settings: ServeSettings | None = None, *, pool: ModelPool | None 
             raise HTTPException(401, "a valid bearer token is required "
                                 "(Authorization: Bearer TOKEN)",
                                 headers={"WWW-Authenticate": "Bearer"})
+
+    guarded = [Depends(authorized)] if token is not None else []  # (no token: no check)
 
     # ------------------------------------------------------------------ errors
     @app.exception_handler(RequestValidationError)
@@ -214,14 +217,14 @@ def create_app(settings: ServeSettings | None = None, *, pool: ModelPool | None 
             return JSONText({"detail": "loading the models"}, status_code=503)
         return JSONText({"status": "ready"})
 
-    @app.get("/v1/models", tags=["models"], dependencies=[Depends(authorized)],
+    @app.get("/v1/models", tags=["models"], dependencies=guarded,
              responses=ERRORS)
     def models() -> Response:
         """The served models: versions, aliases, labels, language and a card summary."""
         return JSONText({"models": pool.listing()})
 
     @app.post("/v1/models/{ref}/predict", tags=["models"], response_model=PredictResponse,
-              dependencies=[Depends(authorized)], responses=ERRORS)
+              dependencies=guarded, responses=ERRORS)
     async def predict(ref: str, request: PredictRequest) -> Response:
         """Classify texts with the model ``ref``: ``NAME`` (the served version),
         ``NAME:VERSION`` or ``NAME@ALIAS``."""
@@ -257,7 +260,7 @@ def create_app(settings: ServeSettings | None = None, *, pool: ModelPool | None 
                         time.perf_counter() - started)
         return JSONText(body, status_code=status)
 
-    @app.get("/metrics", tags=["status"], dependencies=[Depends(authorized)],
+    @app.get("/metrics", tags=["status"], dependencies=guarded,
              response_class=Response)
     def prometheus() -> Response:
         """Requests, errors, texts and latency per model, in Prometheus' text format."""

@@ -70,7 +70,7 @@ class ModelPool:
             if ref.name not in self.defaults:
                 raise NotFoundError(f"model {ref.name!r} is not served here (served: "
                                     f"{', '.join(sorted(self.defaults))})")
-            if ref.is_plain_name:
+            if ref.is_plain_name and "@" not in text:  # (NAME@latest means the latest)
                 return self.defaults[ref.name]
         return ref
 
