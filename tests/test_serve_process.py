@@ -96,6 +96,8 @@ def test_endpoints_over_http(server):
     assert 'rnn_tui_predict_requests_total{model="nsmc-sentiment",status="200"} 1.0' in metrics
     assert httpx.get(server.url + "/docs").status_code == 200
     assert "Traceback" not in server.output()
+    # loopback unless told otherwise
+    assert f"Uvicorn running on http://127.0.0.1:{server.port}" in server.output()
 
 
 def test_alias_moved_every_few_tenths_under_load_fails_nothing(server, registry):
