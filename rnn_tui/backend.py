@@ -37,6 +37,14 @@ def _stderr_silenced():
         os.close(devnull)
 
 
+def silenced_stderr():
+    """File descriptor 2 pointed at /dev/null for a block (TensorFlow's converters log there
+    from C++), unless ``RNN_TUI_TF_LOGS=1``."""
+    if os.environ.get("RNN_TUI_TF_LOGS") == "1":
+        return contextlib.nullcontext()
+    return _stderr_silenced()
+
+
 def _quiet_environment() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")

@@ -29,6 +29,9 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "plot": ("rnn_tui.cli.plot", "plot", "Plot a model's loss and accuracy curves."),
     "neighbors": ("rnn_tui.cli.neighbors", "neighbors", "Nearest words in a model's embedding."),
     "check": ("rnn_tui.cli.check", "check", "Test a sentiment model capability by capability."),
+    "export": ("rnn_tui.cli.export", "export",
+               "Write a model as SavedModel, TFLite, ONNX or .keras."),
+    "serve": ("rnn_tui.cli.serve", "serve", "Answer predictions over HTTP (FastAPI, uvicorn)."),
 }
 
 

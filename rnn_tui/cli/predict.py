@@ -281,7 +281,7 @@ class PredictRun:
         groups: dict[str, list[Item]] = {}
         for item in items:
             if item.error is None and not item.text.strip():
-                item.error = "empty text"
+                item.error = "empty text"  # (rnn_tui.infer.answers.EMPTY_TEXT)
             if item.error is None:
                 groups.setdefault(self.reference_for(item.text), []).append(item)
         for reference, group in groups.items():
@@ -296,34 +296,16 @@ class PredictRun:
         self.out.flush()
 
     def _predict_group(self, predictor: Any, group: list[Item]) -> None:
-        ids = predictor.texts_ids([item.text for item in group])
-        # (len: a model with n-gram features gives (tokens, streams) arrays, not lists)
-        usable = [index for index, sequence in enumerate(ids) if len(sequence)]
-        for index, sequence in enumerate(ids):
-            if not len(sequence):
-                group[index].error = "no words the model can read (nothing to classify)"
-        if not usable:
-            return
-        probabilities = predictor.predict_ids([ids[i] for i in usable],
-                                              batch_size=self.batch_size)
-        session = predictor.session() if self.trace else None
-        for row, index in enumerate(usable):
-            item = group[index]
-            values = probabilities[row]
-            if not all(value == value for value in values.tolist()):  # NaN
-                item.error = "the model gave no probability for this text (NaN)"
-                continue
-            item.result = self._result(predictor, values)
-            if session is not None:
-                item.result["trace"] = [(token, p) for token, p in session.trace(item.text)]
+        from rnn_tui.infer.answers import classify
 
-    def _result(self, predictor: Any, values: Any) -> dict[str, Any]:
         count = len(predictor.labels) if self.all_labels else (self.top_k or 1)
-        ranked = predictor.top_k(values[None, :], count)[0]
-        return {"model": f"{predictor.name}:{predictor.version}" if predictor.version
-                else predictor.name,
-                "predictor": predictor, "ranked": ranked,
-                "probabilities": dict(zip(predictor.labels, (float(v) for v in values)))}
+        results = classify(predictor, [item.text for item in group], count=count,
+                           trace=self.trace, batch_size=self.batch_size)
+        for item, result in zip(group, results):
+            if isinstance(result, str):
+                item.error = result
+            else:
+                item.result = result
 
     def finish(self) -> None:
         if self.output_format == "json":
@@ -333,24 +315,12 @@ class PredictRun:
     # ------------------------------------------------------------------ writing
     def write(self, item: Item) -> None:
         result = item.result
-        label, probability = result["ranked"][0]
         if self.output_format in ("json", "jsonl"):
-            record: dict[str, Any] = {"text": item.text}
-            if item.where.startswith("line"):
-                record["line"] = item.number
-            record.update({"model": result["model"], "label": label,
-                           "probability": round(probability, 6),
-                           "probabilities": {k: round(v, 6)
-                                             for k, v in result["probabilities"].items()}})
-            if self.top_k or self.all_labels:
-                record["top_k"] = [{"label": name, "probability": round(p, 6)}
-                                   for name, p in result["ranked"]]
-            if "trace" in result:
-                labels = result["predictor"].labels
-                record["trace"] = [
-                    {"token": token, "probabilities": {name: round(float(p), 6)
-                                                       for name, p in zip(labels, values)}}
-                    for token, values in result["trace"]]
+            from rnn_tui.infer.answers import answer_record
+
+            record = answer_record(item.text, result,
+                                   line=item.number if item.where.startswith("line") else None,
+                                   ranked=bool(self.top_k or self.all_labels))
             text = json_text(record)  # C1 controls and bidi overrides as \uXXXX
             if self.output_format == "json":
                 self.out.write(("\n  " if not self.written else ",\n  ") + text)
