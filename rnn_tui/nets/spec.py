@@ -587,6 +587,8 @@ def ngram_assignment(spec: dict[str, Any], orders: list[int]) -> dict[int, int]:
         assignment.update({n: automatic[0] for n in remaining})
     elif len(automatic) == len(remaining):
         assignment.update(zip(remaining, automatic))
+    elif remaining and not automatic and spec.get("linear"):
+        pass  # the linear channel alone reads the other orders
     elif automatic or remaining:
         raise _spec_error(f"{len(automatic)} ngram-emb items without n= for the n-gram "
                           f"orders {', '.join(map(str, remaining)) or 'none'}: give one item "
