@@ -8,7 +8,6 @@ the file (and the line, where there is one), never a traceback.
 from __future__ import annotations
 
 import io
-import json
 import pickle
 import tarfile
 import zipfile
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rnn_tui.errors import DataError
+from rnn_tui.jsontext import parse_json
 
 
 def read_bytes(path: Path) -> bytes:
@@ -162,10 +162,7 @@ def load_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
 def load_word_index(path: Path) -> dict[str, int]:
     """A Keras ``*_word_index.json``: a JSON object word -> rank (1 = most frequent)."""
     text = read_utf8(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DataError(f"not valid JSON ({error.msg})", path, error.lineno) from None
+    data = parse_json(text, path)
     if not isinstance(data, dict) or not all(
         isinstance(word, str) and isinstance(rank, int) and not isinstance(rank, bool)
         for word, rank in data.items()

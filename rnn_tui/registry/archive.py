@@ -15,7 +15,6 @@ new version, so a bad archive leaves nothing behind.
 from __future__ import annotations
 
 import errno
-import json
 import stat
 import tarfile
 import zipfile
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from rnn_tui.errors import DataError, UserError
+from rnn_tui.jsontext import parse_json
 from rnn_tui.fileio import atomic_path
 from rnn_tui.registry.card import CARD_FILE, check_relative_path, sha256_file, validate_card
 from rnn_tui.registry.names import check_name
@@ -208,9 +208,10 @@ def _import_archive(registry: Registry, archive: Path, name: str | None, *,
             raw = handle.read(16 << 20)
         where = f"{archive}:{card_member.name}"
         try:
-            card = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
             raise DataError(f"the model card is not valid JSON ({error})", where) from None
+        card = parse_json(text, where, what="the model card is not valid JSON")
         card = validate_card(card, where)
         listed = set(card["files"])
         extra = sorted(seen - listed - {CARD_FILE})

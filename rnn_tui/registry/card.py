@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rnn_tui.errors import DataError
+from rnn_tui.jsontext import parse_json
 from rnn_tui.registry.names import check_name
 
 CARD_FILE = "card.json"
@@ -219,11 +220,7 @@ def read_card(path: str | Path) -> dict[str, Any]:
         raise DataError("the model card is missing", path) from None
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"cannot read the model card: {error}", path) from None
-    try:
-        card = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DataError(f"the model card is not valid JSON ({error.msg})", path,
-                        error.lineno) from None
+    card = parse_json(text, path, what="the model card is not valid JSON")
     return validate_card(card, path)
 
 

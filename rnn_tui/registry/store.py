@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from rnn_tui.errors import DataError, NotFoundError, RnnTuiError, UserError
+from rnn_tui.jsontext import parse_json
 from rnn_tui.fileio import atomic_write_text, fsync_path
 from rnn_tui.registry.card import (
     CARD_CHECKSUM,
@@ -253,10 +254,7 @@ class Registry:
             return missing
         except (OSError, UnicodeDecodeError) as error:
             raise DataError(f"cannot read: {error}", path) from None
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise DataError(f"not valid JSON ({error.msg})", path, error.lineno) from None
+        return parse_json(text, path)
 
     def resolve(self, ref: str | ModelRef) -> ModelVersion:
         """``name`` (latest), ``name:3`` or ``name@alias`` -> ModelVersion.
