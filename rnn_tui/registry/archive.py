@@ -14,6 +14,7 @@ new version, so a bad archive leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import stat
 import tarfile
@@ -146,14 +147,26 @@ def _strip_top_folder(members: list[_Member]) -> str:
     return ""
 
 
-def _copy_limited(source: IO[bytes], target: Path, budget: list[int], archive: Path) -> None:
-    with open(target, "wb") as out:
+def _copy_limited(source: IO[bytes], target: Path, budget: list[int], archive: Path,
+                  registry: Registry) -> None:
+    # Reading is the archive's business, writing the registry's: a failed write must not
+    # be reported as a damaged archive.
+    with registry.writing():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        out = open(target, "wb")  # noqa: SIM115 (closed below)
+    try:
         while chunk := source.read(1 << 20):
             budget[0] -= len(chunk)
             if budget[0] < 0:
                 raise DataError(f"the archive unpacks to more than {MAX_ARCHIVE_BYTES >> 30} "
                                 "GiB; refused", archive)
-            out.write(chunk)
+            with registry.writing():
+                out.write(chunk)
+        with registry.writing():
+            out.close()  # the last flush can fail too
+    finally:
+        with contextlib.suppress(OSError):
+            out.close()
 
 
 # What zipfile, tarfile, gzip and zlib raise on a damaged archive (a member's header, its
@@ -229,9 +242,8 @@ def _import_archive(registry: Registry, archive: Path, name: str | None, *,
                 if relative == CARD_FILE:
                     continue
                 target = stage.path / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
                 with member.open() as source:
-                    _copy_limited(source, target, budget, archive)
+                    _copy_limited(source, target, budget, archive, registry)
                 if sha256_file(target) != card["files"][relative]:
                     raise DataError(f"{relative} does not match the sha256 in the card: the "
                                     "archive is damaged or was changed", archive)

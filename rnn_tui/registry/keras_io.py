@@ -252,12 +252,14 @@ def import_keras(registry: Registry, name: str, model_path: str | Path,
     card["imported"] = {"file": model_path.name, "format": suffix.lstrip("."), "at": utc_now()}
 
     with registry.staging(name) as stage:
-        if suffix == ".keras":
-            shutil.copyfile(model_path, stage.path / MODEL_FILE)
-        else:
-            model.save(stage.path / MODEL_FILE)
-        if vocabulary is not None:
-            vocabulary.save(stage.path / VOCABULARY_FILE)
+        # (the model file was read whole above: what fails here is writing the registry)
+        with registry.writing():
+            if suffix == ".keras":
+                shutil.copyfile(model_path, stage.path / MODEL_FILE)
+            else:
+                model.save(stage.path / MODEL_FILE)
+            if vocabulary is not None:
+                vocabulary.save(stage.path / VOCABULARY_FILE)
         problem = _export_runtime(model, stage.path / RUNTIME_FILE, card)
         if problem:
             card["notes"] = [f"{RUNTIME_FILE} not written: {problem}"]

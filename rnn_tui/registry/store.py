@@ -39,6 +39,7 @@ see ``rnn_tui.registry.locking`` for what is safe on which mount.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -97,6 +98,24 @@ Build = Callable[[Path], Mapping[str, Any]]
 Claim = Callable[[Mapping[str, Any] | None], bool]
 
 
+# A full disk keeps its own message (the CLI's "free some space"); other write failures
+# name the registry.
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def registry_write_error(root: Path, error: OSError) -> RnnTuiError:
+    """One line for a registry that cannot be written: where, and the system's reason.
+
+    >>> str(registry_write_error(Path("/m"), OSError(errno.EROFS, "Read-only file system",
+    ...                                                 "/m/.locks/demo.lock")))
+    'cannot write to the model registry /m: Read-only file system (/m/.locks/demo.lock); nothing was changed'
+    """
+    reason = error.strerror or str(error) or type(error).__name__
+    where = f" ({error.filename})" if error.filename else ""
+    return RnnTuiError(f"cannot write to the model registry {root}: {reason}{where}; "
+                       "nothing was changed")
+
+
 def _move_into_place(source: Path, target: Path) -> None:
     """The atomic step of publishing (a separate function so tests can interrupt it)."""
     os.rename(source, target)
@@ -148,7 +167,9 @@ class Stage:
         """
         if self.published is not None:
             raise RnnTuiError(f"{self.name}: this staging folder was already published")
-        self.published = self.registry._publish_stage(self, card, aliases, tags, claims or {})
+        with self.registry.writing():
+            self.published = self.registry._publish_stage(self, card, aliases, tags,
+                                                          claims or {})
         return self.published
 
 
@@ -383,6 +404,17 @@ class Registry:
                 "copy a model with `rnn-tui models export` and `models import` to change it")
 
     @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around the registry's own writes: an OSError (read-only mount, permission
+        denied, EIO) becomes one line naming the registry; a full disk passes through."""
+        try:
+            yield
+        except OSError as error:
+            if error.errno in NO_ROOM:
+                raise
+            raise registry_write_error(self.root, error) from None
+
+    @contextlib.contextmanager
     def _lock(self, name: str) -> Iterator[None]:
         from filelock import Timeout
 
@@ -424,9 +456,10 @@ class Registry:
         check_name(name)
         self.sweep()
         staging_root = self.root / STAGING_DIR
-        staging_root.mkdir(parents=True, exist_ok=True)
         path = staging_root / f"{name}.{_owner_token()}"
-        path.mkdir()
+        with self.writing():
+            staging_root.mkdir(parents=True, exist_ok=True)
+            path.mkdir()
         stage = Stage(self, name, path)
         try:
             yield stage
@@ -535,7 +568,7 @@ class Registry:
         check_name(name)
         check_alias(alias)
         version = check_version(version)
-        with self._lock(name):
+        with self.writing(), self._lock(name):
             self._require_version(name, version)
             aliases = self.aliases(name)
             if aliases.get(alias) == version:
@@ -574,7 +607,7 @@ class Registry:
         check_name(name)
         check_alias(alias)
         version = check_version(version)
-        with self._lock(name):
+        with self.writing(), self._lock(name):
             self._require_version(name, version)
             aliases = self.aliases(name)
             aliases[alias] = version
@@ -586,7 +619,7 @@ class Registry:
         self._check_writable()
         check_name(name)
         check_alias(alias)
-        with self._lock(name):
+        with self.writing(), self._lock(name):
             aliases = self.aliases(name)
             if alias not in aliases:
                 raise NotFoundError(f"model {name!r} has no alias {alias!r}"
@@ -606,7 +639,7 @@ class Registry:
         check_name(name)
         check_tag(tag)
         version = check_version(version)
-        with self._lock(name):
+        with self.writing(), self._lock(name):
             self._require_version(name, version)
             tags = self.tags(name)
             current = set(tags.get(version, []))
@@ -627,10 +660,11 @@ class Registry:
         self._check_writable()
         ref = ModelRef.parse(ref)
         trash = self.root / TRASH_DIR
-        trash.mkdir(parents=True, exist_ok=True)
+        with self.writing():
+            trash.mkdir(parents=True, exist_ok=True)
         moved: list[Path] = []
         removed: list[str] = []
-        with self._lock(ref.name):
+        with self.writing(), self._lock(ref.name):
             if ref.is_plain_name:
                 doomed = self.versions(ref.name)
                 if not doomed:
