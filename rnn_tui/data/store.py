@@ -35,7 +35,7 @@ from rnn_tui import paths
 from rnn_tui.data import catalog
 from rnn_tui.data.catalog import CorpusInfo, Download, Form
 from rnn_tui.errors import DataError, NotFoundError, RnnTuiError, UserError
-from rnn_tui.fileio import atomic_path
+from rnn_tui.fileio import atomic_path, fsync_path, fsync_tree
 
 CHUNK_BYTES = 1 << 16
 TIMEOUT_S = 30
@@ -339,11 +339,13 @@ def _copy_tree(source: Path, target: Path) -> None:
     old = None
     try:
         shutil.copytree(source, temp, dirs_exist_ok=True)
+        fsync_tree(temp)  # on disk before the rename shows it
         if target.exists():
             old = target.with_name(f".{target.name}.old")
             shutil.rmtree(old, ignore_errors=True)
             os.replace(target, old)
         os.replace(temp, target)
+        fsync_path(target.parent)
     except OSError as error:
         raise DataError(f"cannot copy: {error.strerror or error}", source) from None
     finally:

@@ -54,7 +54,7 @@ from typing import Any
 
 from rnn_tui.errors import DataError, NotFoundError, RnnTuiError, UserError
 from rnn_tui.jsontext import parse_json
-from rnn_tui.fileio import atomic_write_text, fsync_path
+from rnn_tui.fileio import atomic_write_text, fsync_path, fsync_tree
 from rnn_tui.registry.card import (
     CARD_CHECKSUM,
     CARD_FILE,
@@ -508,13 +508,16 @@ class Registry:
                 "created": card.get("created") or utc_now(),
                 **{k: v for k, v in card.items() if k not in _STAMPED_KEYS}}
         card["files"] = _hash_files(stage.path)
+        fsync_tree(stage.path)  # the files on disk before a rename can make them visible
         packages = package_versions()
         packages.update(card.get("packages") or {})
         card["packages"] = packages
         validate_card(card, f"the card of the new version of {name!r}")
         with self._lock(name):
             name_dir = self.root / name
-            name_dir.mkdir(parents=True, exist_ok=True)
+            if not name_dir.is_dir():
+                name_dir.mkdir(parents=True, exist_ok=True)
+                fsync_path(self.root)  # the new model's folder survives a power loss too
             version = self._next_version(name)
             card["version"] = version
             card[CARD_CHECKSUM] = card_checksum(card)
