@@ -65,3 +65,97 @@ def test_a_model_reading_an_outside_file_is_refused_without_suggesting_trust(
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "Lambda" not in err and "--trust" not in err
     assert "reads a file outside itself (/etc/passwd)" in err
+
+
+# ---------------------------------------------------------------------------- archive bombs
+class Zeros:
+    """A file object of ``size`` zero bytes, never held in memory."""
+
+    def __init__(self, size: int):
+        self.left = size
+
+    def read(self, count: int = -1) -> bytes:
+        count = self.left if count < 0 else min(count, self.left)
+        self.left -= count
+        return bytes(count)
+
+
+BOMB_BYTES = 256 << 20  # unpacks 256 MiB from about 250 kB
+
+
+def bomb_archive(tmp_path, kind: str):
+    """A valid-looking model archive whose model.keras is 256 MiB of zeros."""
+    import io
+    import json
+    import tarfile
+    import zipfile
+
+    card = json.dumps({"format": "rnn-tui-card", "format_version": 1, "name": "bomb",
+                       "version": 1, "created": "2026-01-01T00:00:00+00:00",
+                       "task": "binary", "files": {"model.keras": "0" * 64}}).encode()
+    path = tmp_path / f"bomb.{'tar.gz' if kind == 'tar' else 'zip'}"
+    if kind == "tar":
+        with tarfile.open(path, "w:gz", compresslevel=1) as archive:
+            for name, size, data in (("bomb-1/card.json", len(card), io.BytesIO(card)),
+                                     ("bomb-1/model.keras", BOMB_BYTES, Zeros(BOMB_BYTES))):
+                info = tarfile.TarInfo(name)
+                info.size = size
+                archive.addfile(info, data)
+    else:
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED,
+                             compresslevel=1) as archive:
+            archive.writestr("bomb-1/card.json", card)
+            with archive.open("bomb-1/model.keras", "w", force_zip64=True) as member:
+                zeros = Zeros(BOMB_BYTES)
+                while chunk := zeros.read(1 << 20):
+                    member.write(chunk)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["tar", "zip"])
+def test_a_compression_bomb_is_refused_before_anything_is_extracted(isolated_home, tmp_path,
+                                                                    monkeypatch, kind):
+    from rnn_tui.errors import DataError
+    from rnn_tui.registry import archive as archive_module
+
+    path = bomb_archive(tmp_path, kind)
+    assert path.stat().st_size < BOMB_BYTES / 200
+    written = []
+    real_copy = archive_module._copy_limited
+    monkeypatch.setattr(archive_module, "_copy_limited",
+                        lambda *args: written.append(args[1]) or real_copy(*args))
+    registry = Registry(isolated_home / "models")
+    with pytest.raises(DataError, match="times its own size .* compression bomb") as refused:
+        registry.import_archive(path)
+    assert "nothing was extracted" in str(refused.value)
+    assert written == [] and registry.names() == []
+
+
+def test_a_tar_header_declaring_a_terabyte_is_refused_at_its_header(isolated_home, tmp_path):
+    """Only the header exists: refused by its declared size, not read as damaged."""
+    import gzip
+    import tarfile
+
+    from rnn_tui.errors import DataError
+
+    info = tarfile.TarInfo("big-1/model.keras")
+    info.size = 1 << 40
+    path = tmp_path / "big.tar.gz"
+    path.write_bytes(gzip.compress(info.tobuf()))
+    with pytest.raises(DataError, match="more than 8 GiB"):
+        Registry(isolated_home / "models").import_archive(path)
+
+
+def test_an_honest_archive_still_imports(isolated_home, tmp_path):
+    import os
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "model.keras").write_bytes(os.urandom(1 << 20))
+    (source / "vocabulary.json").write_text('{"a": 1}' * 10_000)  # compresses well
+    elsewhere = Registry(tmp_path / "elsewhere")
+    elsewhere.publish("honest", source, card={"task": "binary", "labels": ["a", "b"]})
+    for suffix in ("tar.gz", "zip"):
+        archive = elsewhere.export("honest", tmp_path / f"honest.{suffix}")
+        assert Registry(isolated_home / "models").import_archive(archive).ref.startswith(
+            "honest:")
