@@ -159,3 +159,30 @@ def test_an_honest_archive_still_imports(isolated_home, tmp_path):
         archive = elsewhere.export("honest", tmp_path / f"honest.{suffix}")
         assert Registry(isolated_home / "models").import_archive(archive).ref.startswith(
             "honest:")
+
+
+# ---------------------------------------------------------------------------- runtime.npz
+def test_a_rewritten_runtime_is_refused(isolated_home, tiny_text_models, capsys):
+    """A valid runtime.npz with other weights (its zip CRCs all correct) changed verdicts
+    silently; now it must match the sha256 in the card, like the vocabulary."""
+    import numpy as np
+
+    from rnn_tui.errors import DataError
+    from rnn_tui.infer import Predictor
+
+    registry = Registry(isolated_home / "models")
+    version = registry.publish("imdb-sentiment", tiny_text_models / "imdb-sentiment" / "1")
+    runtime = version.path / "runtime.npz"
+    with np.load(runtime, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    for key, value in arrays.items():
+        if value.dtype.kind == "f":
+            arrays[key] = -value  # every verdict flips
+    runtime.chmod(0o644)
+    with open(runtime, "wb") as handle:
+        np.savez(handle, **arrays)
+    with pytest.raises(DataError, match="does not match the sha256") as refused:
+        Predictor.load("imdb-sentiment")
+    assert refused.value.path == runtime
+    code, out, err = run_cli(["predict", "-m", "imdb-sentiment", "a fine film"], capsys)
+    assert code == 2 and out == "" and "runtime.npz: does not match the sha256" in err
