@@ -186,3 +186,44 @@ def test_a_rewritten_runtime_is_refused(isolated_home, tiny_text_models, capsys)
     assert refused.value.path == runtime
     code, out, err = run_cli(["predict", "-m", "imdb-sentiment", "a fine film"], capsys)
     assert code == 2 and out == "" and "runtime.npz: does not match the sha256" in err
+
+
+# ---------------------------------------------------------------------------- names
+@pytest.mark.parametrize("name", ["con", "nul", "aux", "prn", "com1", "lpt9", "nul.txt",
+                                  "con.tar.gz", "name.", "v1.2."])
+def test_names_reserved_on_windows_are_refused(name):
+    from rnn_tui.errors import UserError
+    from rnn_tui.registry.names import check_alias, check_name, check_tag
+
+    for check in (check_name, check_alias, check_tag):
+        with pytest.raises(UserError, match="reserved on Windows|must not end with"):
+            check(name)
+
+
+@pytest.mark.parametrize("name", ["console", "nullable", "com10", "lpt", "auxiliary", "a.con"])
+def test_names_like_reserved_ones_are_fine(name):
+    from rnn_tui.registry.names import check_name
+
+    assert check_name(name) == name
+
+
+@pytest.mark.parametrize("ref", ["model:１", "model:²", "model:٣", "model:1１"])
+def test_only_ascii_digits_make_a_version(isolated_home, ref, capsys):
+    from rnn_tui.errors import UserError
+    from rnn_tui.registry import ModelRef
+    from rnn_tui.registry.names import check_version
+
+    with pytest.raises(UserError, match="positive number"):
+        ModelRef.parse(ref)
+    with pytest.raises(UserError):
+        check_version(ref.split(":")[1])
+    code, _, err = run_cli(["models", "show", ref], capsys)
+    assert code == 2 and "internal error" not in err
+
+
+@pytest.mark.parametrize("args", [["train", "--dataset", "series", "--arch", "lstm:²"],
+                                  ["train", "--dataset", "series", "--workers", "a:²,b:1",
+                                   "--worker-index", "0"]])
+def test_superscript_digits_in_numbers_are_usage_errors(isolated_home, capsys, args):
+    code, _, err = run_cli(args, capsys)
+    assert code == 2 and "internal error" not in err, err
