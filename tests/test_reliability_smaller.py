@@ -227,3 +227,64 @@ def test_only_ascii_digits_make_a_version(isolated_home, ref, capsys):
 def test_superscript_digits_in_numbers_are_usage_errors(isolated_home, capsys, args):
     code, _, err = run_cli(args, capsys)
     assert code == 2 and "internal error" not in err, err
+
+
+# ---------------------------------------------------------------------------- folder corpora
+def class_folder_corpus(base):
+    corpus = base / "reviews"
+    for label, texts in (("pos", ["good film", "great fun", "loved it"]),
+                         ("neg", ["bad film", "dull", "awful"])):
+        (corpus / label).mkdir(parents=True)
+        for index, text in enumerate(texts):
+            (corpus / label / f"{index}.txt").write_text(text)
+    secret = base / "secret.txt"
+    secret.write_text("root:x:0:0 the password file")
+    return corpus, secret
+
+
+@pytest.mark.parametrize("link", ["file", "class", "inside"])
+def test_a_folder_corpus_does_not_follow_links_out(tmp_path, capsys, link):
+    from rnn_tui.data import load_corpus
+    from rnn_tui.errors import DataError
+
+    corpus, secret = class_folder_corpus(tmp_path)
+    if link == "file":
+        made = corpus / "pos" / "leak.txt"
+        made.symlink_to(secret)
+    elif link == "class":
+        made = corpus / "etc"
+        made.symlink_to(tmp_path)
+    else:  # a link that stays inside the folder is fine
+        (corpus / "pos" / "again.txt").symlink_to(corpus / "pos" / "0.txt")
+        assert len(load_corpus(str(corpus)).train.labels) + len(
+            load_corpus(str(corpus)).test.labels) == 7
+        return
+    with pytest.raises(DataError, match="a link out of the corpus folder") as refused:
+        load_corpus(str(corpus))
+    assert refused.value.path == made
+    code, out, err = run_cli(["data", "show", str(corpus)], capsys)
+    assert code == 2 and "password" not in out + err
+
+
+def test_a_fifo_in_a_folder_corpus_is_refused_not_waited_on(tmp_path):
+    import os
+
+    from rnn_tui.data import load_corpus
+    from rnn_tui.errors import DataError
+
+    corpus, _ = class_folder_corpus(tmp_path)
+    os.mkfifo(corpus / "neg" / "pipe.txt")
+    with pytest.raises(DataError, match="not a regular file"):
+        load_corpus(str(corpus))
+
+
+def test_an_imdb_folder_does_not_follow_links_out(tmp_path, builders):
+    from rnn_tui.data.imdb import read_folder
+    from rnn_tui.errors import DataError
+
+    folder = builders.imdb_folder(tmp_path / "data")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the password file")
+    (folder / "train" / "pos" / "9_10.txt").symlink_to(secret)
+    with pytest.raises(DataError, match="a link out of the corpus folder"):
+        read_folder(folder)

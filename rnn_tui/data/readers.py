@@ -35,6 +35,24 @@ def read_bytes(path: Path) -> bytes:
         raise DataError(f"cannot read: {error.strerror or error}", path) from None
 
 
+def check_inside(path: Path, root: Path) -> Path:
+    """``path`` if it stays inside ``root`` once links are resolved; a DataError otherwise.
+
+    Folder corpora read every file under their folder; a link out of it (``pos/x.txt ->
+    /etc/shadow``, ``train -> /``) would make a corpus of files the user never meant to
+    give, and show them in ``data show``. Links within the folder are fine.
+    """
+    try:
+        target = Path(path).resolve()
+        inside = target.is_relative_to(Path(root).resolve())
+    except (OSError, RuntimeError) as error:  # a link loop
+        raise DataError(f"cannot follow this link: {error}", path) from None
+    if not inside:
+        raise DataError(f"a link out of the corpus folder {root} (to {target}); refused",
+                        path)
+    return Path(path)
+
+
 def decode_utf8(data: bytes, path: Path | str) -> str:
     """Decode UTF-8 (a leading byte-order mark is dropped); bad bytes name their line.
 

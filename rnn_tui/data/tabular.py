@@ -222,9 +222,10 @@ def _read_json_array(path: Path, text_col: str, label_col: str, split_col: str) 
     ]
 
 
-def _class_folders(folder: Path) -> list[Path]:
+def _class_folders(folder: Path, top: Path) -> list[Path]:
     return sorted(
-        (p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        (readers.check_inside(p, top) for p in folder.iterdir()
+         if p.is_dir() and not p.name.startswith(".")),
         key=lambda p: p.name,
     )
 
@@ -239,7 +240,8 @@ def read_folder(folder: Path) -> list[Row]:
         )
         rows: list[Row] = []
         for root, split in roots:
-            classes = _class_folders(root)
+            readers.check_inside(root, folder)
+            classes = _class_folders(root, folder)
             if not classes:
                 raise DataError("no class sub-folders (expected <class>/*.txt)", root)
             for class_folder in classes:
@@ -247,6 +249,9 @@ def read_folder(folder: Path) -> list[Row]:
                 if not files:
                     raise DataError("no .txt files in this class folder", class_folder)
                 for file in files:
+                    readers.check_inside(file, folder)
+                    if not file.is_file():  # a FIFO or a device would block or never end
+                        raise DataError("not a regular file", file)
                     rows.append(Row(readers.read_utf8(file), class_folder.name, split, None, file))
     except OSError as error:
         problem = f"cannot read: {error.strerror or error}"
