@@ -101,3 +101,18 @@ def test_the_evaluation_report_escapes_labels():
     shown = console.file.getvalue()
     assert not RAW_CONTROL.search(shown.encode()), shown
     assert "␛]0;PWNED␇neg" in shown
+
+
+@pytest.mark.parametrize("mode", ["plain", "rich"])
+def test_training_output_escapes_names_from_the_data(mode):
+    """Training notes quote file names and values from the corpus (`rows read from NAME`)."""
+    from rnn_tui.train.events import Note, RunFailed
+    from rnn_tui.train.render import renderer_for
+
+    stream = io.StringIO()
+    renderer = renderer_for(mode, stream)
+    renderer(Note(text=f"3 rows read from {CLEAR}evil{OSC_TITLE}.csv", topic="data"))
+    renderer(RunFailed(message=f"x.csv:2: label {OSC_LINK}"))
+    shown = stream.getvalue()
+    assert not RAW_CONTROL.search(shown.encode()), shown
+    assert "␛[2Jevil␛]0;PWNED␇.csv" in shown
