@@ -34,7 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROWS = ("kills", "publish", "disk", "damaged", "predict", "trainers", "best", "models",
         "escapes", "texts", "datasets", "cards", "locks", "limits", "unwritable", "durable",
         "smaller", "downloads", "fuzz")
-# --quick: every row, counts small enough for CI (about 2 minutes on 2 cores)
+# --quick: every row, counts small enough for CI (3.5 minutes on the busy 2-core machine)
 QUICK = {"kills": 4, "publish_kills": 4, "predict_calls": 2, "races": 1, "lock_writes": 8,
          "durable": 4, "downloads": 8, "fuzz": 60}
 

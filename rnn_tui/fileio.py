@@ -61,15 +61,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         temp.write_bytes(data)
 
 
-# What some filesystems answer to fsync on a folder: nothing to flush there.
-_NO_FOLDER_SYNC = (errno.EINVAL, errno.ENOTSUP, errno.EBADF, errno.EACCES, errno.EPERM)
+# What a filesystem answers when it cannot sync this kind of file (EINVAL: "bound to a
+# special file which does not support synchronization") or folder: nothing to flush.
+_NO_SYNC = (errno.EINVAL, errno.ENOTSUP)
+_NO_FOLDER_SYNC = (*_NO_SYNC, errno.EBADF, errno.EACCES, errno.EPERM)
 
 
 def fsync_path(path: Path) -> None:
     """Flush a file, or a folder's entries, to disk.
 
     A file that cannot be flushed raises (its data may not be on disk: EIO, ENOSPC on
-    NFS); a folder is best effort, since some filesystems refuse to fsync folders.
+    NFS) unless its filesystem does not sync at all; a folder is best effort, since some
+    filesystems refuse to fsync folders.
     """
     folder = os.path.isdir(path)
     try:
@@ -81,7 +84,7 @@ def fsync_path(path: Path) -> None:
     try:
         os.fsync(fd)
     except OSError as error:
-        if not (folder and error.errno in _NO_FOLDER_SYNC):
+        if error.errno not in (_NO_FOLDER_SYNC if folder else _NO_SYNC):
             raise
     finally:
         os.close(fd)
