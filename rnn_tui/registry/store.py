@@ -106,9 +106,9 @@ NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 def registry_write_error(root: Path, error: OSError) -> RnnTuiError:
     """One line for a registry that cannot be written: where, and the system's reason.
 
-    >>> str(registry_write_error(Path("/m"), OSError(errno.EROFS, "Read-only file system",
-    ...                                                 "/m/.locks/demo.lock")))
-    'cannot write to the model registry /m: Read-only file system (/m/.locks/demo.lock); nothing was changed'
+    >>> print(registry_write_error(Path("/m"), OSError(errno.EROFS, "Read-only file system",
+    ...                                                   "/m/.locks/a.lock")))
+    cannot write to the model registry /m: Read-only file system (/m/.locks/a.lock); nothing ...
     """
     reason = error.strerror or str(error) or type(error).__name__
     where = f" ({error.filename})" if error.filename else ""
