@@ -6,7 +6,8 @@ typed at a terminal are answered as they come. A line may hold at most ``MAX_LIN
 (4 MiB): a longer one (``--file /dev/zero``, a binary file) stops the reading with an
 error naming its line, exit code 2, after the lines before it were answered. A bad line
 (invalid UTF-8, empty, nothing the model can read) is reported on stderr with its number
-and the rest go on; the exit code is then 2. Texts echoed in text or TSV output have their control characters escaped.
+and the rest go on; the exit code is then 2. Texts echoed in text or TSV output have their
+control characters escaped.
 """
 
 from __future__ import annotations
