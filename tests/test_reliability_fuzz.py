@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rnn_tui.errors import DataError, UserError
@@ -187,6 +187,8 @@ def base_card() -> dict:
 
 @FUZZ
 @given(changes=st.dictionaries(st.sampled_from(CARD_KEYS), JSON_VALUES, max_size=5))
+@example(changes={"labels": None, "notes": 1})  # found by this target: summary crashed
+@example(changes={"params": {"total": "many"}})
 def test_fuzz_card_read_and_shown(changes):
     from rich.console import Console
 

@@ -189,6 +189,15 @@ def _check_optional_sections(card: Mapping[str, Any]) -> None:
         not isinstance(layers, list) or not all(isinstance(x, Mapping) for x in layers)
     ):
         raise ValueError("'layers' must be a list of objects")
+    notes = card.get("notes")
+    if notes is not None and (
+        not isinstance(notes, list) or not all(isinstance(x, str) for x in notes)
+    ):
+        raise ValueError("'notes' must be a list of strings")
+    for key, value in (card.get("params") or {}).items():
+        if key in ("total", "trainable", "non_trainable") and value is not None and (
+                not isinstance(value, int) or isinstance(value, bool)):
+            raise ValueError(f"'params'.{key} must be a whole number")
 
 
 def validate_card(card: Mapping[str, Any], path: str | Path | None = None) -> dict[str, Any]:
