@@ -16,8 +16,10 @@ FULL_MATRIX_MAX_CLASSES = 10
 
 
 def render_report(report: dict[str, Any], console: Any) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    # labels come from the card and the corpus: control characters and markup escaped
+    from rnn_tui.terminal import rich_text as escape
 
     console.print(f"[bold]{escape(report['ref'])}[/bold] on {escape(str(report['dataset']))} "
                   f"{report['split']} ({report['rows']:,} rows)", highlight=False,

@@ -17,6 +17,7 @@ import click
 import numpy as np
 
 from rnn_tui.errors import DataError, UserError
+from rnn_tui.terminal import escape
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -144,9 +145,12 @@ def neighbors(model: str, word: str, k: int, as_json: bool) -> None:
                                              for w, s in neighbours]},
                               ensure_ascii=False, indent=2))
         return
-    click.echo(f"nearest to {token!r} in {version.ref} ({layer}, {matrix.shape[1]} dims):")
+    click.echo(f"nearest to {escape(repr(token))} in {version.ref} ({layer}, "
+               f"{matrix.shape[1]} dims):")
     from rich.cells import cell_len  # Hangul takes two columns: pad by width, not length
 
+    # the words come from the model's vocabulary file: escaped
+    neighbours = [(escape(word), similarity) for word, similarity in neighbours]
     width = max((cell_len(w) for w, _ in neighbours), default=4)
     for rank, (neighbour, similarity) in enumerate(neighbours, start=1):
         padding = " " * (width - cell_len(neighbour))

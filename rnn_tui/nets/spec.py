@@ -146,7 +146,7 @@ def _as_int(value: Any, name: str, where: str, minimum: int = 1) -> int:
         raise _spec_error(f"{name} must be a whole number, not {value!r}", where)
     if isinstance(value, str):
         value = value.strip()
-        if not value.lstrip("-").isdigit():
+        if not (value.lstrip("-").isdigit() and value.isascii()):  # not "²", not "１"
             raise _spec_error(f"{name} must be a whole number, not {value!r}", where)
         value = int(value)
     if isinstance(value, float) and value.is_integer():

@@ -25,6 +25,7 @@ import threading
 import time
 from typing import Any, TextIO
 
+from rnn_tui.terminal import escape
 from rnn_tui.train.events import (
     BatchEnded,
     CheckpointSaved,
@@ -125,7 +126,8 @@ class PlainRenderer:
         self._last_line = 0.0
 
     def _print(self, text: str) -> None:
-        self.stream.write(text + "\n")
+        # notes and failures quote file names and values from the data: escaped
+        self.stream.write(escape(text) + "\n")
         self.stream.flush()
         self._last_line = time.monotonic()
 
@@ -213,7 +215,7 @@ class RichRenderer:
 
     def _print(self, text: str, style: str = "") -> None:
         target = self._progress.console if self._progress is not None else self.console
-        target.print(text, style=style, highlight=False, markup=False)
+        target.print(escape(text), style=style, highlight=False, markup=False)
 
     def __call__(self, event: Event) -> None:
         with self._lock:

@@ -19,6 +19,10 @@ def _plain(value: Any) -> Text:
     return Text(printable(str(value)))
 
 
+def _count(value: Any) -> Text:
+    return Text(f"{value:,}") if isinstance(value, int) else _plain(value)
+
+
 def layer_table(card: dict[str, Any]) -> Table:
     """``Layer (type) | Output Shape | Param #`` with the totals below, as Keras prints it."""
     table = Table(title=None, expand=False, show_edge=False, pad_edge=False, box=None,
@@ -30,7 +34,7 @@ def layer_table(card: dict[str, Any]) -> Table:
         name = f"{layer.get('name', '?')} ({layer.get('type', '?')})"
         style = "" if layer.get("trainable", True) else "dim"
         table.add_row(_plain(name), _plain(layer.get("output_shape", "?")),
-                      Text(f"{int(layer.get('params', 0)):,}"), style=style)
+                      _count(layer.get("params", 0)), style=style)
     return table
 
 
@@ -51,12 +55,12 @@ def card_view(ref: str, card: dict[str, Any]) -> RenderableType:
     for title, rows in card_sections(card):
         if not rows:
             continue
-        parts.append(Text(f"\n{title}", style="bold"))
+        parts.append(Text(f"\n{printable(title)}", style="bold"))
         grid = Table.grid(padding=(0, 2))
         grid.add_column(no_wrap=True, style="dim")
         grid.add_column()
         for key, value in rows:
-            grid.add_row(key, _plain(format_value(value)))
+            grid.add_row(_plain(key), _plain(format_value(value)))  # metric names: the card's
         parts.append(grid)
     for note in card.get("notes") or []:
         parts.append(Text(f"note: {printable(str(note))}", style="dim"))
