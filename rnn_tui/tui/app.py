@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -36,16 +35,18 @@ from rnn_tui.tui.commands import (
     SlashCommand,
     SlashCommandProvider,
     SlashSuggester,
-    help_lines,
     is_command,
     parse_command,
+    unknown_command,
 )
+from rnn_tui.tui.help_view import command_view, full_help
 from rnn_tui.tui.model_book import AUTO, DEFAULT_TOPICS, ModelBook, roles_of
 from rnn_tui.tui.run_progress import FAILED, FINISHED
 from rnn_tui.tui.training_process import TrainingProcess
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict
 from rnn_tui.tui.widgets.chat_input import ChatInput
 from rnn_tui.tui.widgets.data_pane import DataPane
+from rnn_tui.tui.widgets.help_screen import HelpScreen
 from rnn_tui.tui.widgets.live_verdicts import LiveVerdicts
 from rnn_tui.tui.widgets.model_sidebar import ModelSidebar
 from rnn_tui.tui.widgets.summary_pane import SummaryPane
@@ -92,6 +93,7 @@ class RnnTuiApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
         Binding("f2", "show_pane('chat')", "Chat", show=False),  # 80 columns: Esc does it too
         Binding("f3", "show_pane('training')", "Train"),
         Binding("f4", "show_pane('summary')", "Summary"),
@@ -159,7 +161,7 @@ class RnnTuiApp(App[None]):
         text.append("rnn-tui", style="bold")
         text.append(" · type a movie review (English or Korean) or a news snippet: the verdicts "
                     "update as you type, Enter keeps them here with the word-by-word trace. "
-                    "/help lists the commands; F1 too.")
+                    "F1 or ? opens the help, /help CMD explains a command.")
         self.transcript.add(TranscriptEntry.note(text, "help"))
 
     # ------------------------------------------------------------------ accessors
@@ -372,6 +374,11 @@ class RnnTuiApp(App[None]):
         if is_command(text):
             if self.run_command_text(text):
                 chat_input.clear()
+            else:
+                # The error is in the transcript, once; the text stays, selected, to be
+                # fixed or typed over (never appended to).
+                chat_input.select_all()
+                self.live.hint = ""
             return
         chat_input.clear()
         self.query_one("#panes", TabbedContent).active = "chat"
@@ -388,8 +395,11 @@ class RnnTuiApp(App[None]):
         self.post_message(VerdictsReady(text, verdicts, entry))
 
     # ------------------------------------------------------------------ commands
-    def run_command_text(self, text: str) -> bool:
-        """Run a slash command; a bad one shows its error. Returns True when it ran."""
+    def run_command_text(self, text: str, echo: bool = True) -> bool:
+        """Run a slash command, echoed into the transcript first (as a shell shows what it
+        runs); a bad one shows its error. Returns True when it ran."""
+        if echo:
+            self.transcript.add(TranscriptEntry.command(text))
         try:
             command = parse_command(text)
             handler = getattr(self, f"command_{command.name}")
@@ -400,26 +410,10 @@ class RnnTuiApp(App[None]):
         return True
 
     def command_help(self, command: SlashCommand) -> None:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=False)
-        table.add_column()
-        for usage, summary in help_lines(command.argument()):
-            table.add_row(usage, summary)
-        if command.argument() is None:
-            table.add_row("", "")
-            for keys, what in (
-                ("F1 / F2–F5", "help / the Chat, Training, Summary and Data panes"),
-                ("Ctrl+B", "to the model list (Enter there makes a model active); again: hide it"),
-                ("Ctrl+G", "stop the training runs"),
-                ("Ctrl+P", "the command palette: every command, searchable"),
-                ("Tab, →", "complete a command; Tab elsewhere moves the focus"),
-                ("↑ ↓", "earlier inputs"),
-                ("Esc", "back to the input"),
-                ("Ctrl+Q", "quit"),
-            ):
-                table.add_row(keys, what)
+        name = command.argument()
+        view = full_help() if name is None else command_view(name)
         self.query_one("#panes", TabbedContent).active = "chat"
-        self.say(table, "help")
+        self.say(view, "help")
 
     def command_clear(self, command: SlashCommand) -> None:
         self.transcript.clear()
@@ -545,7 +539,9 @@ class RnnTuiApp(App[None]):
 
     # ------------------------------------------------------------------ actions
     def action_help(self) -> None:
-        self.run_command_text("/help")
+        """F1 (or ? in an empty input): the help screen; F1 again or Esc closes it."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
     def action_show_pane(self, pane: str) -> None:
         self.query_one("#panes", TabbedContent).active = pane
@@ -616,5 +612,5 @@ def _command_hint(text: str) -> str:
         return f"{spec.usage}\n{spec.summary}"
     matches = [spec for key, spec in COMMANDS.items() if key.startswith(name)]
     if not matches:
-        return f"no command /{name}: /help lists them"
+        return unknown_command(name)
     return "   ".join(f"/{spec.name}" for spec in matches)

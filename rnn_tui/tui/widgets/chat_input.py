@@ -29,6 +29,13 @@ class ChatInput(Input):
         self.history: list[str] = []
         self._history_index = 0
 
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual runs this before Input's own handler; prevent_default() skips that one.
+        if event.character == "?" and not self.value:  # no text starts with a lone "?"
+            event.stop()
+            event.prevent_default()
+            await self.run_action("app.help")
+
     def replace(self, text: str, start: int, end: int) -> None:
         super().replace(printable(text), start, end)
 

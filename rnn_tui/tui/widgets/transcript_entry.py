@@ -52,6 +52,11 @@ class TranscriptEntry(Static):
         self.update(exchange_view(text, verdicts, width))
 
     @classmethod
+    def command(cls, text: str) -> TranscriptEntry:
+        """A slash command as it was run, so the transcript reads like a shell session."""
+        return cls(_said(text), classes="note command")
+
+    @classmethod
     def note(cls, content: RenderableType | str, kind: str = "info") -> TranscriptEntry:
         """A message from the app; ``kind`` is "info", "error" or "help" (for styling).
 
