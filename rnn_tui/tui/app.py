@@ -122,6 +122,15 @@ class RnnTuiApp(App[None]):
         self._reported: set[tuple[str, str]] = set()
         self._quit_armed = False
 
+    def get_driver_class(self) -> Any:
+        """The terminal driver; on POSIX one whose pastes stay text (``paste_guard``)."""
+        from textual.drivers.linux_driver import LinuxDriver
+
+        from rnn_tui.tui.paste_guard import PasteSafeDriver
+
+        driver = super().get_driver_class()
+        return PasteSafeDriver if driver is LinuxDriver else driver
+
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         with Horizontal(id="workspace"):
