@@ -55,6 +55,7 @@ from rnn_tui.tui.widgets.transcript import Transcript
 from rnn_tui.tui.widgets.transcript_entry import TranscriptEntry
 
 REGISTRY_POLL_S = 1.0
+PANES = Binding.Group("Panes")
 
 
 class VerdictsReady(Message):
@@ -90,14 +91,17 @@ class RnnTuiApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere work too
     TITLE = "rnn-tui"
     COMMANDS = App.COMMANDS | {SlashCommandProvider}
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    # -tiny (under 80 columns) is -narrow with a shorter footer
+    HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (80, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
-        Binding("f2", "show_pane('chat')", "Chat", show=False),  # 80 columns: Esc does it too
-        Binding("f3", "show_pane('training')", "Train"),
-        Binding("f4", "show_pane('summary')", "Summary"),
-        Binding("f5", "show_pane('data')", "Data"),
+        # One footer item for the four panes: the footer fits 80 columns with room for the
+        # focused widget's own keys (Tab in the input, Ctrl+L in the transcript...).
+        Binding("f2", "show_pane('chat')", "Chat", group=PANES),
+        Binding("f3", "show_pane('training')", "Training", group=PANES),
+        Binding("f4", "show_pane('summary')", "Summary", group=PANES),
+        Binding("f5", "show_pane('data')", "Data", group=PANES),
         Binding("ctrl+b", "toggle_sidebar", "Models"),
         Binding("ctrl+g", "cancel_runs", "Stop"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -314,11 +318,23 @@ class RnnTuiApp(App[None]):
         chat_input.focus()
 
     # ------------------------------------------------------------------ typing
+    @on(TabbedContent.TabActivated, "#panes")
+    def _pane_shown(self) -> None:
+        self._fit_live()
+
+    def _fit_live(self) -> None:
+        """The live verdicts show on the Chat pane, and anywhere while something is typed;
+        the other panes get their rows (at 80x24 a chart needs them)."""
+        if not self.closing:
+            self.live.display = (self.query_one("#panes", TabbedContent).active == "chat"
+                                 or bool(self._last_text.strip()))
+
     @on(ChatInput.Changed, "#input")
     def _typed(self, event: ChatInput.Changed) -> None:
         text = event.value
         self._last_text = text
         self._typed_at = (text, time.perf_counter())
+        self._fit_live()
         if is_command(text):
             self.live.hint = _command_hint(text)
             return
@@ -576,6 +592,13 @@ class RnnTuiApp(App[None]):
 
     def action_clear_transcript(self) -> None:
         self.transcript.clear()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Ctrl+G is offered (in the footer, too) only while a run can be stopped."""
+        if action == "cancel_runs":
+            panes = self.query(TrainingPane)
+            return bool(panes) and panes.first().busy
+        return True
 
     def action_cancel_runs(self) -> None:
         self.run_command_text("/cancel")

@@ -19,7 +19,7 @@ class ChatInput(Input):
     """
 
     BINDINGS = [
-        Binding("tab", "complete", "Complete", show=False),
+        Binding("tab", "complete", "Complete"),
         Binding("up", "history(-1)", "Previous", show=False),
         Binding("down", "history(1)", "Next", show=False),
     ]

@@ -92,6 +92,7 @@ class TrainingPane(Vertical):
             self._queue.append((run_id, plan))
         self._show_latest()
         self._start_next()
+        self.app.refresh_bindings()  # Ctrl+G (stop) is offered while runs are busy
 
     def _show_latest(self) -> None:
         """Side by side fit a few cards: the newest stay, older finished ones step aside
@@ -152,6 +153,7 @@ class TrainingPane(Vertical):
         if self._active == message.run_id:
             self._active = None
         self._start_next()
+        self.app.refresh_bindings()
 
     # ------------------------------------------------------------------ cancelling
     def run_names(self) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 
 from rnn_tui.tui.widgets.transcript_entry import TranscriptEntry
@@ -11,6 +12,7 @@ class Transcript(VerticalScroll, can_focus=True):
     """A scrolling list of ``TranscriptEntry``; new entries scroll into view."""
 
     MAX_ENTRIES = 500  # old entries go, so a long session stays light
+    BINDINGS = [Binding("ctrl+l", "app.clear_transcript", "Clear")]  # in the footer here
 
     def add(self, entry: TranscriptEntry) -> TranscriptEntry:
         excess = len(self.children) + 1 - self.MAX_ENTRIES
