@@ -87,3 +87,32 @@ async def test_a_run_card_at_80x24_has_a_chart_of_8_rows_and_its_legend_outside(
         assert not app.live.display  # the live verdicts leave their rows to the chart
         await pilot.press(*"good")
         await wait_for(pilot, lambda: app.live.display, what="the live verdicts")
+
+
+@pytest.mark.parametrize("size, sidebar", [((160, 48), False), ((100, 30), True),
+                                           ((80, 24), False), ((60, 20), False)])
+async def test_the_live_area_shows_all_three_topics(size, sidebar):
+    from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Verdict
+
+    app = RnnTuiApp()
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.book is not None, what="the registry")
+        if sidebar != app.sidebar.display:
+            await pilot.press("ctrl+b")
+        await pilot.press(*"oil")
+        await pilot.pause(0.3)
+        app.live.verdicts = {
+            SENTIMENT: Verdict(SENTIMENT, "imdb-sentiment:1", ["negative", "positive"],
+                               [0.4, 0.6], "auto: English"),
+            TOPICS: Verdict(TOPICS, "reuters-topics:1", ["crude", "gas", "veg-oil", "earn"],
+                            [0.7, 0.2, 0.06, 0.04]),
+        }
+        await pilot.pause(0.2)
+        width, height = app.live.content_size
+        two_columns = width >= 56
+        assert height == (4 if two_columns else 5)
+        lines = plain(app.live.render(), width=width).rstrip("\n").splitlines()
+        assert len(lines) <= height  # nothing cut off below
+        shown = "\n".join(lines)
+        for label in ("crude", "gas", "veg-oil") if two_columns else ("crude",):
+            assert label in shown, label

@@ -96,3 +96,26 @@ def test_user_text_never_becomes_markup():
                       trace=[("[red]x[/red]", [0.9, 0.1])])
     text = render(verdict_block(verdict)) + render(trace_chart(verdict))
     assert "[b]neg[/b]" in text and "[red]x[/red]" in text
+
+
+def test_topic_bars_keep_their_width_whatever_the_top_topics_are():
+    labels = ["earn", "acq", "money-supply", "crude"]
+    widths = set()
+    for probabilities in ([0.7, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.7], [0.1, 0.1, 0.7, 0.1]):
+        text = render(verdict_block(Verdict(TOPICS, "reuters-topics:1", labels, probabilities),
+                                    width=40, rows=3))
+        bars = [line for line in text.splitlines() if "%" in line]
+        assert len(bars) == 3
+        # the bar starts in the same column on every line (it used to follow the longest
+        # label among the top three, so bars changed width as one typed)
+        widths |= {min(line.find(mark) for mark in "█░" if mark in line) for line in bars}
+    assert len(widths) == 1, widths
+
+
+def test_the_palette_colours_the_labels():
+    from rnn_tui.tui.verdicts import Palette, label_style
+
+    palette = Palette.from_theme({"success": "#00aa00", "error": "#aa0000", "accent": "#0000aa"})
+    assert label_style(SENTIMENT, "positive", palette) == "#00aa00"
+    assert label_style(SENTIMENT, "negative", palette) == "#aa0000"
+    assert label_style(TOPICS, "grain", palette) == "#0000aa"
