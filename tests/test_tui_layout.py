@@ -116,3 +116,45 @@ async def test_the_live_area_shows_all_three_topics(size, sidebar):
         shown = "\n".join(lines)
         for label in ("crude", "gas", "veg-oil") if two_columns else ("crude",):
             assert label in shown, label
+
+
+LONG_NAMES_CARD = {
+    "task": "binary", "labels": ["negative", "positive"],
+    "layers": [
+        {"name": "global_average_pooling1d_1", "type": "GlobalAveragePooling1D",
+         "output_shape": "(None, 64)", "params": 0},
+        {"name": "embedding_ngrams2", "type": "Embedding",
+         "output_shape": "(None, None, 32)", "params": 1_600_000},
+        {"name": "gru_1", "type": "GRU", "output_shape": "(None, None, 64), (None, 64)",
+         "params": 31_104},
+    ],
+    "params": {"total": 1_631_104, "trainable": 1_631_104, "non_trainable": 0},
+}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_the_summary_keeps_every_parameter_count_at_80_columns(size):
+    app = RnnTuiApp()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("f4")
+        pane = app.query_one("#summary-pane")
+        pane.ref = "long-names:1  (user)"
+        pane.card = LONG_NAMES_CARD
+        await pilot.pause(0.2)
+        body = app.query_one("#summary-body")
+        text = plain(body.content, width=body.content_size.width)
+        for count in ("Param #", "1,600,000", "31,104"):
+            assert count in text, text
+        assert "…" in text  # the long names gave way
+
+
+async def test_the_summary_pane_says_what_to_do_without_models():
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        text = plain(app.query_one("#summary-body").content, width=76)
+        assert "/summary MODEL" in text and "/train" in text
+        await pilot.press(*"/summary", "enter")  # no model: the error, where it is seen
+        await wait_for(pilot, lambda: app.query_one("#panes").active == "chat",
+                       what="the chat")

@@ -404,6 +404,7 @@ class RnnTuiApp(App[None]):
                 # fixed or typed over (never appended to).
                 chat_input.select_all()
                 self.live.hint = ""
+                self.query_one("#panes", TabbedContent).active = "chat"  # where it is said
             return
         chat_input.clear()
         self.query_one("#panes", TabbedContent).active = "chat"
