@@ -25,6 +25,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from rnn_tui.errors import RnnTuiError, UserError
+from rnn_tui.paths import input_history_path
 from rnn_tui.tui.commands import (
     ARCH,
     COMMANDS,
@@ -40,6 +41,7 @@ from rnn_tui.tui.commands import (
     unknown_command,
 )
 from rnn_tui.tui.help_view import command_view, full_help
+from rnn_tui.tui.input_history import InputHistory
 from rnn_tui.tui.model_book import AUTO, DEFAULT_TOPICS, ModelBook, roles_of
 from rnn_tui.tui.run_progress import FAILED, FINISHED
 from rnn_tui.tui.training_process import TrainingProcess
@@ -153,6 +155,7 @@ class RnnTuiApp(App[None]):
                 yield ChatInput(
                     placeholder="Type a review or a news snippet, or /help",
                     suggester=SlashSuggester(self.completion_candidates),
+                    history=InputHistory(input_history_path()),
                     id="input",
                 )
         yield Footer(compact=True)
@@ -395,7 +398,8 @@ class RnnTuiApp(App[None]):
         chat_input = self.query_one("#input", ChatInput)
         if not text.strip():
             return
-        chat_input.remember(text)
+        if chat_input.remember(text):
+            self._save_history(chat_input.input_history)
         if is_command(text):
             if self.run_command_text(text):
                 chat_input.clear()
@@ -419,6 +423,10 @@ class RnnTuiApp(App[None]):
         assert self.book is not None
         verdicts = self.book.verdicts(text, live=False, trace=True)
         self.post_message(VerdictsReady(text, verdicts, entry))
+
+    @work(thread=True, group="history")
+    def _save_history(self, history: InputHistory) -> None:
+        history.save()  # a file write and two fsyncs: off the event loop
 
     # ------------------------------------------------------------------ commands
     def run_command_text(self, text: str, echo: bool = True) -> bool:

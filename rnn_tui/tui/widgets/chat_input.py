@@ -6,6 +6,7 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import Input
 
+from rnn_tui.tui.input_history import InputHistory
 from rnn_tui.tui.verdicts import printable
 
 
@@ -15,7 +16,7 @@ class ChatInput(Input):
     Typed or pasted escape sequences are turned into visible stand-ins (␛) on the way in, so
     they can neither drive the terminal nor confuse the models; a pasted text of several
     lines is kept whole, on one line. Tab accepts the completion the suggester offers (as
-    the right arrow does); Up and Down walk the history.
+    the right arrow does); Up and Down walk the history, which earlier sessions share.
     """
 
     BINDINGS = [
@@ -24,10 +25,15 @@ class ChatInput(Input):
         Binding("down", "history(1)", "Next", show=False),
     ]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, history: InputHistory | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.history: list[str] = []
-        self._history_index = 0
+        self.input_history = history or InputHistory(None)
+        self._history_index = len(self.input_history.entries)
+
+    @property
+    def history(self) -> list[str]:
+        """The sent lines, oldest first (earlier sessions' too)."""
+        return self.input_history.entries
 
     async def _on_key(self, event: events.Key) -> None:
         # Textual runs this before Input's own handler; prevent_default() skips that one.
@@ -45,11 +51,12 @@ class ChatInput(Input):
         lines = [line.strip() for line in event.text.splitlines() if line.strip()]
         event.text = " ".join(lines)
 
-    def remember(self, text: str) -> None:
-        """Add a sent line to the history (consecutive duplicates once)."""
-        if text and (not self.history or self.history[-1] != text):
-            self.history.append(text)
+    def remember(self, text: str) -> bool:
+        """Add a sent line to the history (consecutive duplicates once); True when new (the
+        app then saves the history)."""
+        added = self.input_history.add(text)
         self._history_index = len(self.history)
+        return added
 
     def action_complete(self) -> None:
         if self._suggestion and self.cursor_at_end:
