@@ -237,7 +237,9 @@ async def test_data_pane_loads_a_corpus_in_the_background():
         facts = app.query_one("#data-facts")
         await wait_for(pilot, lambda: "2,560 examples" in plain(facts.content),
                        what="the multiplication statistics")
-        assert not app.query_one("#data-loading").display
+        loading = app.query_one("#data-loading")  # the progress line, hidden when done
+        assert not loading.display
+        assert "/data multiplication · describing 3,072 sequences" in plain(loading.content)
         text = plain(facts.content)
         assert "regression" in text and "100 × 2" in text
 

@@ -51,6 +51,7 @@ from rnn_tui.tui.widgets.data_pane import DataPane
 from rnn_tui.tui.widgets.help_screen import HelpScreen
 from rnn_tui.tui.widgets.live_verdicts import LiveVerdicts
 from rnn_tui.tui.widgets.model_sidebar import ModelSidebar
+from rnn_tui.tui.widgets.progress_line import ProgressLine
 from rnn_tui.tui.widgets.summary_pane import SummaryPane
 from rnn_tui.tui.widgets.training_pane import TrainingPane
 from rnn_tui.tui.widgets.transcript import Transcript
@@ -542,19 +543,27 @@ class RnnTuiApp(App[None]):
         book = self._require_book()
         ref = command.argument() or book.sentiment_ref(self.live_text)[0]
         version = book.registries.resolve(ref)
-        self.say(f"evaluating {version.ref} on its test split (a TensorFlow process: a few "
-                 "seconds to start)…")
-        self._evaluate(version.ref)
+        line = self.transcript.add(ProgressLine(f"evaluating {version.ref}",
+                                                "starting TensorFlow", classes="progress"))
+        self._evaluate(version.ref, line)
 
     @work(thread=True, group="evaluate")
-    def _evaluate(self, ref: str) -> None:
-        """``rnn-tui evaluate REF --json`` in a subprocess; the report goes to the chat."""
+    def _evaluate(self, ref: str, line: ProgressLine) -> None:
+        """``rnn-tui evaluate REF --json`` in a subprocess: its progress events move ``line``,
+        its report goes to the chat."""
         import json
 
-        process = TrainingProcess(["evaluate", ref])
+        from rnn_tui.train.events import BatchEnded, Note
+
+        process = TrainingProcess(["evaluate", ref, "--progress-events"])
         process.start()
-        list(process.events())  # evaluate writes one JSON report, no events
+        for event in process.events():
+            if isinstance(event, Note):
+                self.call_from_thread(line.stage, event.text)
+            elif isinstance(event, BatchEnded):
+                self.call_from_thread(line.stage, "scoring", event.step, event.steps)
         code = process.wait()
+        self.call_from_thread(line.stop)
         try:
             report = json.loads("\n".join(process.other_output))
         except ValueError:
