@@ -268,3 +268,19 @@ async def test_command_palette_runs_slash_commands():
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.query_one("#input", ChatInput).value == "/train ",
                        what="the prefilled input")
+
+
+async def test_a_runs_notes_come_before_its_outcome():
+    from rnn_tui.train import events
+    from rnn_tui.tui.run_progress import RunProgress
+    from rnn_tui.tui.widgets.training_pane import TrainingPane
+
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        progress = RunProgress("imdb lstm")
+        progress.apply(events.Note(text="the GPU kernel is off: recurrent dropout"))
+        progress.apply(events.RunCancelled(epoch=0))
+        app.post_message(TrainingPane.RunEnded(progress))
+        await pilot.pause()
+        text = transcript_text(app, width=200)
+        assert text.index("the GPU kernel is off") < text.index("■ imdb lstm")

@@ -88,7 +88,11 @@ def test_trace_chart_keeps_the_words_that_moved_the_verdict():
     text = render(trace_chart(verdict, max_rows=4), width=60)
     assert "boring" in text
     assert "…" in text  # the skipped words are marked
+    assert "… the words that moved it least, left out (26 of 30)" in text  # and explained
     assert len([line for line in text.splitlines() if "│" in line]) == 4
+    short = Verdict(SENTIMENT, "m:1", ["negative", "positive"], [0.95, 0.05],
+                    trace=steps[:3])
+    assert "left out" not in render(trace_chart(short), width=60)
 
 
 def test_user_text_never_becomes_markup():

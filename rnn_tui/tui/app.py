@@ -520,8 +520,11 @@ class RnnTuiApp(App[None]):
 
     @on(TrainingPane.RunEnded)
     def _run_ended(self, message: TrainingPane.RunEnded) -> None:
-        """Say in the transcript how a run ended (the card keeps the details)."""
+        """Say in the transcript how a run ended (the card keeps the details): its notes
+        first, in the order the run made them, then the outcome."""
         progress = message.progress
+        for note in progress.notes:
+            self.say(f"  {progress.label}: {note}")
         if progress.status == FINISHED:
             metrics = ", ".join(f"{key} {value:.4g}" for key, value in
                                 progress.test_metrics.items())
@@ -532,8 +535,6 @@ class RnnTuiApp(App[None]):
             self.error(f"{progress.label} failed: {progress.message}")
         else:
             self.say(f"■ {progress.label}: {progress.message}")
-        for note in progress.notes:
-            self.say(f"  {progress.label}: {note}")
 
     def command_cancel(self, command: SlashCommand) -> None:
         cancelled = self.query_one(TrainingPane).cancel(command.argument())

@@ -199,9 +199,11 @@ def trace_chart(verdict: Verdict, max_rows: int = 12, bar_width: int = 20,
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True, justify="right")
     previous = -1
+    skipped = False
     for index in keep:
         if index != previous + 1 and previous >= 0:
             table.add_row(Text("…", style="dim"), Text(""), Text(""))
+            skipped = True
         previous = index
         token, _ = verdict.trace[index]
         value = values[index]
@@ -216,6 +218,12 @@ def trace_chart(verdict: Verdict, max_rows: int = 12, bar_width: int = 20,
                          style=label_style(SENTIMENT, verdict.labels[positive], palette))
         right.append(" " * (half - (cells if lean >= 0 else 0)))
         table.add_row(Text(_fit_cells(token, 12)), left + right, Text(percent(value)))
+    if not skipped and keep and keep[0] > 0:
+        skipped = True  # the words before the first row shown
+    if skipped:
+        return Group(header, table, Text(f"… the words that moved it least, left out "
+                                         f"({len(values) - len(keep)} of {len(values)})",
+                                         style="dim"))
     return Group(header, table)
 
 
