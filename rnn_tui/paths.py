@@ -44,6 +44,11 @@ def runs_root() -> Path:
     return home() / "runs"
 
 
+def run_logs_root() -> Path:
+    """Every training run's events, one JSON-lines file per run (``train.run_log``)."""
+    return home() / "run-logs"
+
+
 def input_history_path() -> Path:
     """The app's input history (what was typed and sent), kept between sessions."""
     return home() / "tui" / "history.jsonl"

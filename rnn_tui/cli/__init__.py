@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "models": ("rnn_tui.cli.models", "models", "List and manage the model registry."),
     "plot": ("rnn_tui.cli.plot", "plot", "Plot a model's loss and accuracy curves."),
     "neighbors": ("rnn_tui.cli.neighbors", "neighbors", "Nearest words in a model's embedding."),
+    "runs": ("rnn_tui.cli.runs", "runs", "List, show, watch and stop training runs."),
 }
 
 
