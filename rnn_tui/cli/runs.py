@@ -7,15 +7,12 @@ these commands list them, show one, watch one live as ``train`` draws it, or sto
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from datetime import datetime, timezone
 from typing import Any
 
 import click
 
-from rnn_tui.errors import UserError
 from rnn_tui.terminal import escape
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -135,18 +132,9 @@ def stop_command(name: str) -> None:
     """Cancel a running run cleanly (as Ctrl-C in its terminal: it keeps its resume state
     and publishes nothing). Only for runs on this machine."""
     from rnn_tui.paths import run_logs_root
-    from rnn_tui.train.run_log import find_run, this_host
+    from rnn_tui.train.run_log import find_run, stop
 
     run = find_run(run_logs_root(), name)
-    if run.done:
-        raise UserError(f"{name} is not running ({run.status})")
-    if run.host != this_host():
-        raise UserError(f"{name} runs on {run.host}: stop it there")
-    try:
-        os.kill(run.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        raise UserError(f"{name}'s process {run.pid} is gone") from None
-    except PermissionError:
-        raise UserError(f"{name}'s process {run.pid} belongs to another user") from None
+    stop(run)
     click.echo(f"stopping {escape(run.name)} (pid {run.pid}); rnn-tui runs watch "
                f"{escape(run.name)} shows it end")

@@ -193,10 +193,7 @@ def _process_alive(pid: int) -> bool:
 
 def read_run(path: Path) -> RunRecord:
     """Fold a log into a ``RunRecord``."""
-    # <stamp>-<host>-<pid>: the stamp has no "-", a host name may
-    _, _, rest = path.stem.partition("-")
-    host, _, pid_text = rest.rpartition("-")
-    host, pid = (host, int(pid_text)) if host and pid_text.isdigit() else ("?", 0)
+    host, pid = host_and_pid(path)
     events, _ = read_events(path)
     record = RunRecord(name=path.parent.name, path=path, host=host, pid=pid,
                        started=events[0].time if events else path.stat().st_mtime,
@@ -257,7 +254,31 @@ def find_run(root: Path, name: str) -> RunRecord:
     raise UserError(f"no run named {name!r} (runs: {', '.join(known) or 'none yet'})")
 
 
-def _has_ended(path: Path) -> bool:
+def host_and_pid(path: Path) -> tuple[str, int]:
+    """Where a log's run trains: ``<stamp>-<host>-<pid>.jsonl`` (a host name may hold "-")."""
+    _, _, rest = path.stem.partition("-")
+    host, _, pid_text = rest.rpartition("-")
+    return (host, int(pid_text)) if host and pid_text.isdigit() else ("?", 0)
+
+
+def stop(run: RunRecord) -> None:
+    """Cancel a running run cleanly: SIGTERM to its process, which the engine turns into
+    its Ctrl-C path (resume state kept, nothing published). This machine's runs only."""
+    import signal
+
+    if run.done:
+        raise UserError(f"{run.name} is not running ({run.status})")
+    if run.host != this_host():
+        raise UserError(f"{run.name} runs on {run.host}: stop it there")
+    try:
+        os.kill(run.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        raise UserError(f"{run.name}'s process {run.pid} is gone") from None
+    except PermissionError:
+        raise UserError(f"{run.name}'s process {run.pid} belongs to another user") from None
+
+
+def has_ended(path: Path) -> bool:
     """Whether a log's run is over, from its end only (prune must not read whole logs)."""
     try:
         with open(path, "rb") as file:
@@ -273,9 +294,8 @@ def _has_ended(path: Path) -> bool:
         last = None
     if last in {cls.__name__ for cls in TERMINAL}:
         return True
-    _, _, rest = path.stem.partition("-")
-    host, _, pid_text = rest.rpartition("-")
-    return host == this_host() and pid_text.isdigit() and not _process_alive(int(pid_text))
+    host, pid = host_and_pid(path)
+    return host == this_host() and pid > 0 and not _process_alive(pid)
 
 
 def prune(root: Path, keep: int = KEEP_RUNS, max_age_days: float = KEEP_DAYS) -> list[Path]:
@@ -285,7 +305,7 @@ def prune(root: Path, keep: int = KEEP_RUNS, max_age_days: float = KEEP_DAYS) ->
     cutoff = time.time() - max_age_days * 86400
     ended = 0
     for path in log_paths(root):
-        if not _has_ended(path):
+        if not has_ended(path):
             continue
         ended += 1
         try:
