@@ -136,3 +136,44 @@ async def test_a_run_killed_elsewhere_is_shown_as_failed():
     finally:
         if child.poll() is None:
             child.kill()
+
+
+STAND_IN_TRAINER = (
+    "import json, sys, time\n"
+    "print(json.dumps({'event': 'RunStarted', 'time': time.time(), 'name': 'stand-in',"
+    " 'config': {}, 'epochs': 3, 'steps_per_epoch': 4, 'params': {}}), flush=True)\n"
+    "time.sleep(120)\n"
+)
+
+
+async def test_quit_can_leave_a_run_training(monkeypatch):
+    """Ctrl+Q during a run, then Ctrl+D: the app quits at once and the run goes on."""
+    from rnn_tui.tui.training_process import TrainingProcess
+    from rnn_tui.tui.widgets import training_pane
+
+    class StandIn(TrainingProcess):
+        @property
+        def command(self) -> list[str]:
+            return [sys.executable, "-c", STAND_IN_TRAINER]
+
+    monkeypatch.setattr(training_pane, "TrainingProcess", StandIn)
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(TrainingPane)
+        assert app.run_command_text("/train multiplication --epochs 3")
+        await wait_for(pilot, lambda: pane.query(RunCard) and
+                       pane.query_one(RunCard).progress.status == RUNNING,
+                       what="the run", timeout=20)
+        process = next(iter(pane._processes.values()))
+        chat_input = app.query_one("#input")
+        chat_input.value, chat_input.cursor_position = "ab", 0
+        await pilot.press("ctrl+d")  # no quit asked for: the input's delete
+        assert chat_input.value == "b" and app.is_running
+        await pilot.press("ctrl+q", "ctrl+d")
+        await wait_for(pilot, lambda: not app.is_running, what="the exit", timeout=5)
+    try:
+        assert process.process.poll() is None  # still training
+        assert process.detached
+    finally:
+        process.process.kill()
+        process.process.wait()

@@ -108,6 +108,8 @@ class RnnTuiApp(App[None]):
         Binding("ctrl+b", "toggle_sidebar", "Models"),
         Binding("ctrl+g", "cancel_runs", "Stop"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        # only once a quit during training was asked for (else Ctrl+D is the input's)
+        Binding("ctrl+d", "detach_and_quit", "Leave it training", priority=True, show=False),
         Binding("ctrl+l", "clear_transcript", "Clear", show=False),
         Binding("escape", "focus_input", "Input", show=False),
     ]
@@ -617,6 +619,8 @@ class RnnTuiApp(App[None]):
         if action == "cancel_runs":
             panes = self.query(TrainingPane)
             return bool(panes) and panes.first().busy
+        if action == "detach_and_quit":
+            return self._quit_armed
         return True
 
     def action_cancel_runs(self) -> None:
@@ -629,11 +633,20 @@ class RnnTuiApp(App[None]):
             self.exit()
         elif not self._quit_armed:
             self._quit_armed = True
+            self.refresh_bindings()
             self.notify("A run is training. Ctrl+Q again cancels it (nothing is half-written) "
-                        "and quits.", title="Quit?", severity="warning")
+                        "and quits; Ctrl+D quits and leaves it training (rnn-tui runs watch "
+                        "NAME, or the next session, shows it).", title="Quit?",
+                        severity="warning", timeout=10)
         else:
             self.notify("Cancelling the runs…")
             self._cancel_then_exit(pane)
+
+    def action_detach_and_quit(self) -> None:
+        """Ctrl+D after a Ctrl+Q during training: quit, the runs go on (and publish)."""
+        left = self.query_one(TrainingPane).detach_all()
+        self.exit(message=("left training: " + ", ".join(left) + " (rnn-tui runs list)")
+                  if left else None)
 
     @work(thread=True, group="quit")
     def _cancel_then_exit(self, pane: Any) -> None:

@@ -179,6 +179,8 @@ class TrainingPane(Vertical):
                 self._watcher.ignore_pid(process.process.pid)  # its log is ours to skip
             for event in process.events():
                 self.post_message(RunEvent(run_id, event))
+            if process.detached:
+                return  # it trains on its own; the app is leaving
             code = process.wait()
         except OSError as error:  # could not start python at all
             process.stderr_tail.append(str(error))
@@ -274,6 +276,22 @@ class TrainingPane(Vertical):
                 card.progress.status = CANCELLING
         for process in list(self._processes.values()):
             process.cancel()
+
+    def detach_all(self) -> list[str]:
+        """On quit: leave this app's running runs training on their own (queued ones are
+        cancelled: nothing would start them). Returns the names of the runs left."""
+        left = []
+        for card in self.query(RunCard):
+            progress = card.progress
+            if progress.done or card.run_id in self._elsewhere_runs:
+                continue
+            process = self._processes.get(card.run_id)
+            if process is None:
+                progress.status = CANCELLED
+                continue
+            process.detach()
+            left.append(progress.name or progress.label)
+        return left
 
     @property
     def busy(self) -> bool:
