@@ -123,3 +123,16 @@ def test_the_palette_colours_the_labels():
     assert label_style(SENTIMENT, "positive", palette) == "#00aa00"
     assert label_style(SENTIMENT, "negative", palette) == "#aa0000"
     assert label_style(TOPICS, "grain", palette) == "#0000aa"
+
+
+def test_a_topic_verdict_gets_its_word_by_word_chart():
+    from rnn_tui.tui.verdicts import topic_trace_chart
+
+    labels = ["earn", "crude", "grain"]
+    trace = [("the", [0.5, 0.3, 0.2]), ("oil", [0.1, 0.85, 0.05]),
+             ("price", [0.05, 0.9, 0.05]), ("rose", [0.05, 0.92, 0.03])]
+    verdict = Verdict(TOPICS, "reuters-topics:1", labels, [0.05, 0.92, 0.03], trace=trace)
+    text = render(topic_trace_chart(verdict, max_rows=2), width=60)
+    assert "P(crude) per word" in text
+    assert "oil" in text and "85%" in text  # the word that moved it most
+    assert "left out (2 of 4)" in text

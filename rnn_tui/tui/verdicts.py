@@ -227,6 +227,36 @@ def trace_chart(verdict: Verdict, max_rows: int = 12, bar_width: int = 20,
     return Group(header, table)
 
 
+def topic_trace_chart(verdict: Verdict, max_rows: int = 8, bar_width: int = 20,
+                      palette: Palette = DEFAULT_PALETTE) -> RenderableType:
+    """The word-by-word chart of a topic verdict: P(top topic) after each word, as a
+    sparkline, then the words that moved it most, each with a bar of P(top topic)."""
+    if not verdict.trace:
+        return Text("")
+    top = verdict.labels.index(verdict.label)
+    values = [probabilities[top] if top < len(probabilities) else 0.0
+              for _, probabilities in verdict.trace]
+    header = Text(f"P({printable(verdict.label)}) per word ", style="dim")
+    header.append_text(sparkline(values))
+    moves = [abs(value - (values[index - 1] if index else 0.0))
+             for index, value in enumerate(values)]
+    keep = sorted(sorted(range(len(values)), key=lambda index: -moves[index])[:max_rows])
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True, justify="right")
+    style = label_style(TOPICS, verdict.label, palette)
+    for index in keep:
+        token, _ = verdict.trace[index]
+        table.add_row(Text(_fit_cells(token, 12)), bar(values[index], bar_width, style),
+                      Text(percent(values[index])))
+    parts: list[RenderableType] = [header, table]
+    if len(keep) < len(values):
+        parts.append(Text(f"… the words that moved it least, left out "
+                          f"({len(values) - len(keep)} of {len(values)})", style="dim"))
+    return Group(*parts)
+
+
 def verdict_block(verdict: Verdict | Absent, width: int = 36, rows: int = 3,
                   palette: Palette = DEFAULT_PALETTE) -> RenderableType:
     """A verdict as lines: the role and model, then the label(s) with bars (topics: the top

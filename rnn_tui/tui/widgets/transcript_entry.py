@@ -14,6 +14,7 @@ from rnn_tui.tui.verdicts import (
     Palette,
     Verdict,
     printable,
+    topic_trace_chart,
     trace_chart,
     verdict_block,
 )
@@ -38,6 +39,10 @@ def exchange_view(text: str, verdicts: dict[str, Verdict | Absent], width: int =
     if isinstance(sentiment, Verdict) and sentiment.trace:
         parts.append(trace_chart(sentiment, bar_width=min(max(width - 24, 8), 30),
                                  palette=palette))
+    topics = verdicts.get(TOPICS)
+    if isinstance(topics, Verdict) and topics.trace:  # news gets its trace too
+        parts.append(topic_trace_chart(topics, bar_width=min(max(width - 24, 8), 30),
+                                       palette=palette))
     return Group(*parts)
 
 
