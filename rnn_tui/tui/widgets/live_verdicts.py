@@ -20,6 +20,7 @@ from rnn_tui.tui.verdicts import (
 
 TWO_COLUMNS = 56  # cells: sentiment and topics side by side from this width
 TOPICS_SHOWN = 3
+READINESS_CELLS = 34  # "English → imdb-sentiment:1 ready"
 
 
 class LiveVerdicts(Widget):
@@ -34,7 +35,10 @@ class LiveVerdicts(Widget):
         """A fixed height, so the area neither jumps as one types nor cuts the third topic:
         side by side, a title and three topics; stacked, two lines each (a sentiment
         readiness note may take three)."""
-        return 1 + TOPICS_SHOWN if width >= TWO_COLUMNS else 5
+        if width < TWO_COLUMNS:
+            return 5
+        # a narrow column wraps "English → imdb-sentiment:1 ready" (the readiness note)
+        return 1 + TOPICS_SHOWN + (1 if width // 2 - 1 < READINESS_CELLS else 0)
 
     def render(self) -> RenderableType:
         if self.hint:
