@@ -1,5 +1,6 @@
 """One line of progress for slow work: a spinner, what is happening, a bar when the amount
-is known, and the seconds so far ("⠹ evaluating imdb-sentiment:1 · scoring ███░░ 40/98 · 12 s").
+is known, and the seconds so far ("⠹ evaluating imdb-sentiment:1 · scoring ███░░ 40/98 ·
+12 s").
 
 The owner calls ``stage(text, done, total)`` as the work reports (from a worker: through
 ``call_from_thread``); the line ticks by itself, so a stage that takes long still shows life.
