@@ -108,3 +108,17 @@ def test_prune_keeps_the_newest_finished_and_every_running_one(tmp_path):
     assert sorted(path.parent.name for path in aged) == ["run2", "run3"]
     assert read_run(list_runs(tmp_path)[0].path).name == "live"
     running.close()
+
+
+def test_a_long_log_is_listed_from_its_head_and_tail(tmp_path):
+    log = RunLogWriter(tmp_path)
+    log(started("long", epochs=2000))
+    for epoch in range(1, 1201):  # ~150 KB: more than head and tail
+        log(events.EpochEnded(epoch=epoch, epochs=2000, logs={"loss": 1.0 / epoch},
+                              seconds=0.1))
+    log(finished("long"))
+    listed = list_runs(tmp_path)[0]
+    assert listed.name == "long" and listed.status == "finished"
+    assert listed.epoch == 1200 and listed.epochs == 2000
+    assert len(listed.events) < 1200  # not read whole
+    assert len(read_run(listed.path).events) == 1202

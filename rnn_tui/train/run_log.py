@@ -191,10 +191,30 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def read_run(path: Path) -> RunRecord:
-    """Fold a log into a ``RunRecord``."""
+def _head_and_tail(path: Path) -> list[Event]:
+    """The first event and those in the last ``TAIL_BYTES`` of a log: enough for a listing
+    (name, size, status, progress) without reading a long run's log whole."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return []
+    if size <= 2 * TAIL_BYTES:
+        return read_events(path)[0]
+    with open(path, "rb") as file:
+        first = file.readline(MAX_LINE_BYTES)
+    events, _ = read_events(path, size - TAIL_BYTES)
+    try:
+        head = [event_from_dict(json.loads(first))]
+    except (ValueError, TypeError, AttributeError):
+        head = []
+    return head + events[1:]  # the tail's first line may be the end of a cut one
+
+
+def read_run(path: Path, whole: bool = True) -> RunRecord:
+    """Fold a log into a ``RunRecord`` (``whole=False``: from its head and tail only, so
+    notes and the epoch history are partial)."""
     host, pid = host_and_pid(path)
-    events, _ = read_events(path)
+    events = read_events(path)[0] if whole else _head_and_tail(path)
     record = RunRecord(name=path.parent.name, path=path, host=host, pid=pid,
                        started=events[0].time if events else path.stat().st_mtime,
                        events=events)
@@ -241,8 +261,8 @@ def log_paths(root: Path) -> list[Path]:
 
 
 def list_runs(root: Path) -> list[RunRecord]:
-    """Every logged run, newest first."""
-    return [read_run(path) for path in log_paths(root)]
+    """Every logged run, newest first (folded from each log's head and tail)."""
+    return [read_run(path, whole=False) for path in log_paths(root)]
 
 
 def find_run(root: Path, name: str) -> RunRecord:
