@@ -169,6 +169,10 @@ async def test_quit_can_leave_a_run_training(monkeypatch):
         chat_input.value, chat_input.cursor_position = "ab", 0
         await pilot.press("ctrl+d")  # no quit asked for: the input's delete
         assert chat_input.value == "b" and app.is_running
+        await pilot.press("ctrl+q")
+        app._disarm_quit()  # as 10 s later: the question lapses
+        await pilot.press("ctrl+d")
+        assert chat_input.value == "" and app.is_running
         await pilot.press("ctrl+q", "ctrl+d")
         await wait_for(pilot, lambda: not app.is_running, what="the exit", timeout=5)
     try:

@@ -59,6 +59,7 @@ from rnn_tui.tui.widgets.transcript_entry import TranscriptEntry
 
 REGISTRY_POLL_S = 1.0
 PANES = Binding.Group("Panes")
+QUIT_ARMED_S = 10.0  # a first Ctrl+Q during training waits this long for its answer
 
 
 class VerdictsReady(Message):
@@ -634,6 +635,7 @@ class RnnTuiApp(App[None]):
         elif not self._quit_armed:
             self._quit_armed = True
             self.refresh_bindings()
+            self.set_timer(QUIT_ARMED_S, self._disarm_quit)  # Ctrl+D is the input's again
             self.notify("A run is training. Ctrl+Q again cancels it (nothing is half-written) "
                         "and quits; Ctrl+D quits and leaves it training (rnn-tui runs watch "
                         "NAME, or the next session, shows it).", title="Quit?",
@@ -641,6 +643,10 @@ class RnnTuiApp(App[None]):
         else:
             self.notify("Cancelling the runs…")
             self._cancel_then_exit(pane)
+
+    def _disarm_quit(self) -> None:
+        self._quit_armed = False
+        self.refresh_bindings()
 
     def action_detach_and_quit(self) -> None:
         """Ctrl+D after a Ctrl+Q during training: quit, the runs go on (and publish)."""
