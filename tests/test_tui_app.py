@@ -284,3 +284,18 @@ async def test_a_runs_notes_come_before_its_outcome():
         await pilot.pause()
         text = transcript_text(app, width=200)
         assert text.index("the GPU kernel is off") < text.index("■ imdb lstm")
+
+
+async def test_tab_completes_even_before_the_suggestion_is_shown():
+    """A fast typist (or tmux send-keys) presses Tab before the suggester has answered."""
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        chat_input = app.query_one("#input", ChatInput)
+        chat_input.value = "/he"  # no suggestion computed yet
+        chat_input.cursor_position = 3
+        chat_input._suggestion = ""
+        await pilot.press("tab")
+        assert chat_input.value == "/help " and app.focused is chat_input
+        chat_input.value = "/zzz"
+        await pilot.press("tab")  # nothing to complete: the focus stays
+        assert app.focused is chat_input

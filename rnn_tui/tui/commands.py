@@ -397,6 +397,10 @@ class SlashSuggester(Suggester):
     async def get_suggestion(self, value: str) -> str | None:
         return complete(value, self._candidates)
 
+    def complete_now(self, value: str) -> str | None:
+        """The same completion, at once (Tab may come before the suggestion is shown)."""
+        return complete(value, self._candidates)
+
 
 class CommandHost(Protocol):
     """What the palette needs from the app."""

@@ -6,6 +6,7 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import Input
 
+from rnn_tui.tui.commands import is_command
 from rnn_tui.tui.input_history import InputHistory
 from rnn_tui.tui.verdicts import printable
 
@@ -59,11 +60,17 @@ class ChatInput(Input):
         return added
 
     def action_complete(self) -> None:
-        if self._suggestion and self.cursor_at_end:
-            self.value = self._suggestion
+        """Tab: complete the command word at the end; elsewhere, the next widget."""
+        suggestion = self._suggestion
+        if not suggestion and self.cursor_at_end and hasattr(self.suggester, "complete_now"):
+            # typed fast (or pasted): the suggester's answer may not have arrived yet
+            suggestion = self.suggester.complete_now(self.value) or ""
+        if suggestion and self.cursor_at_end:
+            self.value = suggestion
             self.cursor_position = len(self.value)
-        else:
+        elif not is_command(self.value):
             self.screen.focus_next()
+        # a command with nothing to complete keeps the focus, as a shell's Tab does
 
     def action_history(self, step: int) -> None:
         if not self.history:
