@@ -299,3 +299,17 @@ async def test_tab_completes_even_before_the_suggestion_is_shown():
         chat_input.value = "/zzz"
         await pilot.press("tab")  # nothing to complete: the focus stays
         assert app.focused is chat_input
+
+
+async def test_a_tab_among_fast_keys_completes_in_order():
+    """Keys that arrive in one read (a fast typist over SSH, tmux send-keys): the Tab
+    completes what was typed before it, not after."""
+    from textual import events
+
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for character in "/he\tdata":
+            key = {"\t": "tab", "/": "slash"}.get(character, character)
+            app.post_message(events.Key(key, character))
+        await pilot.pause(0.3)
+        assert app.query_one("#input", ChatInput).value == "/help data"

@@ -42,6 +42,13 @@ class ChatInput(Input):
             event.stop()
             event.prevent_default()
             await self.run_action("app.help")
+        elif event.key == "tab":
+            # Here, not only as a binding: a binding runs once the key has bubbled up to the
+            # app, after the keys typed behind it ("/he<Tab>data" in one read gave
+            # "/hedata"); the binding stays for the footer.
+            event.stop()
+            event.prevent_default()
+            self.action_complete()
 
     def replace(self, text: str, start: int, end: int) -> None:
         super().replace(printable(text), start, end)
