@@ -313,3 +313,17 @@ async def test_a_tab_among_fast_keys_completes_in_order():
             app.post_message(events.Key(key, character))
         await pilot.pause(0.3)
         assert app.query_one("#input", ChatInput).value == "/help data"
+
+
+async def test_enter_among_fast_keys_sends_only_what_came_before_it():
+    from textual import events
+
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for character in "/clear\rgood\x7f":
+            key = {"\r": "enter", "/": "slash", "\x7f": "backspace"}.get(character, character)
+            app.post_message(events.Key(key, character if character.isprintable() else None))
+        await pilot.pause(0.3)
+        chat_input = app.query_one("#input", ChatInput)
+        assert chat_input.history[-1] == "/clear"  # not "/cleargood"
+        assert chat_input.value == "goo"  # the next line, backspace in its place

@@ -131,6 +131,7 @@ class RnnTuiApp(App[None]):
         self.live_text = ""  # the text the live verdicts shown are about
         self._reported: set[tuple[str, str]] = set()
         self._quit_armed = False
+        self._failed_text: str | None = None  # a failed command put back in the input
 
     def get_driver_class(self) -> Any:
         """The terminal driver; on POSIX one whose pastes stay text (``paste_guard``)."""
@@ -343,7 +344,7 @@ class RnnTuiApp(App[None]):
         self._typed_at = (text, time.perf_counter())
         self._fit_live()
         if is_command(text):
-            self.live.hint = _command_hint(text)
+            self.live.hint = "" if text == self._failed_text else _command_hint(text)
             return
         self.live.hint = ""
         if not text.strip():
@@ -404,17 +405,17 @@ class RnnTuiApp(App[None]):
             return
         if chat_input.remember(text):
             self._save_history(chat_input.input_history)
-        if is_command(text):
-            if self.run_command_text(text):
-                chat_input.clear()
-            else:
-                # The error is in the transcript, once; the text stays, selected, to be
-                # fixed or typed over (never appended to).
-                chat_input.select_all()
+        if is_command(text):  # (the input emptied itself on Enter)
+            if not self.run_command_text(text):
+                # The error is in the transcript, once; the text comes back, selected, to
+                # be fixed or typed over (never appended to) unless typing went on already.
+                if not chat_input.value:
+                    self._failed_text = text  # no hint for it: the error is said
+                    chat_input.value = text
+                    chat_input.select_all()
                 self.live.hint = ""
                 self.query_one("#panes", TabbedContent).active = "chat"  # where it is said
             return
-        chat_input.clear()
         self.query_one("#panes", TabbedContent).active = "chat"
         if self.book is None:
             self.error("the registry is still opening; try again in a moment")

@@ -42,13 +42,32 @@ class ChatInput(Input):
             event.stop()
             event.prevent_default()
             await self.run_action("app.help")
-        elif event.key == "tab":
-            # Here, not only as a binding: a binding runs once the key has bubbled up to the
-            # app, after the keys typed behind it ("/he<Tab>data" in one read gave
-            # "/hedata"); the binding stays for the footer.
-            event.stop()
-            event.prevent_default()
-            self.action_complete()
+        elif not event.is_printable:
+            # The input's own keys (Tab, Enter, Backspace, arrows...) run here, in order with
+            # the typed characters. As bindings they run once the key has bubbled up to the
+            # app, after the keys behind it: "/he<Tab>data" arriving in one read (a fast
+            # typist over SSH) gave "/hedata", "/clear<Enter>good" sent "/cleargood". The
+            # bindings stay for the footer and for the keys not handled here.
+            action = self._own_action(event)
+            if action is not None:
+                event.stop()
+                event.prevent_default()
+                await self.run_action(action)
+
+    def _own_action(self, event: events.Key) -> str | None:
+        for key in (event.key, *event.aliases):
+            bindings = self._bindings.key_to_bindings.get(key)
+            if bindings:
+                return bindings[-1].action  # the subclass's, where both bind a key
+        return None
+
+    async def action_submit(self) -> None:
+        """Enter: send the line, and empty the input at once, so that what is typed behind
+        the Enter starts the next line (the app puts back a failed command's text)."""
+        value = self.value
+        if value.strip():
+            self.value = ""
+        self.post_message(self.Submitted(self, value, None))
 
     def replace(self, text: str, start: int, end: int) -> None:
         super().replace(printable(text), start, end)
