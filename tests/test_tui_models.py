@@ -254,3 +254,22 @@ def test_tensorflow_stays_out_of_the_ui_process(shipped):
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["False", "False"]
+
+
+async def test_check_shows_the_failure_rate_of_each_capability():
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await submit(pilot, "/check")
+        await wait_for(pilot, lambda: "invariance" in transcript_text(app),
+                       what="the check table")
+        text = transcript_text(app)
+        assert "imdb-sentiment:1" in text and "English sentiment" in text
+        for capability in ("negation", "contrast", "typos", "short", "all"):
+            assert capability in text
+        await submit(pilot, "/check nsmc-sentiment")
+        await wait_for(pilot, lambda: "nsmc-sentiment:1:" in transcript_text(app),
+                       what="the second table")
+        await submit(pilot, "/check reuters-topics")
+        await wait_for(pilot, lambda: "none named positive" in transcript_text(app),
+                       what="the refusal")

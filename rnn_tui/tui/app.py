@@ -580,6 +580,38 @@ class RnnTuiApp(App[None]):
         self.call_from_thread(
             lambda: self.say(evaluation_view(report, self.transcript.size.width)))
 
+    def command_check(self, command: SlashCommand) -> None:
+        book = self._require_book()
+        ref = command.argument() or book.sentiment_ref(self.live_text)[0]
+        version = book.registries.resolve(ref)
+        line = self.transcript.add(ProgressLine(f"checking {version.ref}", "loading",
+                                                classes="progress"))
+        self._check(version, line)
+
+    @work(thread=True, group="check")
+    def _check(self, version: Any, line: ProgressLine) -> None:
+        """``rnn-tui check``'s suite on the runtime (no TensorFlow), in a thread: a second."""
+        from rnn_tui.check import Suite, run_check
+        from rnn_tui.check.view import report_table
+
+        try:
+            from rnn_tui.infer import Predictor
+
+            predictor = Predictor.load(version)  # its own copy: the live session keeps typing
+            if predictor.task == "regression" or predictor.input.kind != "text":
+                raise UserError(f"check tests text classifiers; {version.ref} is a "
+                                f"{predictor.task} model")
+            suite = Suite.shipped(predictor.language or "en")
+            self.call_from_thread(line.stage, f"{len(suite.cases)} cases")
+            report = run_check(predictor.predict, predictor.labels, suite)
+        except RnnTuiError as error:
+            self.call_from_thread(line.stop)
+            self.call_from_thread(self.error, str(error))
+            return
+        self.call_from_thread(line.stop)
+        title = f"{version.ref}: {suite.title} ({report.tests} cases)"
+        self.call_from_thread(self.say, report_table(report, title=title))
+
     def _require_book(self) -> ModelBook:
         if self.book is None:
             raise UserError("the registry is still opening; try again in a moment")

@@ -168,6 +168,14 @@ COMMANDS: dict[str, CommandSpec] = {
             arguments=(MODEL,),
             examples=("/evaluate", "/evaluate nsmc-sentiment"),
         ),
+        CommandSpec(
+            "check",
+            "/check [MODEL]",
+            "behavioural tests of a sentiment model: failure rate per capability "
+            "(negation, contrast, typos, ...; default: the active sentiment model)",
+            arguments=(MODEL,),
+            examples=("/check", "/check nsmc-sentiment"),
+        ),
         CommandSpec("cancel", "/cancel [RUN]", "cancel a training run (default: all)", (RUN,),
                     examples=("/cancel", "/cancel lstm")),
         CommandSpec("clear", "/clear", "clear the transcript"),
