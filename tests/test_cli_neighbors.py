@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,6 +26,9 @@ def published_home(tmp_path_factory):
                  arch="emb:8 lstm:4", epochs=3, name="words")
     publish_tiny(home, text_corpus("binary"), dataset="toy", arch="onehot simplernn:2",
                  name="onehot")
+    publish_tiny(home, text_corpus("binary", train=120), dataset="toy",
+                 arch="emb:8 ngram-emb:4 lstm:4", ngrams=[2], ngram_words=200, oov_token="<OOV>",
+                 name="grams")
     return home
 
 
@@ -89,3 +93,64 @@ def test_nearest_words_respects_num_words():
     matrix = np.eye(5, dtype=np.float32)
     with pytest.raises(Exception, match="not in the model's vocabulary"):
         nearest_words(matrix, vocabulary, "b")
+
+
+def test_ngram_model_searches_the_token_embedding_by_default(home, capsys):
+    """The n-gram table comes first in runtime.npz; the token ids must meet the tokens'
+    embedding, not it."""
+    version = open_registries().resolve("grams")
+    layer, matrix = embedding_from_runtime(version)
+    assert layer == "embedding" and matrix.shape[1] == 8
+    assert embedding_from_keras_file(version)[0] == "embedding"
+    vocabulary = Vocabulary.load(version.file("vocabulary.json"))
+    code, out, _ = run_cli(["neighbors", "grams", "film", "-k", "3", "--json"], capsys)
+    document = json.loads(out)
+    assert code == 0 and document["layer"] == "embedding" and document["stream"] == "tokens"
+    assert [n["word"] for n in document["neighbors"]] == cosine_neighbours(
+        matrix, vocabulary, "film", 3)
+
+
+def test_stream_option_searches_an_ngram_table(home, capsys):
+    version = open_registries().resolve("grams")
+    layer, matrix = embedding_from_runtime(version, "ngrams2")
+    assert layer == "embedding_ngrams2" and matrix.shape[1] == 4
+    assert np.array_equal(embedding_from_keras_file(version, "ngrams2")[1], matrix)
+    grams = Vocabulary.load(version.file("vocabulary-ngram2.json"))
+    pair = next(w for w, i in grams.word_index.items() if i >= 2 and "<s>" not in w)
+    code, out, _ = run_cli(["neighbors", "grams", pair, "--stream", "ngrams2", "-k", "3",
+                            "--json"], capsys)
+    document = json.loads(out)
+    assert code == 0 and document["word"] == pair and document["layer"] == "embedding_ngrams2"
+    assert all(" " in n["word"] for n in document["neighbors"])
+    code, _, err = run_cli(["neighbors", "grams", "film", "--stream", "ngrams5"], capsys)
+    assert code == 2 and "no input stream 'ngrams5' (it has tokens, ngrams2)" in err
+
+
+def test_a_one_wide_embedding_is_not_a_word_vector(home, monkeypatch):
+    """A linear n-gram channel (a one-wide Embedding) never answers as a word vector."""
+    import rnn_tui.infer.format as runtime_format
+
+    version = open_registries().resolve("grams")
+    graph, weights = runtime_format.read_runtime(version.file("runtime.npz"))
+    narrow = {key: (value[:, :1] if key.startswith("embedding") else value)
+              for key, value in weights.items()}
+    monkeypatch.setattr(runtime_format, "read_runtime", lambda path: (graph, narrow))
+    assert embedding_from_runtime(version, "tokens") is None
+    assert embedding_from_runtime(version, "ngrams2") is None
+
+
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+@pytest.mark.parametrize("args", [["nsmc-sentiment", "좋"],
+                                  ["nsmc-sentiment", "재미", "--stream", "ngrams2"],
+                                  ["imdb-sentiment", "great"]])
+def test_help_examples_work_on_the_shipped_models(monkeypatch, capsys, args, tmp_path):
+    monkeypatch.setenv("RNN_TUI_SHIPPED_MODELS", str(SHIPPED_DIR))
+    monkeypatch.setenv("RNN_TUI_HOME", str(tmp_path))
+    code, out, err = run_cli(["neighbors", *args, "--json"], capsys)
+    assert code == 0, err
+    document = json.loads(out)
+    stream = args[3] if len(args) > 2 else "tokens"
+    expected = "embedding" if stream == "tokens" else f"embedding_{stream}"
+    assert document["layer"] == expected and len(document["neighbors"]) == 10
