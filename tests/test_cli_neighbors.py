@@ -154,3 +154,48 @@ def test_help_examples_work_on_the_shipped_models(monkeypatch, capsys, args, tmp
     stream = args[3] if len(args) > 2 else "tokens"
     expected = "embedding" if stream == "tokens" else f"embedding_{stream}"
     assert document["layer"] == expected and len(document["neighbors"]) == 10
+
+
+def test_analogy_in_a_model_embedding(home, capsys):
+    """--analogy 'a - b + c': nearest to the signed sum of unit vectors, terms excluded."""
+    version = open_registries().resolve("words")
+    _, matrix = embedding_from_runtime(version)
+    vocabulary = Vocabulary.load(version.file("vocabulary.json"))
+    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    ids = [vocabulary.word_index[w] for w in ("w1", "w2", "film")]
+    query = unit[ids[0]] - unit[ids[1]] + unit[ids[2]]
+    scores = unit @ (query / np.linalg.norm(query))
+    expected = [vocabulary.index_word[int(i)] for i in np.argsort(-scores)
+                if int(i) not in {0, vocabulary.oov_index, *ids}][:3]
+    code, out, err = run_cli(["neighbors", "words", "--analogy", "W1 - w2 + film", "-k", "3",
+                              "--json"], capsys)
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["word"] == "w1 - w2 + film"
+    assert [n["word"] for n in document["neighbors"]] == expected
+
+
+def test_vector_files_are_searched_too(tmp_path, capsys):
+    path = tmp_path / "vectors.txt"  # word2vec text format
+    path.write_text("4 3\nking 1 1 0\nman 1 0 0\nwoman 0 0 1\nqueen 0.1 1 1\n")
+    code, out, err = run_cli(["neighbors", str(path), "--analogy", "king - man + woman",
+                              "-k", "1"], capsys)
+    assert code == 0, err
+    assert out.splitlines()[0] == "nearest to 'king - man + woman' in vectors.txt (vectors, " \
+                                  "3 dims):"
+    assert out.splitlines()[1].split()[:2] == ["1.", "queen"]
+    code, out, _ = run_cli(["neighbors", str(path), "King", "--json", "--limit", "2"], capsys)
+    assert code == 0 and [n["word"] for n in json.loads(out)["neighbors"]] == ["man"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--analogy", "w1 +"], "give words joined by + and -"),
+    (["--analogy", "w1 w2"], "put + or - between the words"),
+    (["--analogy", "w1 - - w2"], "an operator without a word"),
+    ([], "give a WORD or --analogy"),
+    (["w1", "--analogy", "w1 - w2"], "give a WORD or --analogy"),
+    (["--analogy", "w1 - zebra"], "'zebra' is not in the model's vocabulary"),
+])
+def test_analogy_errors_are_one_line(home, capsys, args, message):
+    code, _, err = run_cli(["neighbors", "words", *args], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
