@@ -28,6 +28,8 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "models": ("rnn_tui.cli.models", "models", "List and manage the model registry."),
     "plot": ("rnn_tui.cli.plot", "plot", "Plot a model's loss and accuracy curves."),
     "neighbors": ("rnn_tui.cli.neighbors", "neighbors", "Nearest words in a model's embedding."),
+    "vectors": ("rnn_tui.cli.vectors", "vectors",
+                "Train word2vec vectors (gensim) on a corpus' training texts."),
     "tokenize": ("rnn_tui.cli.tokenize", "tokenize",
                  "Show a text as a model reads it: tokens, ids, OOV, padded row."),
     "check": ("rnn_tui.cli.check", "check", "Test a sentiment model capability by capability."),
