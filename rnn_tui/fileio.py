@@ -1,8 +1,15 @@
-"""Small file helpers: atomic writes, so nothing is ever half-written."""
+"""Small file helpers: atomic and durable writes, so nothing is ever half-written.
+
+Durability follows what SQLite and MLflow's file store do on POSIX: write the data, fsync
+the file, rename it into place, fsync the folder that holds the new name. After a power
+loss a renamed file or folder is then either absent or whole; without the first fsync
+the name can survive while the data it points to does not.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -54,11 +61,41 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         temp.write_bytes(data)
 
 
+# What a filesystem answers when it cannot sync this kind of file (EINVAL: "bound to a
+# special file which does not support synchronization") or folder: nothing to flush.
+_NO_SYNC = (errno.EINVAL, errno.ENOTSUP)
+_NO_FOLDER_SYNC = (*_NO_SYNC, errno.EBADF, errno.EACCES, errno.EPERM)
+
+
 def fsync_path(path: Path) -> None:
-    """Flush a file, or a folder's entries, to disk (best effort: some filesystems refuse)."""
-    with contextlib.suppress(OSError):
+    """Flush a file, or a folder's entries, to disk.
+
+    A file that cannot be flushed raises (its data may not be on disk: EIO, ENOSPC on
+    NFS) unless its filesystem does not sync at all; a folder is best effort, since some
+    filesystems refuse to fsync folders.
+    """
+    folder = os.path.isdir(path)
+    try:
         fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    except OSError:
+        if folder:
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno not in (_NO_FOLDER_SYNC if folder else _NO_SYNC):
+            raise
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(folder: Path) -> None:
+    """fsync every file under ``folder``, then every folder, deepest first, then ``folder``
+    itself: before a rename publishes it, everything it holds is on disk."""
+    for directory, _, names in os.walk(folder, topdown=False):
+        for name in names:
+            path = Path(directory, name)
+            if not path.is_symlink():
+                fsync_path(path)
+        fsync_path(Path(directory))

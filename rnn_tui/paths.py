@@ -3,7 +3,8 @@
 - Data home (corpora): ``$RNN_TUI_DATA``, else the user data directory + ``/datasets``. It holds
   the publishers' files in the layout of the offline mirror (``imdb/aclImdb_v1.tar.gz``,
   ``nsmc/ratings_train.txt`` ...), so pointing ``RNN_TUI_DATA`` at a mirror just works.
-- Home (registry, runs, caches): ``$RNN_TUI_HOME``, else the user data directory.
+- Home (registry, runs, caches, the app's input history): ``$RNN_TUI_HOME``, else the user
+  data directory.
 - Shipped models: ``$RNN_TUI_SHIPPED_MODELS``, else the repo's ``models/`` folder when running
   from a checkout, else the copy packed into the wheel.
 """
@@ -41,6 +42,16 @@ def registry_root() -> Path:
 def runs_root() -> Path:
     """Training runs in progress (checkpoints for resume) live here until published."""
     return home() / "runs"
+
+
+def run_logs_root() -> Path:
+    """Every training run's events, one JSON-lines file per run (``train.run_log``)."""
+    return home() / "run-logs"
+
+
+def input_history_path() -> Path:
+    """The app's input history (what was typed and sent), kept between sessions."""
+    return home() / "tui" / "history.jsonl"
 
 
 def shipped_models_dir() -> Path | None:

@@ -74,3 +74,25 @@ def test_validation_split_is_the_training_one(home, capsys):
 def test_errors_are_one_line(home, capsys, args, message):
     code, _, err = run_cli(args, capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_progress_events_come_before_the_report(home, capsys):
+    """For the app: --progress-events writes the stages and every scored batch as event
+    lines, then the same report."""
+    from rnn_tui.train.events import BatchEnded, Note, event_from_dict
+
+    code, out, _ = run_cli(["evaluate", "reviews", "--json", "--progress-events",
+                            "--batch-size", "8"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    first_report_line = lines.index("{")
+    events = [event_from_dict(json.loads(line)) for line in lines[:first_report_line]]
+    stages = [event.text for event in events if isinstance(event, Note)]
+    assert stages[0] == "loading " + stages[0].split(" ", 1)[1]  # the corpus first
+    assert "loading reviews:1" in stages and stages[-1] == "loading reviews:1"
+    batches = [event for event in events if isinstance(event, BatchEnded)]
+    assert batches[-1].step == batches[-1].steps == 3  # 20 rows in batches of 8
+    report = json.loads("\n".join(lines[first_report_line:]))
+    assert report["rows"] == 20
+    code, plain_out, _ = run_cli(["evaluate", "reviews", "--json"], capsys)
+    assert plain_out.startswith("{\n")  # without the flag: the report alone

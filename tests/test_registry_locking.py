@@ -18,7 +18,7 @@ from filelock import Timeout
 from rnn_tui.errors import UserError
 from rnn_tui.registry import Registry
 from rnn_tui.registry.locking import LOCK_KINDS, interprocess_lock, lock_kind
-from test_registry_concurrency import publish_many
+from test_registry_concurrency import publish_many, slow_build
 
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -108,3 +108,23 @@ def test_an_unknown_kind_is_a_user_error(monkeypatch, tmp_path):
         lock_kind()
     with pytest.raises(UserError):
         Registry(tmp_path / "models").publish("x", lambda folder: {"task": "binary"})
+
+
+@pytest.mark.parametrize("first", ["flock", "fcntl"])
+def test_lockfile_after_another_kind_does_not_wait_for_its_empty_file(tmp_path, monkeypatch,
+                                                                     first):
+    """flock and fcntl leave an empty lock file behind; the lockfile kind must not take it
+    for a holder (it did: every write then waited for the timeout and blamed "another
+    process"). Through the registry, as a user switching to RNN_TUI_LOCK=lockfile would."""
+    root = tmp_path / "models"
+    monkeypatch.setenv("RNN_TUI_LOCK", first)
+    registry = Registry(root, lock_timeout=2)
+    registry.publish("shared", slow_build(0, 0, chunks=1))
+    assert (root / ".locks" / "shared.lock").exists()
+    monkeypatch.setenv("RNN_TUI_LOCK", "lockfile")
+    started = time.monotonic()
+    registry.set_alias("shared", "best", 1)
+    registry.publish("shared", slow_build(0, 1, chunks=1))
+    assert time.monotonic() - started < 2
+    assert registry.versions("shared") == [1, 2]
+    assert not (root / ".locks" / "shared.lock.marker").exists()  # given back

@@ -19,6 +19,11 @@ def test_the_compact_item_and_its_checks():
     assert spec["linear"] == {"weight": 2.0, "c": 300.0}
     assert "linear" not in normalize_spec("emb:16 gru:8")  # older specs stay as they were
     assert ngram_assignment(spec, [2, 3]) == {}  # the channel alone may read the streams
+    # an ngram-emb for bigrams only: the trigrams go to the linear channel alone
+    assert ngram_assignment(normalize_spec("emb:8 ngram-emb:4,n=2 gru:4 linear"), [2, 3]) \
+        == {2: 1}
+    with pytest.raises(UserError, match="without n="):  # without the channel: an error
+        ngram_assignment(normalize_spec("emb:8 ngram-emb:4,n=2 gru:4"), [2, 3])
     with pytest.raises(UserError, match="positive number"):
         normalize_spec("emb:16 gru:8 linear:-1")
     with pytest.raises(UserError, match="more than one linear"):

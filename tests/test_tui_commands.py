@@ -113,12 +113,19 @@ def test_is_command():
     ("/compare i", "/compare imdb"),
 ])
 def test_complete(typed, completed):
-    assert complete(typed, candidates) == completed
+    """A completed word ends with a space, as in a shell: the next word follows at once."""
+    assert complete(typed, candidates) == completed + " "
+
+
+@pytest.mark.parametrize("typed", ["/train", "/help train", "/train imdb --arch lstm"])
+def test_a_word_typed_in_full_completes_to_its_space(typed):
+    assert complete(typed, candidates) == typed + " "
 
 
 @pytest.mark.parametrize("typed", [
     "hello /tr",  # not a command
-    "/train",  # complete already
+    "/train ",  # complete already, the space typed
+    "/",  # nothing to go on
     "/zzz",
     "/summary imdb-sentiment x",  # no more arguments
     "/model ",  # nothing typed yet for the argument

@@ -209,6 +209,13 @@ async def test_evaluate_scores_a_model():
         assert "reuters-topics:1 on" in text and "accuracy" in text
         for label in ("acq", "crude", "earn", "grain"):
             assert label in text
+        # it showed its progress: the stages, then the scored batches (all of them)
+        from rnn_tui.tui.widgets.progress_line import ProgressLine
+
+        line = plain(app.transcript.query_one(ProgressLine).content, width=120)
+        assert "evaluating reuters-topics:1 · scoring" in line
+        done, total = line.split("scoring")[1].split()[1].split("/")
+        assert done == total and int(total) >= 1
         await submit(pilot, "/evaluate no-such-model")
         assert "no model named 'no-such-model'" in transcript_text(app)
 

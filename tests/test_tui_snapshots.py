@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from rnn_tui.registry import ModelSummary
 from rnn_tui.train import events
 from rnn_tui.tui.app import RnnTuiApp
@@ -231,3 +233,75 @@ def test_sidebar_lists_models_by_role(snap_compare):
         await pilot.pause()
 
     assert snap_compare(RnnTuiApp(), terminal_size=(120, 30), run_before=run_before)
+
+
+# ---------------------------------------------------------------------------- every pane
+# Each pane at the reference size (80x24) in the dark and the light theme, and at 160x48
+# (the sidebar open): 15 pictures, the scenes as above.
+
+async def _chat_scene(pilot) -> None:
+    app = pilot.app
+    await pilot.press(*"/help data", "enter")
+    await pilot.pause()
+    entry = app.transcript.add(TranscriptEntry.pending(TUTORIAL_TEXT))
+    await pilot.pause()
+    entry.show_verdicts(TUTORIAL_TEXT, tutorial_verdicts(), width=app.transcript.size.width)
+    await pilot.press(*"배우 연기는 좋았다")
+    await wait_for(pilot, lambda: "missing" in str(app.live.verdicts.get(SENTIMENT)),
+                   what="the live answer")
+    app.live.verdicts = {SENTIMENT: Verdict(SENTIMENT, "nsmc-sentiment:1",
+                                            ["negative", "positive"], [0.22, 0.78],
+                                            "auto: Korean"),
+                         TOPICS: tutorial_verdicts()[TOPICS]}
+
+
+async def _training_scene(pilot) -> None:
+    app = pilot.app
+    await pilot.press("f3")
+    runs = app.query_one("#runs")
+    app.query_one("#training-empty").display = False
+    for label, stream in {"simplernn": _run_events(5, 5, True),
+                          "lstm": _run_events(3, 5, False), "gru": []}.items():
+        progress = RunProgress(label)
+        for event in stream:
+            progress.apply(event)
+        progress.started = progress.ended = None
+        if label == "gru":
+            progress.status = QUEUED
+        await runs.mount(RunCard(f"snap-{label}", progress))
+
+
+async def _summary_scene(pilot) -> None:
+    pane = pilot.app.query_one("#summary-pane")
+    pane.ref = "nsmc-sentiment:1  (shipped)"
+    pane.card = TUTORIAL_CARD
+    await pilot.press("f4")
+
+
+async def _data_scene(pilot) -> None:
+    await pilot.press(*"/data multiplication", "enter")
+    facts = pilot.app.query_one("#data-facts")
+    await wait_for(pilot, lambda: "2,560" in plain(facts.content), what="the statistics")
+
+
+async def _help_scene(pilot) -> None:
+    await pilot.press("f1")
+
+
+SCENES = {"chat": _chat_scene, "training": _training_scene, "summary": _summary_scene,
+          "data": _data_scene, "help": _help_scene}
+
+
+@pytest.mark.parametrize("look", ["80x24-dark", "80x24-light", "160x48-dark"])
+@pytest.mark.parametrize("pane", list(SCENES))
+def test_every_pane(snap_compare, pane, look):
+    size, theme = look.split("-")
+    width, height = map(int, size.split("x"))
+
+    async def run_before(pilot):
+        pilot.app.theme = "textual-light" if theme == "light" else "textual-dark"
+        await settled(pilot)
+        await SCENES[pane](pilot)
+        await pilot.pause(0.3)
+
+    assert snap_compare(RnnTuiApp(), terminal_size=(width, height), run_before=run_before)

@@ -104,3 +104,25 @@ def test_a_slash_command_and_its_error_in_a_real_terminal(terminal):
     terminal.type("/data multiplication")
     terminal.press("Enter")
     terminal.wait_for("The multiplication problem", "2,560 examples", timeout=30)
+
+
+def test_a_paste_holding_bel_and_escapes_is_text_in_a_real_terminal(terminal, tmp_path):
+    """tmux pastes with bracketed-paste markers, as a terminal does: the BEL is not Ctrl+G
+    (which would cancel the runs) and the escape sequences keep their place in the text."""
+    terminal.wait_for("f1 Help")
+    pasted = tmp_path / "paste.txt"
+    pasted.write_bytes(b"A\x07B \x1b]0;x\x07 C\x1b[31mD")
+    terminal.tmux("load-buffer", "-b", "hostile", str(pasted))
+    terminal.tmux("paste-buffer", "-p", "-b", "hostile", "-t", "test")
+    screen = terminal.wait_for("A␇B ␛]0;x␇ C␛[31mD")
+    time.sleep(0.5)
+    screen = terminal.screen()
+    assert "/cancel" not in screen and "no run to cancel" not in screen
+    terminal.press("Escape")  # the Escape key still works: to the chat, input kept
+    terminal.press("F1")
+    terminal.wait_for("rnn-tui help")
+    terminal.press("Escape")
+    deadline = time.monotonic() + 5
+    while "rnn-tui help" in terminal.screen() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "rnn-tui help" not in terminal.screen()

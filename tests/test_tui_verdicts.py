@@ -88,7 +88,11 @@ def test_trace_chart_keeps_the_words_that_moved_the_verdict():
     text = render(trace_chart(verdict, max_rows=4), width=60)
     assert "boring" in text
     assert "…" in text  # the skipped words are marked
+    assert "… the words that moved it least, left out (26 of 30)" in text  # and explained
     assert len([line for line in text.splitlines() if "│" in line]) == 4
+    short = Verdict(SENTIMENT, "m:1", ["negative", "positive"], [0.95, 0.05],
+                    trace=steps[:3])
+    assert "left out" not in render(trace_chart(short), width=60)
 
 
 def test_user_text_never_becomes_markup():
@@ -96,3 +100,39 @@ def test_user_text_never_becomes_markup():
                       trace=[("[red]x[/red]", [0.9, 0.1])])
     text = render(verdict_block(verdict)) + render(trace_chart(verdict))
     assert "[b]neg[/b]" in text and "[red]x[/red]" in text
+
+
+def test_topic_bars_keep_their_width_whatever_the_top_topics_are():
+    labels = ["earn", "acq", "money-supply", "crude"]
+    widths = set()
+    for probabilities in ([0.7, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.7], [0.1, 0.1, 0.7, 0.1]):
+        text = render(verdict_block(Verdict(TOPICS, "reuters-topics:1", labels, probabilities),
+                                    width=40, rows=3))
+        bars = [line for line in text.splitlines() if "%" in line]
+        assert len(bars) == 3
+        # the bar starts in the same column on every line (it used to follow the longest
+        # label among the top three, so bars changed width as one typed)
+        widths |= {min(line.find(mark) for mark in "█░" if mark in line) for line in bars}
+    assert len(widths) == 1, widths
+
+
+def test_the_palette_colours_the_labels():
+    from rnn_tui.tui.verdicts import Palette, label_style
+
+    palette = Palette.from_theme({"success": "#00aa00", "error": "#aa0000", "accent": "#0000aa"})
+    assert label_style(SENTIMENT, "positive", palette) == "#00aa00"
+    assert label_style(SENTIMENT, "negative", palette) == "#aa0000"
+    assert label_style(TOPICS, "grain", palette) == "#0000aa"
+
+
+def test_a_topic_verdict_gets_its_word_by_word_chart():
+    from rnn_tui.tui.verdicts import topic_trace_chart
+
+    labels = ["earn", "crude", "grain"]
+    trace = [("the", [0.5, 0.3, 0.2]), ("oil", [0.1, 0.85, 0.05]),
+             ("price", [0.05, 0.9, 0.05]), ("rose", [0.05, 0.92, 0.03])]
+    verdict = Verdict(TOPICS, "reuters-topics:1", labels, [0.05, 0.92, 0.03], trace=trace)
+    text = render(topic_trace_chart(verdict, max_rows=2), width=60)
+    assert "P(crude) per word" in text
+    assert "oil" in text and "85%" in text  # the word that moved it most
+    assert "left out (2 of 4)" in text

@@ -36,6 +36,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("rnn_tui.cli.export", "export",
                "Write a model as SavedModel, TFLite, ONNX or .keras."),
     "serve": ("rnn_tui.cli.serve", "serve", "Answer predictions over HTTP (FastAPI, uvicorn)."),
+    "runs": ("rnn_tui.cli.runs", "runs", "List, show, watch and stop training runs."),
 }
 
 

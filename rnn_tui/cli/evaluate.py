@@ -16,8 +16,10 @@ FULL_MATRIX_MAX_CLASSES = 10
 
 
 def render_report(report: dict[str, Any], console: Any) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    # labels come from the card and the corpus: control characters and markup escaped
+    from rnn_tui.terminal import rich_text as escape
 
     console.print(f"[bold]{escape(report['ref'])}[/bold] on {escape(str(report['dataset']))} "
                   f"{report['split']} ({report['rows']:,} rows)", highlight=False,
@@ -70,6 +72,15 @@ def render_report(report: dict[str, Any], console: Any) -> None:
         console.print(confusions)
 
 
+def _emit_progress(stage: str, done: int, total: int) -> None:
+    """One JSON event line on stdout: a stage as a Note, a scored batch as BatchEnded."""
+    from rnn_tui.train.events import BatchEnded, Note
+
+    event = BatchEnded(epoch=1, step=done, steps=total, logs={}) if total else \
+        Note(text=stage, topic="progress")
+    click.echo(json.dumps(event.to_dict(), ensure_ascii=False))
+
+
 @click.command("evaluate", context_settings=CONTEXT_SETTINGS)
 @click.argument("model")
 @click.option("--dataset", "-d", help="Score on another corpus (same task and classes). "
@@ -79,8 +90,11 @@ def render_report(report: dict[str, Any], console: Any) -> None:
 @click.option("--limit", type=int, help="Score only the first N rows.")
 @click.option("--batch-size", type=int, default=256, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="The full report as JSON.")
+@click.option("--progress-events", is_flag=True, hidden=True,
+              help="With --json: progress as JSON event lines (Note, BatchEnded) before the "
+                   "report, for the app.")
 def evaluate(model: str, dataset: str | None, split: str, limit: int | None, batch_size: int,
-             as_json: bool) -> None:
+             as_json: bool, progress_events: bool) -> None:
     """Score MODEL on a corpus split: loss, accuracy, per-class precision/recall/F1 and the
     confusion matrix (for many classes: the 10 largest confusions).
 
@@ -98,7 +112,8 @@ def evaluate(model: str, dataset: str | None, split: str, limit: int | None, bat
         raise UserError(f"--batch-size must be at least 1, not {batch_size}")
     version = open_registries().resolve(model)
     report = evaluate_version(version, dataset=dataset, split=split, batch_size=batch_size,
-                              limit=limit)
+                              limit=limit,
+                              progress=_emit_progress if as_json and progress_events else None)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return

@@ -395,11 +395,12 @@ def import_command(name: str, path: Path, vocabulary: Path | None, oov_token: st
             maxlen=maxlen, padding=padding, truncating=truncating, trust=trust,
             aliases=aliases, oov_token=oov_token)
     card = version.card
-    click.echo(f"imported {version.ref} ({card['task']}, labels: "
-               f"{', '.join(card.get('labels') or []) or '-'})")
+    # The labels and notes come from the imported file: escaped like every card text.
+    labels = ", ".join(escape(str(label)) for label in card.get("labels") or []) or "-"
+    click.echo(f"imported {version.ref} ({card['task']}, labels: {labels})")
     for note in card.get("notes") or []:
-        click.echo(f"rnn-tui: warning: {note}: `predict` and the app cannot use this model",
-                   err=True)
+        click.echo(f"rnn-tui: warning: {escape(str(note))}: `predict` and the app cannot use "
+                   "this model", err=True)
     if (card.get("input") or {}).get("kind") == "text" and not version.has_file(
             "vocabulary.json"):
         click.echo("rnn-tui: warning: no vocabulary: texts cannot be turned into ids for this "

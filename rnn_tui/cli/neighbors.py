@@ -19,6 +19,7 @@ import click
 import numpy as np
 
 from rnn_tui.errors import DataError, UserError
+from rnn_tui.terminal import escape, json_text
 from rnn_tui.text.features import TOKENS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -286,8 +287,6 @@ def neighbors(model: str, word: str | None, k: int, analogy: str | None, stream:
       rnn-tui neighbors imdb-sentiment --analogy "great - good + bad"
       rnn-tui neighbors GoogleNews-vectors.bin --analogy "king - man + woman"
     """
-    from rnn_tui.terminal import escape, json_text
-
     if k < 1:
         raise UserError(f"-k must be at least 1, not {k}")
     if (word is None) == (analogy is None):
@@ -323,7 +322,6 @@ def neighbors(model: str, word: str | None, k: int, analogy: str | None, stream:
 def _model_space(model: str, stream: str) -> tuple[WordSpace, str, str, np.ndarray]:
     """(space, ref, layer name, matrix) of a registry model's embedding for ``stream``."""
     from rnn_tui.registry import open_registries
-    from rnn_tui.terminal import escape
     from rnn_tui.text.features import TextFeatures
 
     version = open_registries().resolve(model)

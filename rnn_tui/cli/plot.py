@@ -58,16 +58,19 @@ def terminal_plot(history: dict[str, Any], title: str, *, width: int | None = No
     """The curves as text (plotext), side by side."""
     import plotext as plt
 
+    from rnn_tui.terminal import escape
+
     panels = curve_panels(history)
     columns, rows = shutil.get_terminal_size((100, 30))
     plt.clear_figure()
     plt.subplots(1, len(panels))
     for index, (metric, names) in enumerate(panels, start=1):
         plt.subplot(1, index)
-        plt.title(f"{title}: {metric}" if index == 1 else metric)
+        # the metric names are the card's keys: escaped like every text from a file
+        plt.title(escape(f"{title}: {metric}" if index == 1 else metric))
         for name in names:
             epochs, values = _points(history[name])
-            plt.plot(epochs, values, label=name, marker="dot")
+            plt.plot(epochs, values, label=escape(name), marker="dot")
         plt.xlabel("epoch")
     # The size of the whole figure (plt.plotsize alone sizes only the active panel).
     plt.main().plotsize(width or min(columns, 160), height or max(12, min(rows - 4, 24)))

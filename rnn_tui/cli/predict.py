@@ -2,9 +2,12 @@
 
 Texts stream through in chunks (at most 256 lines held at once, results written and flushed
 as each chunk is done), so a file of any size goes through in bounded memory, and lines
-typed at a terminal are answered as they come. A bad line (invalid UTF-8, empty, nothing
-the model can read) is reported on stderr with its number and the rest go on; the exit
-code is then 2. Texts echoed in text or TSV output have their control characters escaped.
+typed at a terminal are answered as they come. A line may hold at most ``MAX_LINE_BYTES``
+(4 MiB): a longer one (``--file /dev/zero``, a binary file) stops the reading with an
+error naming its line, exit code 2, after the lines before it were answered. A bad line
+(invalid UTF-8, empty, nothing the model can read) is reported on stderr with its number
+and the rest go on; the exit code is then 2. Texts echoed in text or TSV output have their
+control characters escaped.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FORMATS = ("text", "json", "jsonl", "tsv")
 CHUNK_LINES = 256
+MAX_LINE_BYTES = 4 << 20  # one text per line: a longer "line" is not a text
 PREVIEW_CHARS = 60
 BAR_CELLS = 20
 
@@ -71,7 +75,8 @@ def predict(texts: tuple[str, ...], model_ref: str | None, file_path: str | None
     instead: one input per argument or line, in time order, separated by commas or spaces
     (CSV rows work; a header line is skipped). A line that cannot be classified (empty,
     invalid UTF-8, no word the model reads, not the numbers a series model reads) is
-    reported on stderr with its number and skipped. Exit code: 0 when every text was
+    reported on stderr with its number and skipped. A line longer than 4 MiB stops the
+    reading (the lines before it are answered). Exit code: 0 when every text was
     classified, 2 for usage errors or any skipped line, 1 for anything else.
 
     \b
@@ -109,9 +114,11 @@ def predict(texts: tuple[str, ...], model_ref: str | None, file_path: str | None
     run.show_text = show_text
     try:
         run.start()
-        for chunk in sources:
-            run.process(chunk)
-        run.finish()
+        try:
+            for chunk in sources:
+                run.process(chunk)
+        finally:
+            run.finish()  # a closed JSON array even when a too-long line stops the input
     except BrokenPipeError:
         reader_went_away()
     finally:
@@ -162,6 +169,11 @@ def line_items(stream: IO[bytes], chunk_lines: int = CHUNK_LINES) -> Iterator[li
     batch: list[Item] = []
     number = 0
     for raw in _raw_lines(stream):
+        if raw is TOO_LONG:
+            if batch:
+                yield batch
+            raise UserError(f"line {number + 1}: longer than {MAX_LINE_BYTES >> 20} MiB, the "
+                            "limit of one text per line: stopped reading (is it a text file?)")
         if raw is None:  # the reader would wait: hand over what we have
             if batch:
                 yield batch
@@ -196,11 +208,20 @@ def _selectable(stream: IO[bytes]) -> int | None:
         return None  # an in-memory stream (tests), or a platform without select on it
 
 
+# What _raw_lines yields, and then stops, at a line longer than MAX_LINE_BYTES.
+TOO_LONG: Any = object()
+
+
 def _raw_lines(stream: IO[bytes]) -> Iterator[bytes | None]:
-    """Lines without their newline, and None where no more input is ready yet."""
+    """Lines without their newline, and None where no more input is ready yet; at most
+    ``MAX_LINE_BYTES`` are held for one line (``TOO_LONG`` ends a longer one, and the input)."""
     fd = _selectable(stream)
     if fd is None:
-        for line in stream:
+        while line := stream.readline(MAX_LINE_BYTES + 1):
+            if len(line) > MAX_LINE_BYTES and not (len(line) == MAX_LINE_BYTES + 1
+                                                   and line.endswith(b"\n")):
+                yield TOO_LONG
+                return
             yield line[:-1] if line.endswith(b"\n") else line
         return
     import select
@@ -219,9 +240,15 @@ def _raw_lines(stream: IO[bytes]) -> Iterator[bytes | None]:
             end = buffer.find(b"\n", position)
             if end < 0:
                 break
+            if end - start > MAX_LINE_BYTES:
+                yield TOO_LONG
+                return
             yield bytes(buffer[start:end])
             start = position = end + 1
         del buffer[:start]
+        if len(buffer) > MAX_LINE_BYTES:  # no newline in sight: never hold more
+            yield TOO_LONG
+            return
     if buffer:
         yield bytes(buffer)
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from rnn_tui.registry import open_registries
+from rnn_tui.terminal import escape
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 BYTES_PER_PARAM = 4  # float32, as Keras' summary counts them
@@ -28,7 +29,13 @@ def human_bytes(params: int) -> str:
 
 
 def format_value(value: Any) -> str:
-    """One card value as the summary shows it (the TUI's summary pane uses it too)."""
+    """One card value as the summary shows it (the TUI's summary pane uses it too).
+
+    Cards may come from an imported archive: every text in the result is escaped.
+
+    >>> format_value(["neg\x1b[2J", "pos"])
+    'neg␛[2J, pos'
+    """
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -40,8 +47,9 @@ def format_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(format_value(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={format_value(v)}" for k, v in value.items() if v not in (None, ""))
-    return str(value)
+        return ", ".join(f"{escape(str(k))}={format_value(v)}" for k, v in value.items()
+                         if v not in (None, ""))
+    return escape(str(value))
 
 
 def card_sections(card: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
@@ -154,13 +162,14 @@ def _mean(values: list[float] | None) -> float | None:
 
 
 def render_summary(version: Any, console: Any) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    from rnn_tui.terminal import rich_text
 
     card = version.card
     marks = " ".join([f"@{a}" for a in version.aliases] + (["@latest"] if version.is_latest
                                                             else []))
-    console.print(f"[bold]{escape(version.ref)}[/bold]  {escape(marks)}", highlight=False,
+    console.print(f"[bold]{rich_text(version.ref)}[/bold]  {rich_text(marks)}", highlight=False,
                   soft_wrap=True)
     layers = card.get("layers") or []
     table = Table(title=None, show_lines=False, header_style="bold")
@@ -171,8 +180,9 @@ def render_summary(version: Any, console: Any) -> None:
         name = f"{layer.get('name')} ({layer.get('type')})"
         if layer.get("trainable") is False and layer.get("params"):
             name += " [frozen]"
-        table.add_row(escape(name), escape(str(layer.get("output_shape", "?"))),
-                      f"{layer.get('params', 0):,}")
+        params = layer.get("params", 0)
+        table.add_row(rich_text(name), rich_text(layer.get("output_shape", "?")),
+                      f"{params:,}" if isinstance(params, int) else rich_text(params))
     if layers:
         console.print(table)
     params = card.get("params") or {}
@@ -187,13 +197,15 @@ def render_summary(version: Any, console: Any) -> None:
     for title, rows in card_sections(card):
         if not rows:
             continue
-        console.print(f"\n[bold]{title}[/bold]")
-        width = max(len(key) for key, _ in rows)
+        # titles and keys of the metrics sections are the card's own
+        console.print(f"\n[bold]{rich_text(title)}[/bold]")
+        width = max(len(escape(str(key))) for key, _ in rows)
         for key, value in rows:
-            console.print(f"  {key.ljust(width)}  {format_value(value)}", highlight=False,
-                          markup=False)
+            console.print(f"  {escape(str(key)).ljust(width)}  {format_value(value)}",
+                          highlight=False, markup=False)
     for note in card.get("notes") or []:
-        console.print(f"  note: {note}", style="dim", highlight=False, markup=False)
+        console.print(f"  note: {escape(str(note))}", style="dim", highlight=False,
+                      markup=False)
 
 
 @click.command("summary", context_settings=CONTEXT_SETTINGS)

@@ -379,15 +379,28 @@ def train(**options: Any) -> None:
     placement = build_placement(options)
     mode = "json" if options["json_output"] else ("plain" if options["plain"] else "auto")
 
+    from rnn_tui.paths import run_logs_root
     from rnn_tui.train.engine import RunCancelledError, train as run_training
     from rnn_tui.train.render import renderer_for
+    from rnn_tui.train.run_log import RunLogWriter, prune
 
     renderer = renderer_for(mode)
+    # Every event also goes to the run's log, so `rnn-tui runs` (and the app) can follow
+    # this run from another terminal, or after this one is gone.
+    log = RunLogWriter(run_logs_root(), config.name or config.dataset or "run")
+
+    def on_event(event: Any) -> None:
+        log(event)
+        renderer(event)
+
     try:
         with _sigterm_cancels():
-            run_training(config, renderer, restart=options["restart"],
+            run_training(config, on_event, restart=options["restart"],
                          publish=not options["no_publish"], placement=placement)
     except RunCancelledError as error:
         if mode != "json":
             click.echo(f"rnn-tui: {error}", err=True)
         sys.exit(130)
+    finally:
+        log.close()
+        prune(run_logs_root())

@@ -137,6 +137,9 @@ _CORPORA: tuple[CorpusInfo, ...] = (
                 Download(
                     "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
                     "imdb/aclImdb_v1.tar.gz",
+                    # not Stanford's: the md5 PaddlePaddle's dataset module has pinned for
+                    # this file since 2016 (and other loaders since)
+                    md5="7c2ac02c03563afcf9b574c7e56c153a",
                 ),
             ),
             "npz": (
@@ -153,7 +156,8 @@ _CORPORA: tuple[CorpusInfo, ...] = (
             ),
         },
         checksum_note=(
-            "Stanford publishes no checksum for aclImdb_v1.tar.gz; Keras publishes sha256 for "
+            "Stanford publishes no checksum for aclImdb_v1.tar.gz: it is checked against the "
+            "md5 other loaders (PaddlePaddle's) have long pinned; Keras publishes sha256 for "
             "imdb.npz and md5 for imdb_word_index.json."
         ),
         size="aclImdb_v1.tar.gz 84 MB (80 MB of it the labeled reviews); imdb.npz 17 MB",
@@ -204,8 +208,9 @@ _CORPORA: tuple[CorpusInfo, ...] = (
             ),
         },
         checksum_note=(
-            "The UCI KDD archive publishes no checksum for reuters21578.tar.gz; Keras publishes "
-            "sha256 for reuters.npz and md5 for reuters_word_index.json."
+            "The UCI KDD archive publishes no checksum for reuters21578.tar.gz: the sha256 and "
+            "size of its first download are recorded and a later download must match them; "
+            "Keras publishes sha256 for reuters.npz and md5 for reuters_word_index.json."
         ),
         size="reuters21578.tar.gz 8 MB; reuters.npz 2 MB",
         counts="11,228 newswires with a first topic among the 46 (Keras split 8,982 / 2,246)",
@@ -247,7 +252,8 @@ _CORPORA: tuple[CorpusInfo, ...] = (
                 ),
             ),
         },
-        checksum_note="The NSMC repository publishes no checksums.",
+        checksum_note=("The NSMC repository publishes no checksums: the sha256 and size of the "
+                       "first download are recorded and a later download must match them."),
         size="19 MB (ratings_train.txt 14.6 MB, ratings_test.txt 4.9 MB)",
         counts="150,000 train + 50,000 test reviews, balanced",
         citation="Lucy Park. Naver Sentiment Movie Corpus v1.0. https://github.com/e9t/nsmc",
@@ -274,7 +280,9 @@ _CORPORA: tuple[CorpusInfo, ...] = (
                 ),
             ),
         },
-        checksum_note="The bab2min/corpus repository publishes no checksum.",
+        checksum_note=("The bab2min/corpus repository publishes no checksum: the sha256 and "
+                       "size of the first download are recorded and a later download must "
+                       "match them."),
         size="about 19 MB",
         counts="200,000 reviews (about 199,400 after removing duplicates); no official split",
         citation="Minchul Lee (bab2min). Korean corpus, sentiment/naver_shopping.txt. "

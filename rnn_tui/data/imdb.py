@@ -130,6 +130,7 @@ def read_folder(folder: Path) -> list[Review]:
             directory = folder / split / folder_name
             if not directory.is_dir():
                 continue
+            readers.check_inside(directory, folder)
             try:
                 entries = list(os.scandir(directory))
             except OSError as error:
@@ -138,7 +139,7 @@ def read_folder(folder: Path) -> list[Review]:
                 match = _FILE.fullmatch(entry.name)
                 if not match or not entry.is_file():
                     continue
-                path = Path(entry.path)
+                path = readers.check_inside(Path(entry.path), folder)
                 text = _review_text(readers.read_bytes(path), str(path))
                 reviews.append((split, label, int(match.group(1)), text))
     _check_complete(reviews, folder)

@@ -8,7 +8,6 @@ the file (and the line, where there is one), never a traceback.
 from __future__ import annotations
 
 import io
-import json
 import pickle
 import tarfile
 import zipfile
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rnn_tui.errors import DataError
+from rnn_tui.jsontext import parse_json
 
 
 def read_bytes(path: Path) -> bytes:
@@ -33,6 +33,24 @@ def read_bytes(path: Path) -> bytes:
         raise DataError("permission denied", path) from None
     except OSError as error:
         raise DataError(f"cannot read: {error.strerror or error}", path) from None
+
+
+def check_inside(path: Path, root: Path) -> Path:
+    """``path`` if it stays inside ``root`` once links are resolved; a DataError otherwise.
+
+    Folder corpora read every file under their folder; a link out of it (``pos/x.txt ->
+    /etc/shadow``, ``train -> /``) would make a corpus of files the user never meant to
+    give, and show them in ``data show``. Links within the folder are fine.
+    """
+    try:
+        target = Path(path).resolve()
+        inside = target.is_relative_to(Path(root).resolve())
+    except (OSError, RuntimeError) as error:  # a link loop
+        raise DataError(f"cannot follow this link: {error}", path) from None
+    if not inside:
+        raise DataError(f"a link out of the corpus folder {root} (to {target}); refused",
+                        path)
+    return Path(path)
 
 
 def decode_utf8(data: bytes, path: Path | str) -> str:
@@ -162,10 +180,7 @@ def load_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
 def load_word_index(path: Path) -> dict[str, int]:
     """A Keras ``*_word_index.json``: a JSON object word -> rank (1 = most frequent)."""
     text = read_utf8(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DataError(f"not valid JSON ({error.msg})", path, error.lineno) from None
+    data = parse_json(text, path)
     if not isinstance(data, dict) or not all(
         isinstance(word, str) and isinstance(rank, int) and not isinstance(rank, bool)
         for word, rank in data.items()

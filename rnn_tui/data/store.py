@@ -35,7 +35,7 @@ from rnn_tui import paths
 from rnn_tui.data import catalog
 from rnn_tui.data.catalog import CorpusInfo, Download, Form
 from rnn_tui.errors import DataError, NotFoundError, RnnTuiError, UserError
-from rnn_tui.fileio import atomic_path
+from rnn_tui.fileio import atomic_path, fsync_path, fsync_tree
 
 CHUNK_BYTES = 1 << 16
 TIMEOUT_S = 30
@@ -198,6 +198,151 @@ def _progress(console: Any, description: str, total: int | None):
     return progress, task
 
 
+# ---------------------------------------------------------------------------- checksums
+# Publishers that give no checksum: the sha256 and size of the first download are recorded
+# here (trust on first use), and a later download must match them to replace the copy.
+RECORDED_CHECKSUMS = ".rnn-tui-checksums.json"
+
+
+def recorded_checksums(home: Path) -> dict[str, dict[str, Any]]:
+    """target -> {"sha256", "size", "url", "recorded"} for files whose publisher gives no
+    checksum (an unreadable record counts as empty: it only ever adds a check)."""
+    import json
+
+    try:
+        data = json.loads((home / RECORDED_CHECKSUMS).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _record_checksum(home: Path, download: Download, sha256: str, size: int) -> None:
+    import json
+    from datetime import datetime, timezone
+
+    from rnn_tui.fileio import atomic_write_text
+
+    records = recorded_checksums(home)
+    records[download.target] = {
+        "sha256": sha256, "size": size, "url": download.url,
+        "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    atomic_write_text(home / RECORDED_CHECKSUMS,
+                      json.dumps(records, indent=2, sort_keys=True) + "\n")
+
+
+def _verify(home: Path, target: Path, download: Download, digest: str, size: int) -> None:
+    """The publisher's checksum, else the one recorded at the first download (when that
+    copy is still there); a mismatch is a DataError and the existing copy stays."""
+    checksum = download.checksum
+    if checksum:
+        if digest != checksum[1].lower():
+            raise DataError(
+                f"checksum mismatch for {download.url}: {checksum[0]} {digest}, the "
+                f"publisher's is {checksum[1]}; the download was discarded"
+                + ("; the copy already there was kept" if target.exists() else ""))
+        return
+    record = recorded_checksums(home).get(download.target)
+    if not isinstance(record, dict) or not target.exists():
+        return  # a first download (or the old copy was deleted): it becomes the reference
+    if record.get("sha256") != digest or record.get("size") != size:
+        raise DataError(
+            f"the download from {download.url} ({size:,} bytes, sha256 {digest[:16]}…) differs "
+            f"from the first download ({record.get('size')} bytes, sha256 "
+            f"{str(record.get('sha256'))[:16]}…, recorded {record.get('recorded')}); the "
+            "publisher gives no checksum, so the first download is the reference: the copy "
+            f"already there was kept. To take the new file, delete {target} and fetch again")
+
+
+# ---------------------------------------------------------------------------- downloading
+# A dropped connection is resumed with an HTTP Range request (or restarted from the first
+# byte where the server ignores Range), up to this many attempts in all.
+MAX_ATTEMPTS = 4
+RETRY_PAUSE_S = 0.5  # times the attempt number: 0.5 s, 1 s, 1.5 s
+
+
+def _open(opener: Callable[..., Any], name: str, download: Download, start: int) -> Any:
+    headers = {"User-Agent": "rnn-tui"}
+    if start:
+        headers["Range"] = f"bytes={start}-"
+    request = urllib.request.Request(download.url, headers=headers)
+    try:
+        return opener(request, timeout=TIMEOUT_S)
+    except urllib.error.HTTPError as error:
+        raise RnnTuiError(
+            f"cannot download {download.url}: the server answered {error.code} {error.reason}"
+        ) from None
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise RnnTuiError(_offline_message(name, download, reason)) from None
+
+
+def _header(response: Any, key: str) -> str | None:
+    headers = getattr(response, "headers", None)
+    return headers.get(key) if headers else None
+
+
+def _resumes_at(response: Any, start: int) -> bool:
+    """Whether a response to ``Range: bytes=start-`` really continues at ``start``."""
+    status = getattr(response, "status", None)
+    content_range = _header(response, "Content-Range") or ""
+    return status == 206 and content_range.startswith(f"bytes {start}-")
+
+
+def _receive(temp: Path, name: str, download: Download, console: Any,
+             opener: Callable[..., Any]) -> tuple[str, int]:
+    """Download into ``temp``, resuming or restarting after a dropped connection;
+    returns (hex digest, size)."""
+    import time
+
+    hasher = _new_hasher(download)
+    received = 0
+    total: int | None = None
+    response = _open(opener, name, download, 0)  # offline or refused: one line, at once
+    progress, task = _progress(console, download.target, None)
+    try:
+        with progress, open(temp, "wb") as out:
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                if attempt > 1:
+                    try:
+                        response = _open(opener, name, download, received)
+                    except RnnTuiError:
+                        broke = "the server could not be reached again"
+                        response = None
+                if response is not None:
+                    with response:
+                        if received and not _resumes_at(response, received):
+                            out.seek(0)  # the whole file again: start over
+                            out.truncate()
+                            hasher, received = _new_hasher(download), 0
+                            progress.reset(task)
+                        length = _header(response, "Content-Length")
+                        if length and length.isdigit():
+                            total = received + int(length)
+                            progress.update(task, total=total)
+                        try:
+                            while chunk := response.read(CHUNK_BYTES):
+                                out.write(chunk)
+                                hasher.update(chunk)
+                                received += len(chunk)
+                                progress.update(task, advance=len(chunk))
+                            if total is None or received >= total:
+                                return hasher.hexdigest(), received
+                            broke = "the connection closed early"
+                        except (OSError, http.client.HTTPException) as error:
+                            broke = str(error) or type(error).__name__
+                if attempt < MAX_ATTEMPTS:
+                    progress.console.print(
+                        f"{download.target}: {broke} after {received:,} bytes; resuming "
+                        f"(attempt {attempt + 1} of {MAX_ATTEMPTS})", highlight=False)
+                    time.sleep(RETRY_PAUSE_S * attempt)
+    finally:
+        progress.stop()
+    of_total = f" of {total:,}" if total is not None else ""
+    raise RnnTuiError(
+        f"download of {download.url} broke off {MAX_ATTEMPTS} times (last: {broke}, after "
+        f"{received:,}{of_total} bytes); nothing was kept, run the command again")
+
+
 def download_file(
     name: str,
     download: Download,
@@ -207,64 +352,24 @@ def download_file(
     check: Callable[[Path, str], None] | None = None,
     opener: Callable[..., Any] = urllib.request.urlopen,
 ) -> Path:
-    """Download one file into the data home atomically, verifying its published checksum.
+    """Download one file into the data home atomically, verifying its checksum.
 
-    ``check(temp_path, target)`` may verify the content's format before it is renamed into
-    place. Returns the final path.
+    The checksum is the publisher's (``download.checksum``) or, where the publisher gives
+    none, the sha256 and size recorded at the first download (``RECORDED_CHECKSUMS``); a
+    mismatch leaves the copy already there untouched. A dropped connection is resumed (HTTP
+    Range) or restarted, up to ``MAX_ATTEMPTS`` attempts. ``check(temp_path, target)`` may
+    verify the content's format before it is renamed into place. Returns the final path.
     """
     home = resolve_home(data_home)
     target = home / download.target
-    request = urllib.request.Request(download.url, headers={"User-Agent": "rnn-tui"})
-    try:
-        response = opener(request, timeout=TIMEOUT_S)
-    except urllib.error.HTTPError as error:
-        raise RnnTuiError(
-            f"cannot download {download.url}: the server answered {error.code} {error.reason}"
-        ) from None
-    except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise RnnTuiError(_offline_message(name, download, reason)) from None
-    hasher = _new_hasher(download)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        response.close()
         problem = f"cannot write to the data home: {error.strerror or error}"
         raise DataError(problem, target.parent) from None
-    with response, atomic_path(target) as temp:
-        length = response.headers.get("Content-Length") if response.headers else None
-        total = int(length) if length and length.isdigit() else None
-        progress, task = _progress(console, download.target, total)
-        received = 0
-        try:
-            with progress, open(temp, "wb") as out:
-                while True:
-                    try:
-                        chunk = response.read(CHUNK_BYTES)
-                    except (OSError, http.client.HTTPException) as error:
-                        raise RnnTuiError(
-                            f"download of {download.url} broke off ({error}); nothing was "
-                            "kept, run the command again"
-                        ) from None
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    hasher.update(chunk)
-                    received += len(chunk)
-                    progress.update(task, advance=len(chunk))
-        finally:
-            progress.stop()
-        if total is not None and received < total:
-            raise RnnTuiError(
-                f"download of {download.url} broke off after {received:,} of {total:,} bytes; "
-                "nothing was kept, run the command again"
-            )
-        checksum = download.checksum
-        if checksum and hasher.hexdigest() != checksum[1].lower():
-            raise DataError(
-                f"checksum mismatch for {download.url}: {checksum[0]} {hasher.hexdigest()}, "
-                f"the publisher's is {checksum[1]}; the download was discarded"
-            )
+    with atomic_path(target) as temp:
+        digest, size = _receive(temp, name, download, console, opener)
+        _verify(home, target, download, digest, size)
         if check is not None:
             try:
                 check(temp, download.target)
@@ -274,6 +379,9 @@ def download_file(
                     f"the download from {download.url} is not a valid {download.target}{where}: "
                     f"{error.problem}; it was discarded"
                 ) from None
+    if download.checksum is None:
+        with contextlib.suppress(OSError):  # the file is in place; the record only adds
+            _record_checksum(home, download, digest, size)
     return target
 
 
@@ -339,11 +447,13 @@ def _copy_tree(source: Path, target: Path) -> None:
     old = None
     try:
         shutil.copytree(source, temp, dirs_exist_ok=True)
+        fsync_tree(temp)  # on disk before the rename shows it
         if target.exists():
             old = target.with_name(f".{target.name}.old")
             shutil.rmtree(old, ignore_errors=True)
             os.replace(target, old)
         os.replace(temp, target)
+        fsync_path(target.parent)
     except OSError as error:
         raise DataError(f"cannot copy: {error.strerror or error}", source) from None
     finally:

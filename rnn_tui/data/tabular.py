@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from rnn_tui.data import readers
 from rnn_tui.data.corpus import Corpus, SourceInfo, Split
 from rnn_tui.data.shopping import random_split
 from rnn_tui.errors import DataError, UserError
+from rnn_tui.jsontext import parse_json
 
 CSV_SUFFIXES = (".csv",)
 TSV_SUFFIXES = (".tsv", ".tab", ".txt")
@@ -207,19 +207,13 @@ def _read_jsonl(path: Path, text_col: str, label_col: str, split_col: str) -> li
     for number, line in enumerate(readers.split_lines(readers.read_utf8(path)), start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DataError(f"not valid JSON ({error.msg})", path, number) from None
+        record = parse_json(line, path, number)
         rows.append(_row_from_object(record, path, number, text_col, label_col, split_col))
     return rows
 
 
 def _read_json_array(path: Path, text_col: str, label_col: str, split_col: str) -> list[Row]:
-    try:
-        records = json.loads(readers.read_utf8(path))
-    except json.JSONDecodeError as error:
-        raise DataError(f"not valid JSON ({error.msg})", path, error.lineno) from None
+    records = parse_json(readers.read_utf8(path), path)
     if not isinstance(records, list):
         raise DataError("expected a JSON array of objects", path)
     return [
@@ -228,9 +222,10 @@ def _read_json_array(path: Path, text_col: str, label_col: str, split_col: str) 
     ]
 
 
-def _class_folders(folder: Path) -> list[Path]:
+def _class_folders(folder: Path, top: Path) -> list[Path]:
     return sorted(
-        (p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        (readers.check_inside(p, top) for p in folder.iterdir()
+         if p.is_dir() and not p.name.startswith(".")),
         key=lambda p: p.name,
     )
 
@@ -245,7 +240,8 @@ def read_folder(folder: Path) -> list[Row]:
         )
         rows: list[Row] = []
         for root, split in roots:
-            classes = _class_folders(root)
+            readers.check_inside(root, folder)
+            classes = _class_folders(root, folder)
             if not classes:
                 raise DataError("no class sub-folders (expected <class>/*.txt)", root)
             for class_folder in classes:
@@ -253,6 +249,9 @@ def read_folder(folder: Path) -> list[Row]:
                 if not files:
                     raise DataError("no .txt files in this class folder", class_folder)
                 for file in files:
+                    readers.check_inside(file, folder)
+                    if not file.is_file():  # a FIFO or a device would block or never end
+                        raise DataError("not a regular file", file)
                     rows.append(Row(readers.read_utf8(file), class_folder.name, split, None, file))
     except OSError as error:
         problem = f"cannot read: {error.strerror or error}"

@@ -109,6 +109,9 @@ def read_runtime(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray
         raise
     except (OSError, ValueError, zipfile.BadZipFile, UnicodeDecodeError, EOFError) as error:
         raise DataError(f"cannot read the runtime file: {error}", path) from None
+    except RecursionError:
+        raise DataError("cannot read the runtime file: its graph is nested too deeply",
+                        path) from None
     try:
         check_graph(graph, weights)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as error:

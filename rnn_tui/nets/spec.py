@@ -146,7 +146,7 @@ def _as_int(value: Any, name: str, where: str, minimum: int = 1) -> int:
         raise _spec_error(f"{name} must be a whole number, not {value!r}", where)
     if isinstance(value, str):
         value = value.strip()
-        if not value.lstrip("-").isdigit():
+        if not (value.lstrip("-").isdigit() and value.isascii()):  # not "²", not "１"
             raise _spec_error(f"{name} must be a whole number, not {value!r}", where)
         value = int(value)
     if isinstance(value, float) and value.is_integer():
@@ -587,6 +587,8 @@ def ngram_assignment(spec: dict[str, Any], orders: list[int]) -> dict[int, int]:
         assignment.update({n: automatic[0] for n in remaining})
     elif len(automatic) == len(remaining):
         assignment.update(zip(remaining, automatic))
+    elif remaining and not automatic and spec.get("linear"):
+        pass  # the linear channel alone reads the other orders
     elif automatic or remaining:
         raise _spec_error(f"{len(automatic)} ngram-emb items without n= for the n-gram "
                           f"orders {', '.join(map(str, remaining)) or 'none'}: give one item "

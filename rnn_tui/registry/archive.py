@@ -3,9 +3,14 @@
 An archive holds one folder, ``<name>-<version>/``, with the version's files and its card.
 Importing trusts nothing in it: only regular files with plain relative names are accepted
 (no absolute paths, no ``..``, no links or devices), the card must validate, every file
-must be listed in the card with a matching sha256, and the total size is capped. The files
-are unpacked one by one into a staging folder (never ``extractall``), then published as a
-new version, so a bad archive leaves nothing behind.
+must be listed in the card with a matching sha256, and the total size is capped. Before
+anything is unpacked, the sizes the archive declares are checked (while its members are
+listed, so a crafted header is refused before its data is even read): in total at most
+``MAX_ARCHIVE_BYTES``, and at most ``MAX_RATIO`` times the archive's own size (a model's
+weights barely compress; a zip bomb's zeros do, a thousandfold). The readers never return
+more than a member's declared size, and the bytes written are counted again. The files are
+unpacked one by one into a staging folder (never ``extractall``), then published as a new
+version, so a bad archive leaves nothing behind.
 
 >>> registry.export("imdb-lstm@best", "imdb.tar.gz")                # doctest: +SKIP
 >>> other_registry.import_archive("imdb.tar.gz").ref                # doctest: +SKIP
@@ -14,8 +19,8 @@ new version, so a bad archive leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import errno
-import json
 import stat
 import tarfile
 import zipfile
@@ -26,6 +31,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from rnn_tui.errors import DataError, UserError
+from rnn_tui.jsontext import parse_json
 from rnn_tui.fileio import atomic_path
 from rnn_tui.registry.card import (
     CARD_FILE,
@@ -41,6 +47,33 @@ if TYPE_CHECKING:
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".zip")
 MAX_ARCHIVE_BYTES = 8 << 30  # a model this large is a mistake or a zip bomb
+# Unpacked size per archive byte above which an archive is refused (weights compress about
+# 1.1x, vocabularies and cards 3-10x); small archives may unpack to RATIO_FLOOR whatever
+# their ratio, so a tiny card-only archive is never refused for compressing well.
+MAX_RATIO = 100
+RATIO_FLOOR = 64 << 20
+
+
+class _SizeCheck:
+    """Adds up declared member sizes while an archive is listed; refuses too much."""
+
+    def __init__(self, archive: Path):
+        self.archive = archive
+        self.limit = min(MAX_ARCHIVE_BYTES,
+                         max(RATIO_FLOOR, MAX_RATIO * archive.stat().st_size))
+        self.total = 0
+
+    def add(self, name: str, size: int) -> None:
+        self.total += max(size, 0)
+        if self.total <= self.limit:
+            return
+        if self.total > MAX_ARCHIVE_BYTES:
+            why = f"more than {MAX_ARCHIVE_BYTES >> 30} GiB"
+        else:
+            why = (f"{self.total / self.archive.stat().st_size:,.0f} times its own size "
+                   f"(at most {MAX_RATIO}: a compression bomb?)")
+        raise DataError(f"refused: the archive would unpack to {why} (at member {name!r}); "
+                        "nothing was extracted", self.archive)
 
 
 def archive_kind(path: Path) -> str:
@@ -103,6 +136,7 @@ def _clean_member_name(archive: Path, raw: str) -> str:
 @contextmanager
 def _open_members(archive: Path) -> Iterator[list[_Member]]:
     """The regular files of a tar or zip archive; anything else in it is a DataError."""
+    sizes = _SizeCheck(archive)
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zipped:
             members = []
@@ -111,6 +145,7 @@ def _open_members(archive: Path) -> Iterator[list[_Member]]:
                 mode = info.external_attr >> 16
                 if info.is_dir():
                     continue
+                sizes.add(name, info.file_size)
                 if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
                     kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
                     raise DataError(f"refused archive member {name!r}: {kind}", archive)
@@ -124,11 +159,7 @@ def _open_members(archive: Path) -> Iterator[list[_Member]]:
         raise DataError(f"not a .tar.gz or .zip archive ({error})", archive) from None
     with tarred:
         members = []
-        try:
-            infos = tarred.getmembers()
-        except (tarfile.TarError, OSError, EOFError) as error:
-            raise DataError(f"damaged archive ({error})", archive) from None
-        for info in infos:
+        for info in _tar_members(tarred, archive, sizes):
             name = _clean_member_name(archive, info.name)
             if info.isdir():
                 continue
@@ -139,6 +170,20 @@ def _open_members(archive: Path) -> Iterator[list[_Member]]:
             members.append(_Member(name, info.size,
                                    lambda info=info: tarred.extractfile(info)))
         yield members
+
+
+def _tar_members(tarred: tarfile.TarFile, archive: Path,
+                 sizes: _SizeCheck) -> list[tarfile.TarInfo]:
+    """The members, header by header: each declared size is checked before the reader
+    skips (decompresses) that member's data to reach the next header."""
+    infos = []
+    try:
+        while (info := tarred.next()) is not None:
+            sizes.add(info.name, info.size)
+            infos.append(info)
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise DataError(f"damaged archive ({error})", archive) from None
+    return infos
 
 
 def _strip_top_folder(members: list[_Member]) -> str:
@@ -152,14 +197,26 @@ def _strip_top_folder(members: list[_Member]) -> str:
     return ""
 
 
-def _copy_limited(source: IO[bytes], target: Path, budget: list[int], archive: Path) -> None:
-    with open(target, "wb") as out:
+def _copy_limited(source: IO[bytes], target: Path, budget: list[int], archive: Path,
+                  registry: Registry) -> None:
+    # Reading is the archive's business, writing the registry's: a failed write must not
+    # be reported as a damaged archive.
+    with registry.writing():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        out = open(target, "wb")  # noqa: SIM115 (closed below)
+    try:
         while chunk := source.read(1 << 20):
             budget[0] -= len(chunk)
             if budget[0] < 0:
                 raise DataError(f"the archive unpacks to more than {MAX_ARCHIVE_BYTES >> 30} "
                                 "GiB; refused", archive)
-            out.write(chunk)
+            with registry.writing():
+                out.write(chunk)
+        with registry.writing():
+            out.close()  # the last flush can fail too
+    finally:
+        with contextlib.suppress(OSError):
+            out.close()
 
 
 # What zipfile, tarfile, gzip and zlib raise on a damaged archive (a member's header, its
@@ -214,9 +271,10 @@ def _import_archive(registry: Registry, archive: Path, name: str | None, *,
             raw = handle.read(16 << 20)
         where = f"{archive}:{card_member.name}"
         try:
-            card = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
             raise DataError(f"the model card is not valid JSON ({error})", where) from None
+        card = parse_json(text, where, what="the model card is not valid JSON")
         card = validate_card(card, where)
         listed = set(card["files"])
         extra = sorted(seen - listed - {CARD_FILE})
@@ -234,9 +292,8 @@ def _import_archive(registry: Registry, archive: Path, name: str | None, *,
                 if relative == CARD_FILE:
                     continue
                 target = stage.path / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
                 with member.open() as source:
-                    _copy_limited(source, target, budget, archive)
+                    _copy_limited(source, target, budget, archive, registry)
                 if sha256_file(target) != card["files"][relative]:
                     raise DataError(f"{relative} does not match the sha256 in the card: the "
                                     "archive is damaged or was changed", archive)
@@ -252,4 +309,5 @@ def _import_archive(registry: Registry, archive: Path, name: str | None, *,
             return stage.publish(card, aliases=aliases, tags=tags, claims=claims)
 
 
-__all__ = ["export_version", "import_archive", "archive_kind", "MAX_ARCHIVE_BYTES"]
+__all__ = ["export_version", "import_archive", "archive_kind", "MAX_ARCHIVE_BYTES",
+           "MAX_RATIO"]

@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rnn_tui.errors import DataError
+from rnn_tui.jsontext import parse_json
 from rnn_tui.registry.names import check_name
 
 CARD_FILE = "card.json"
@@ -188,6 +189,15 @@ def _check_optional_sections(card: Mapping[str, Any]) -> None:
         not isinstance(layers, list) or not all(isinstance(x, Mapping) for x in layers)
     ):
         raise ValueError("'layers' must be a list of objects")
+    notes = card.get("notes")
+    if notes is not None and (
+        not isinstance(notes, list) or not all(isinstance(x, str) for x in notes)
+    ):
+        raise ValueError("'notes' must be a list of strings")
+    for key, value in (card.get("params") or {}).items():
+        if key in ("total", "trainable", "non_trainable") and value is not None and (
+                not isinstance(value, int) or isinstance(value, bool)):
+            raise ValueError(f"'params'.{key} must be a whole number")
 
 
 def validate_card(card: Mapping[str, Any], path: str | Path | None = None) -> dict[str, Any]:
@@ -219,11 +229,7 @@ def read_card(path: str | Path) -> dict[str, Any]:
         raise DataError("the model card is missing", path) from None
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"cannot read the model card: {error}", path) from None
-    try:
-        card = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DataError(f"the model card is not valid JSON ({error.msg})", path,
-                        error.lineno) from None
+    card = parse_json(text, path, what="the model card is not valid JSON")
     return validate_card(card, path)
 
 

@@ -46,13 +46,31 @@ def _load(path: Path, *, trust: bool, compile: bool = True) -> Any:
             raise UserError(
                 f"{path}: refused unknown custom object {unknown.group(1)!r}: rnn-tui loads "
                 "only models made of standard Keras layers") from None
-        if not trust and ("Lambda" in text or "safe_mode" in text):
-            raise UserError(
-                f"{path}: refused a Lambda layer in safe mode (loading it would run Python "
-                "code stored in the file); if you trust where the file came from, load it "
-                "with --trust (trust=True)") from None
         first_line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+        if not trust and "safe_mode" in text:
+            raise UserError(f"{path}: {_safe_mode_refusal(text, first_line)}") from None
         raise DataError(f"cannot load the Keras model: {first_line}", path) from None
+
+
+_RUNS_CODE = "loading it would run Python code stored in the file"
+_IF_TRUSTED = "if you trust where the file came from, load it with --trust (trust=True)"
+_EXTERNAL_FILE = re.compile(r"Vocabulary file: '([^']*)'")
+
+
+def _safe_mode_refusal(text: str, first_line: str) -> str:
+    """What Keras' safe mode refused, in words; --trust is suggested only where the refusal
+    is about code stored in the file, which is what --trust accepts."""
+    if "`Lambda` layer" in text:
+        return f"refused a Lambda layer in safe mode ({_RUNS_CODE}); {_IF_TRUSTED}"
+    if "Python lambda" in text:
+        return (f"refused a Python function stored in the model's config (a lambda, e.g. as "
+                f"an activation) in safe mode ({_RUNS_CODE}); {_IF_TRUSTED}")
+    external = _EXTERNAL_FILE.search(text)
+    if external or "outside of the model archive" in text:
+        where = f" ({external.group(1)})" if external else ""
+        return (f"refused in safe mode: the model reads a file outside itself{where}; "
+                "rnn-tui loads only self-contained models")
+    return f"refused in safe mode: {first_line}"
 
 
 def load_keras_model(model_version: ModelVersion | str, trust: bool = False,
@@ -257,12 +275,14 @@ def import_keras(registry: Registry, name: str, model_path: str | Path,
                                           "kind": vocabulary_kind}
 
     with registry.staging(name) as stage:
-        if suffix == ".keras":
-            shutil.copyfile(model_path, stage.path / MODEL_FILE)
-        else:
-            model.save(stage.path / MODEL_FILE)
-        if vocabulary is not None:
-            vocabulary.save(stage.path / VOCABULARY_FILE)
+        # (the model file was read whole above: what fails here is writing the registry)
+        with registry.writing():
+            if suffix == ".keras":
+                shutil.copyfile(model_path, stage.path / MODEL_FILE)
+            else:
+                model.save(stage.path / MODEL_FILE)
+            if vocabulary is not None:
+                vocabulary.save(stage.path / VOCABULARY_FILE)
         problem = _export_runtime(model, stage.path / RUNTIME_FILE, card)
         if problem:
             card["notes"] = [f"{RUNTIME_FILE} not written: {problem}"]

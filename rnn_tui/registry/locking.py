@@ -24,6 +24,13 @@ the right kind of lock depends on how it is mounted. Three kinds:
     ``nolock`` mounts. The file records the holder's pid and host: a holder that died on
     the *same* host is detected and its file reclaimed; one that died on another host
     leaves a stale file that must be removed by hand (the timeout message names it).
+    The marker is ``<path>.marker``, not ``<path>`` itself: flock and fcntl leave their
+    (empty) lock file in place on release, and SoftFileLock takes an existing file without
+    a pid for a holder it cannot probe, so one default write before switching to
+    ``lockfile`` would otherwise wedge every later write.
+
+Every process sharing a registry should use the same kind: the kinds do not see each
+other's locks (mixing them no longer wedges, but neither does it exclude).
 
 The registry's other guarantees do not depend on the lock kind: versions appear by one
 ``rename(2)``, which NFS performs as a single atomic server operation, and readers never
@@ -80,10 +87,19 @@ def interprocess_lock(path: str | Path, timeout: float = -1, kind: str | None = 
     if kind == "lockfile":
         from filelock import SoftFileLock
 
-        return SoftFileLock(str(path), timeout=timeout)
+        return SoftFileLock(marker_path(path), timeout=timeout)
     if kind == "fcntl":
         return PosixRecordLock(path, timeout=timeout)
     raise UserError(f"unknown lock kind {kind!r}: use one of {', '.join(LOCK_KINDS)}")
+
+
+def marker_path(path: str | Path) -> str:
+    """Where the ``lockfile`` kind puts its marker for a lock on ``path``.
+
+    >>> marker_path("/m/.locks/demo.lock")
+    '/m/.locks/demo.lock.marker'
+    """
+    return f"{path}.marker"
 
 
 _THREAD_LOCKS: dict[str, threading.Lock] = {}

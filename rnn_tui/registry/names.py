@@ -1,7 +1,10 @@
 """Model names, aliases, tags and references (``name``, ``name:3``, ``name@best``).
 
 Names become folder names, so they are kept plain: lowercase letters, digits, ``-``, ``_`` and
-``.``, not starting with ``.``, no ``..``, at most 64 characters. Aliases and tags follow the
+``.``, not starting with ``.``, no ``..``, at most 64 characters; not ending with ``.`` and
+not a device name Windows reserves (``con``, ``nul``, ``com1``, ``lpt1.txt`` ...), so a
+registry can be copied to any filesystem. Versions are ASCII digits only (``name:１``, a
+fullwidth digit, is not version 1). Aliases and tags follow the
 same rule; an alias may not be all digits (``name@3`` would read like a version) and
 ``latest`` is reserved: it always means the highest version.
 
@@ -23,6 +26,10 @@ from rnn_tui.errors import UserError
 MAX_NAME_LENGTH = 64
 LATEST = "latest"
 _PLAIN = re.compile(r"[a-z0-9_-][a-z0-9._-]*")
+_DIGITS = re.compile(r"[0-9]+")  # str.isdigit() also takes "１" and "²"
+# Device names Windows reserves in every folder, with any extension (con.txt is con).
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                              *(f"lpt{i}" for i in range(1, 10))})
 
 
 def check_plain(value: object, what: str = "model name") -> str:
@@ -48,6 +55,10 @@ def check_plain(value: object, what: str = "model name") -> str:
         raise UserError(
             f"{what} {shown} may hold only lowercase letters, digits, '-', '_' and '.'"
         )
+    if value.endswith("."):
+        raise UserError(f"{what} {shown} must not end with '.' (Windows drops it)")
+    if value.split(".", 1)[0] in WINDOWS_RESERVED:
+        raise UserError(f"{what} {shown} is a device name reserved on Windows; choose another")
     return value
 
 
@@ -60,7 +71,7 @@ def check_alias(alias: object, *, settable: bool = True) -> str:
     """Validate an alias; ``settable`` also refuses the reserved ``latest``."""
     check_plain(alias, "alias")
     assert isinstance(alias, str)
-    if alias.isdigit():
+    if _DIGITS.fullmatch(alias):
         raise UserError(f"alias {alias!r} must not be a number (that reads like a version)")
     if settable and alias == LATEST:
         raise UserError("'latest' is reserved: it always means the highest version")
@@ -76,7 +87,7 @@ def check_version(version: object) -> int:
     """A version is a positive integer (``"3"`` is accepted from the command line)."""
     if isinstance(version, bool):
         raise UserError(f"version {version!r} is not a positive whole number")
-    if isinstance(version, str) and version.isdigit() and version == str(int(version)):
+    if isinstance(version, str) and _DIGITS.fullmatch(version) and version == str(int(version)):
         version = int(version)
     if not isinstance(version, int) or version < 1:
         raise UserError(f"version {version!r} is not a positive whole number")
@@ -108,7 +119,7 @@ class ModelRef:
         if ":" in text:
             name, _, version_text = text.partition(":")
             check_name(name)
-            if not version_text.isdigit() or int(version_text) < 1:
+            if not _DIGITS.fullmatch(version_text) or int(version_text) < 1:
                 raise UserError(
                     f"in {text!r} the version after ':' must be a positive number"
                 )

@@ -39,6 +39,7 @@ see ``rnn_tui.registry.locking`` for what is safe on which mount.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -52,7 +53,8 @@ from pathlib import Path
 from typing import Any
 
 from rnn_tui.errors import DataError, NotFoundError, RnnTuiError, UserError
-from rnn_tui.fileio import atomic_write_text, fsync_path
+from rnn_tui.jsontext import parse_json
+from rnn_tui.fileio import atomic_write_text, fsync_path, fsync_tree
 from rnn_tui.registry.card import (
     CARD_CHECKSUM,
     CARD_FILE,
@@ -94,6 +96,24 @@ Build = Callable[[Path], Mapping[str, Any]]
 # An alias claim: given the card the alias points to now (None: it points nowhere), say
 # whether the new version takes the alias. Decided under the name's lock.
 Claim = Callable[[Mapping[str, Any] | None], bool]
+
+
+# A full disk keeps its own message (the CLI's "free some space"); other write failures
+# name the registry.
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def registry_write_error(root: Path, error: OSError) -> RnnTuiError:
+    """One line for a registry that cannot be written: where, and the system's reason.
+
+    >>> print(registry_write_error(Path("/m"), OSError(errno.EROFS, "Read-only file system",
+    ...                                                   "/m/.locks/a.lock")))
+    cannot write to the model registry /m: Read-only file system (/m/.locks/a.lock); nothing ...
+    """
+    reason = error.strerror or str(error) or type(error).__name__
+    where = f" ({error.filename})" if error.filename else ""
+    return RnnTuiError(f"cannot write to the model registry {root}: {reason}{where}; "
+                       "nothing was changed")
 
 
 def _move_into_place(source: Path, target: Path) -> None:
@@ -147,7 +167,9 @@ class Stage:
         """
         if self.published is not None:
             raise RnnTuiError(f"{self.name}: this staging folder was already published")
-        self.published = self.registry._publish_stage(self, card, aliases, tags, claims or {})
+        with self.registry.writing():
+            self.published = self.registry._publish_stage(self, card, aliases, tags,
+                                                          claims or {})
         return self.published
 
 
@@ -253,10 +275,7 @@ class Registry:
             return missing
         except (OSError, UnicodeDecodeError) as error:
             raise DataError(f"cannot read: {error}", path) from None
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise DataError(f"not valid JSON ({error.msg})", path, error.lineno) from None
+        return parse_json(text, path)
 
     def resolve(self, ref: str | ModelRef) -> ModelVersion:
         """``name`` (latest), ``name:3`` or ``name@alias`` -> ModelVersion.
@@ -385,6 +404,17 @@ class Registry:
                 "copy a model with `rnn-tui models export` and `models import` to change it")
 
     @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around the registry's own writes: an OSError (read-only mount, permission
+        denied, EIO) becomes one line naming the registry; a full disk passes through."""
+        try:
+            yield
+        except OSError as error:
+            if error.errno in NO_ROOM:
+                raise
+            raise registry_write_error(self.root, error) from None
+
+    @contextlib.contextmanager
     def _lock(self, name: str) -> Iterator[None]:
         from filelock import Timeout
 
@@ -426,9 +456,10 @@ class Registry:
         check_name(name)
         self.sweep()
         staging_root = self.root / STAGING_DIR
-        staging_root.mkdir(parents=True, exist_ok=True)
         path = staging_root / f"{name}.{_owner_token()}"
-        path.mkdir()
+        with self.writing():
+            staging_root.mkdir(parents=True, exist_ok=True)
+            path.mkdir()
         stage = Stage(self, name, path)
         try:
             yield stage
@@ -477,13 +508,16 @@ class Registry:
                 "created": card.get("created") or utc_now(),
                 **{k: v for k, v in card.items() if k not in _STAMPED_KEYS}}
         card["files"] = _hash_files(stage.path)
+        fsync_tree(stage.path)  # the files on disk before a rename can make them visible
         packages = package_versions()
         packages.update(card.get("packages") or {})
         card["packages"] = packages
         validate_card(card, f"the card of the new version of {name!r}")
         with self._lock(name):
             name_dir = self.root / name
-            name_dir.mkdir(parents=True, exist_ok=True)
+            if not name_dir.is_dir():
+                name_dir.mkdir(parents=True, exist_ok=True)
+                fsync_path(self.root)  # the new model's folder survives a power loss too
             version = self._next_version(name)
             card["version"] = version
             card[CARD_CHECKSUM] = card_checksum(card)
@@ -537,7 +571,7 @@ class Registry:
         check_name(name)
         check_alias(alias)
         version = check_version(version)
-        with self._lock(name):
+        with self.writing(), self._lock(name):
             self._require_version(name, version)
             aliases = self.aliases(name)
             if aliases.get(alias) == version:
@@ -576,7 +610,7 @@ class Registry:
         check_name(name)
         check_alias(alias)
         version = check_version(version)
-        with self._lock(name):
+        with self.writing(), self._lock(name):
             self._require_version(name, version)
             aliases = self.aliases(name)
             aliases[alias] = version
@@ -588,7 +622,7 @@ class Registry:
         self._check_writable()
         check_name(name)
         check_alias(alias)
-        with self._lock(name):
+        with self.writing(), self._lock(name):
             aliases = self.aliases(name)
             if alias not in aliases:
                 raise NotFoundError(f"model {name!r} has no alias {alias!r}"
@@ -608,7 +642,7 @@ class Registry:
         check_name(name)
         check_tag(tag)
         version = check_version(version)
-        with self._lock(name):
+        with self.writing(), self._lock(name):
             self._require_version(name, version)
             tags = self.tags(name)
             current = set(tags.get(version, []))
@@ -629,10 +663,11 @@ class Registry:
         self._check_writable()
         ref = ModelRef.parse(ref)
         trash = self.root / TRASH_DIR
-        trash.mkdir(parents=True, exist_ok=True)
+        with self.writing():
+            trash.mkdir(parents=True, exist_ok=True)
         moved: list[Path] = []
         removed: list[str] = []
-        with self._lock(ref.name):
+        with self.writing(), self._lock(ref.name):
             if ref.is_plain_name:
                 doomed = self.versions(ref.name)
                 if not doomed:

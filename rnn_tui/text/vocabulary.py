@@ -460,6 +460,8 @@ class Vocabulary:
             return cls.from_json(text)
         except json.JSONDecodeError as error:
             raise DataError(f"not valid JSON ({error.msg})", path, error.lineno) from None
+        except RecursionError:
+            raise DataError("not a usable vocabulary: nested too deeply", path) from None
         except (ValueError, KeyError, TypeError, re.error) as error:
             raise DataError(f"not a usable vocabulary: {error}", path) from None
 

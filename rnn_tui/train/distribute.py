@@ -85,7 +85,8 @@ class Placement:
             raise UserError(f"--devices must be a whole number >= 1, not {self.devices!r}")
         for address in self.workers:
             host, colon, port = address.rpartition(":")
-            if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            if not colon or not host or not (port.isdigit() and port.isascii()) \
+                    or not 0 < int(port) < 65536:
                 raise UserError(f"--workers takes host:port,host:port,..., not {address!r}")
         if self.workers and self.worker_index is None:
             raise UserError("--workers needs --worker-index (0 for the chief)")

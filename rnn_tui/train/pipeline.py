@@ -295,10 +295,15 @@ def sorted_order(lengths: np.ndarray) -> np.ndarray:
 
 def predict_in_order(model: Any, x: np.ndarray, *, batch_size: int,
                      lengths: np.ndarray | None = None,
-                     stream_names: Sequence[str] | None = None) -> np.ndarray:
-    """``model.predict`` over ``eval_dataset`` batches, returned in row order."""
+                     stream_names: Sequence[str] | None = None,
+                     callbacks: Sequence[Any] = ()) -> np.ndarray:
+    """``model.predict`` over ``eval_dataset`` batches, returned in row order.
+
+    ``callbacks`` (Keras callbacks) see each batch: ``on_predict_batch_end`` reports progress.
+    """
     outputs = model.predict(eval_dataset(x, None, batch_size=batch_size, lengths=lengths,
-                                         stream_names=stream_names), verbose=0)
+                                         stream_names=stream_names), verbose=0,
+                            callbacks=list(callbacks))
     if lengths is None:
         return outputs
     restored = np.empty_like(outputs)

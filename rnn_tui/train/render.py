@@ -25,6 +25,7 @@ import threading
 import time
 from typing import Any, TextIO
 
+from rnn_tui.terminal import escape
 from rnn_tui.train.events import (
     BatchEnded,
     CheckpointSaved,
@@ -99,17 +100,42 @@ def _started_line(event: RunStarted) -> str:
 
 
 class JsonEventWriter:
-    """``--json``: one JSON object per line on ``stream`` (stdout), flushed per line."""
+    """``--json``: one JSON object per line on ``stream`` (stdout), flushed per line.
+
+    A reader that goes away (the app that started the run quit, or its SSH session
+    dropped) does not stop the run: the writer falls silent, the run goes on and publishes,
+    and its events stay in the run log (``train.run_log``) for whoever follows it later.
+    """
 
     def __init__(self, stream: TextIO | None = None):
         self.stream = stream or sys.stdout
         self._lock = threading.Lock()
+        self._reader_gone = False
 
     def __call__(self, event: Event) -> None:
         line = json.dumps(event.to_dict(), ensure_ascii=False, allow_nan=False)
         with self._lock:
-            self.stream.write(line + "\n")
-            self.stream.flush()
+            if self._reader_gone:
+                return
+            try:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            except BrokenPipeError:
+                self._reader_gone = True
+                _silence(self.stream)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point a stream whose reader is gone at /dev/null, so later writes (and the flush at
+    exit) do not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's StringIO)
+        pass
 
 
 class PlainRenderer:
@@ -125,7 +151,8 @@ class PlainRenderer:
         self._last_line = 0.0
 
     def _print(self, text: str) -> None:
-        self.stream.write(text + "\n")
+        # notes and failures quote file names and values from the data: escaped
+        self.stream.write(escape(text) + "\n")
         self.stream.flush()
         self._last_line = time.monotonic()
 
@@ -213,7 +240,7 @@ class RichRenderer:
 
     def _print(self, text: str, style: str = "") -> None:
         target = self._progress.console if self._progress is not None else self.console
-        target.print(text, style=style, highlight=False, markup=False)
+        target.print(escape(text), style=style, highlight=False, markup=False)
 
     def __call__(self, event: Event) -> None:
         with self._lock:

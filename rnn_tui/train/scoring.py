@@ -12,6 +12,7 @@ seed, same rows).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -79,10 +80,31 @@ def model_inputs(version: Any, rows: Split) -> np.ndarray:
                            truncating=model_input.get("truncating", "pre"))
 
 
+def _batch_reporter(report_stage: Callable[[str, int, int], None], batches: int) -> Any:
+    """A Keras callback that reports each predicted batch as ("scoring", done, batches)."""
+    from rnn_tui.backend import keras
+
+    class BatchReporter(keras().callbacks.Callback):
+        def on_predict_batch_end(self, batch: int, logs: Any = None) -> None:
+            report_stage("scoring", min(batch + 1, batches), batches)
+
+    return BatchReporter()
+
+
 def evaluate_version(version: Any, *, dataset: str | None = None, split: str = "test",
                      batch_size: int = 256, limit: int | None = None,
-                     corpus: Corpus | None = None) -> dict[str, Any]:
-    """Score a registry version on a split of its dataset (or ``dataset``)."""
+                     corpus: Corpus | None = None,
+                     progress: Callable[[str, int, int], None] | None = None
+                     ) -> dict[str, Any]:
+    """Score a registry version on a split of its dataset (or ``dataset``).
+
+    ``progress(stage, done, total)`` hears each stage as it starts ("loading the corpus",
+    "loading the model"; done = total = 0), then every predicted batch ("scoring").
+    """
+    def report_stage(stage: str, done: int = 0, total: int = 0) -> None:
+        if progress is not None:
+            progress(stage, done, total)
+
     card = version.card
     card_dataset = card.get("dataset") or {}
     config = _training_config(card)
@@ -95,6 +117,7 @@ def evaluate_version(version: Any, *, dataset: str | None = None, split: str = "
     if corpus is None:
         from rnn_tui.data import load_corpus
 
+        report_stage(f"loading {name}")
         options = dict(card_dataset.get("options") or {}) if same_dataset else {}
         corpus = load_corpus(own if same_dataset else name, **options)
     if corpus.task != card["task"]:
@@ -109,19 +132,25 @@ def evaluate_version(version: Any, *, dataset: str | None = None, split: str = "
         rows = rows.take(np.arange(min(limit, len(rows))))
     if len(rows) == 0:
         raise UserError(f"the {split} split of {name} is empty")
+    report_stage(f"encoding {len(rows):,} rows")
     inputs = model_inputs(version, rows)
 
     from rnn_tui.registry import load_keras_model
     from rnn_tui.train.pipeline import predict_in_order, text_lengths
 
+    report_stage(f"loading {version.ref}")
     model = load_keras_model(version, compile=False)
     features = (card.get("input") or {}).get("features")
     names = [entry["name"] for entry in features] if isinstance(features, list) else None
     # trained with length buckets: batches padded to their longest text give the same answers
     bucketed = bool((card.get("training") or {}).get("length_buckets")) and inputs.ndim >= 2 \
         and model.inputs[0].shape[1] is None
+    batches = -(-len(rows) // batch_size)
+    report_stage("scoring", 0, batches)
     outputs = predict_in_order(model, inputs, batch_size=batch_size,
                                lengths=text_lengths(inputs) if bucketed else None,
-                               stream_names=names)
+                               stream_names=names,
+                               callbacks=[_batch_reporter(report_stage, batches)]
+                               if progress is not None else ())
     report = report_for(corpus.task, rows.labels, outputs, labels or corpus.label_names)
     return {"ref": version.ref, "dataset": name, "split": split, "rows": len(rows), **report}

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -26,6 +25,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from rnn_tui.errors import RnnTuiError, UserError
+from rnn_tui.paths import input_history_path
 from rnn_tui.tui.commands import (
     ARCH,
     COMMANDS,
@@ -36,24 +36,30 @@ from rnn_tui.tui.commands import (
     SlashCommand,
     SlashCommandProvider,
     SlashSuggester,
-    help_lines,
     is_command,
     parse_command,
+    unknown_command,
 )
+from rnn_tui.tui.help_view import command_view, full_help
+from rnn_tui.tui.input_history import InputHistory
 from rnn_tui.tui.model_book import AUTO, DEFAULT_TOPICS, ModelBook, roles_of
 from rnn_tui.tui.run_progress import FAILED, FINISHED
 from rnn_tui.tui.training_process import TrainingProcess
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict
 from rnn_tui.tui.widgets.chat_input import ChatInput
 from rnn_tui.tui.widgets.data_pane import DataPane
+from rnn_tui.tui.widgets.help_screen import HelpScreen
 from rnn_tui.tui.widgets.live_verdicts import LiveVerdicts
 from rnn_tui.tui.widgets.model_sidebar import ModelSidebar
+from rnn_tui.tui.widgets.progress_line import ProgressLine
 from rnn_tui.tui.widgets.summary_pane import SummaryPane
 from rnn_tui.tui.widgets.training_pane import TrainingPane
 from rnn_tui.tui.widgets.transcript import Transcript
 from rnn_tui.tui.widgets.transcript_entry import TranscriptEntry
 
 REGISTRY_POLL_S = 1.0
+PANES = Binding.Group("Panes")
+QUIT_ARMED_S = 10.0  # a first Ctrl+Q during training waits this long for its answer
 
 
 class VerdictsReady(Message):
@@ -89,16 +95,22 @@ class RnnTuiApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere work too
     TITLE = "rnn-tui"
     COMMANDS = App.COMMANDS | {SlashCommandProvider}
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    # -tiny (under 80 columns) is -narrow with a shorter footer
+    HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (80, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("f1", "help", "Help"),
-        Binding("f2", "show_pane('chat')", "Chat", show=False),  # 80 columns: Esc does it too
-        Binding("f3", "show_pane('training')", "Train"),
-        Binding("f4", "show_pane('summary')", "Summary"),
-        Binding("f5", "show_pane('data')", "Data"),
+        Binding("question_mark", "help", "Help", show=False),
+        # One footer item for the four panes: the footer fits 80 columns with room for the
+        # focused widget's own keys (Tab in the input, Ctrl+L in the transcript...).
+        Binding("f2", "show_pane('chat')", "Chat", group=PANES),
+        Binding("f3", "show_pane('training')", "Training", group=PANES),
+        Binding("f4", "show_pane('summary')", "Summary", group=PANES),
+        Binding("f5", "show_pane('data')", "Data", group=PANES),
         Binding("ctrl+b", "toggle_sidebar", "Models"),
         Binding("ctrl+g", "cancel_runs", "Stop"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        # only once a quit during training was asked for (else Ctrl+D is the input's)
+        Binding("ctrl+d", "detach_and_quit", "Leave it training", priority=True, show=False),
         Binding("ctrl+l", "clear_transcript", "Clear", show=False),
         Binding("escape", "focus_input", "Input", show=False),
     ]
@@ -119,6 +131,16 @@ class RnnTuiApp(App[None]):
         self.live_text = ""  # the text the live verdicts shown are about
         self._reported: set[tuple[str, str]] = set()
         self._quit_armed = False
+        self._failed_text: str | None = None  # a failed command put back in the input
+
+    def get_driver_class(self) -> Any:
+        """The terminal driver; on POSIX one whose pastes stay text (``paste_guard``)."""
+        from textual.drivers.linux_driver import LinuxDriver
+
+        from rnn_tui.tui.paste_guard import PasteSafeDriver
+
+        driver = super().get_driver_class()
+        return PasteSafeDriver if driver is LinuxDriver else driver
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -138,6 +160,7 @@ class RnnTuiApp(App[None]):
                 yield ChatInput(
                     placeholder="Type a review or a news snippet, or /help",
                     suggester=SlashSuggester(self.completion_candidates),
+                    history=InputHistory(input_history_path()),
                     id="input",
                 )
         yield Footer(compact=True)
@@ -159,7 +182,7 @@ class RnnTuiApp(App[None]):
         text.append("rnn-tui", style="bold")
         text.append(" · type a movie review (English or Korean) or a news snippet: the verdicts "
                     "update as you type, Enter keeps them here with the word-by-word trace. "
-                    "/help lists the commands; F1 too.")
+                    "F1 or ? opens the help, /help CMD explains a command.")
         self.transcript.add(TranscriptEntry.note(text, "help"))
 
     # ------------------------------------------------------------------ accessors
@@ -303,13 +326,25 @@ class RnnTuiApp(App[None]):
         chat_input.focus()
 
     # ------------------------------------------------------------------ typing
+    @on(TabbedContent.TabActivated, "#panes")
+    def _pane_shown(self) -> None:
+        self._fit_live()
+
+    def _fit_live(self) -> None:
+        """The live verdicts show on the Chat pane, and anywhere while something is typed;
+        the other panes get their rows (at 80x24 a chart needs them)."""
+        if not self.closing:
+            self.live.display = (self.query_one("#panes", TabbedContent).active == "chat"
+                                 or bool(self._last_text.strip()))
+
     @on(ChatInput.Changed, "#input")
     def _typed(self, event: ChatInput.Changed) -> None:
         text = event.value
         self._last_text = text
         self._typed_at = (text, time.perf_counter())
+        self._fit_live()
         if is_command(text):
-            self.live.hint = _command_hint(text)
+            self.live.hint = "" if text == self._failed_text else _command_hint(text)
             return
         self.live.hint = ""
         if not text.strip():
@@ -368,12 +403,19 @@ class RnnTuiApp(App[None]):
         chat_input = self.query_one("#input", ChatInput)
         if not text.strip():
             return
-        chat_input.remember(text)
-        if is_command(text):
-            if self.run_command_text(text):
-                chat_input.clear()
+        if chat_input.remember(text):
+            self._save_history(chat_input.input_history)
+        if is_command(text):  # (the input emptied itself on Enter)
+            if not self.run_command_text(text):
+                # The error is in the transcript, once; the text comes back, selected, to
+                # be fixed or typed over (never appended to) unless typing went on already.
+                if not chat_input.value:
+                    self._failed_text = text  # no hint for it: the error is said
+                    chat_input.value = text
+                    chat_input.select_all()
+                self.live.hint = ""
+                self.query_one("#panes", TabbedContent).active = "chat"  # where it is said
             return
-        chat_input.clear()
         self.query_one("#panes", TabbedContent).active = "chat"
         if self.book is None:
             self.error("the registry is still opening; try again in a moment")
@@ -387,9 +429,16 @@ class RnnTuiApp(App[None]):
         verdicts = self.book.verdicts(text, live=False, trace=True)
         self.post_message(VerdictsReady(text, verdicts, entry))
 
+    @work(thread=True, group="history")
+    def _save_history(self, history: InputHistory) -> None:
+        history.save()  # a file write and two fsyncs: off the event loop
+
     # ------------------------------------------------------------------ commands
-    def run_command_text(self, text: str) -> bool:
-        """Run a slash command; a bad one shows its error. Returns True when it ran."""
+    def run_command_text(self, text: str, echo: bool = True) -> bool:
+        """Run a slash command, echoed into the transcript first (as a shell shows what it
+        runs); a bad one shows its error. Returns True when it ran."""
+        if echo:
+            self.transcript.add(TranscriptEntry.command(text))
         try:
             command = parse_command(text)
             handler = getattr(self, f"command_{command.name}")
@@ -400,26 +449,10 @@ class RnnTuiApp(App[None]):
         return True
 
     def command_help(self, command: SlashCommand) -> None:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=False)
-        table.add_column()
-        for usage, summary in help_lines(command.argument()):
-            table.add_row(usage, summary)
-        if command.argument() is None:
-            table.add_row("", "")
-            for keys, what in (
-                ("F1 / F2–F5", "help / the Chat, Training, Summary and Data panes"),
-                ("Ctrl+B", "to the model list (Enter there makes a model active); again: hide it"),
-                ("Ctrl+G", "stop the training runs"),
-                ("Ctrl+P", "the command palette: every command, searchable"),
-                ("Tab, →", "complete a command; Tab elsewhere moves the focus"),
-                ("↑ ↓", "earlier inputs"),
-                ("Esc", "back to the input"),
-                ("Ctrl+Q", "quit"),
-            ):
-                table.add_row(keys, what)
+        name = command.argument()
+        view = full_help() if name is None else command_view(name)
         self.query_one("#panes", TabbedContent).active = "chat"
-        self.say(table, "help")
+        self.say(view, "help")
 
     def command_clear(self, command: SlashCommand) -> None:
         self.transcript.clear()
@@ -491,8 +524,11 @@ class RnnTuiApp(App[None]):
 
     @on(TrainingPane.RunEnded)
     def _run_ended(self, message: TrainingPane.RunEnded) -> None:
-        """Say in the transcript how a run ended (the card keeps the details)."""
+        """Say in the transcript how a run ended (the card keeps the details): its notes
+        first, in the order the run made them, then the outcome."""
         progress = message.progress
+        for note in progress.notes:
+            self.say(f"  {progress.label}: {note}")
         if progress.status == FINISHED:
             metrics = ", ".join(f"{key} {value:.4g}" for key, value in
                                 progress.test_metrics.items())
@@ -503,8 +539,6 @@ class RnnTuiApp(App[None]):
             self.error(f"{progress.label} failed: {progress.message}")
         else:
             self.say(f"■ {progress.label}: {progress.message}")
-        for note in progress.notes:
-            self.say(f"  {progress.label}: {note}")
 
     def command_cancel(self, command: SlashCommand) -> None:
         cancelled = self.query_one(TrainingPane).cancel(command.argument())
@@ -514,19 +548,27 @@ class RnnTuiApp(App[None]):
         book = self._require_book()
         ref = command.argument() or book.sentiment_ref(self.live_text)[0]
         version = book.registries.resolve(ref)
-        self.say(f"evaluating {version.ref} on its test split (a TensorFlow process: a few "
-                 "seconds to start)…")
-        self._evaluate(version.ref)
+        line = self.transcript.add(ProgressLine(f"evaluating {version.ref}",
+                                                "starting TensorFlow", classes="progress"))
+        self._evaluate(version.ref, line)
 
     @work(thread=True, group="evaluate")
-    def _evaluate(self, ref: str) -> None:
-        """``rnn-tui evaluate REF --json`` in a subprocess; the report goes to the chat."""
+    def _evaluate(self, ref: str, line: ProgressLine) -> None:
+        """``rnn-tui evaluate REF --json`` in a subprocess: its progress events move ``line``,
+        its report goes to the chat."""
         import json
 
-        process = TrainingProcess(["evaluate", ref])
+        from rnn_tui.train.events import BatchEnded, Note
+
+        process = TrainingProcess(["evaluate", ref, "--progress-events"])
         process.start()
-        list(process.events())  # evaluate writes one JSON report, no events
+        for event in process.events():
+            if isinstance(event, Note):
+                self.call_from_thread(line.stage, event.text)
+            elif isinstance(event, BatchEnded):
+                self.call_from_thread(line.stage, "scoring", event.step, event.steps)
         code = process.wait()
+        self.call_from_thread(line.stop)
         try:
             report = json.loads("\n".join(process.other_output))
         except ValueError:
@@ -545,7 +587,9 @@ class RnnTuiApp(App[None]):
 
     # ------------------------------------------------------------------ actions
     def action_help(self) -> None:
-        self.run_command_text("/help")
+        """F1 (or ? in an empty input): the help screen; F1 again or Esc closes it."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
     def action_show_pane(self, pane: str) -> None:
         self.query_one("#panes", TabbedContent).active = pane
@@ -572,6 +616,15 @@ class RnnTuiApp(App[None]):
     def action_clear_transcript(self) -> None:
         self.transcript.clear()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Ctrl+G is offered (in the footer, too) only while a run can be stopped."""
+        if action == "cancel_runs":
+            panes = self.query(TrainingPane)
+            return bool(panes) and panes.first().busy
+        if action == "detach_and_quit":
+            return self._quit_armed
+        return True
+
     def action_cancel_runs(self) -> None:
         self.run_command_text("/cancel")
 
@@ -582,11 +635,25 @@ class RnnTuiApp(App[None]):
             self.exit()
         elif not self._quit_armed:
             self._quit_armed = True
+            self.refresh_bindings()
+            self.set_timer(QUIT_ARMED_S, self._disarm_quit)  # Ctrl+D is the input's again
             self.notify("A run is training. Ctrl+Q again cancels it (nothing is half-written) "
-                        "and quits.", title="Quit?", severity="warning")
+                        "and quits; Ctrl+D quits and leaves it training (rnn-tui runs watch "
+                        "NAME, or the next session, shows it).", title="Quit?",
+                        severity="warning", timeout=10)
         else:
             self.notify("Cancelling the runs…")
             self._cancel_then_exit(pane)
+
+    def _disarm_quit(self) -> None:
+        self._quit_armed = False
+        self.refresh_bindings()
+
+    def action_detach_and_quit(self) -> None:
+        """Ctrl+D after a Ctrl+Q during training: quit, the runs go on (and publish)."""
+        left = self.query_one(TrainingPane).detach_all()
+        self.exit(message=("left training: " + ", ".join(left) + " (rnn-tui runs list)")
+                  if left else None)
 
     @work(thread=True, group="quit")
     def _cancel_then_exit(self, pane: Any) -> None:
@@ -616,5 +683,5 @@ def _command_hint(text: str) -> str:
         return f"{spec.usage}\n{spec.summary}"
     matches = [spec for key, spec in COMMANDS.items() if key.startswith(name)]
     if not matches:
-        return f"no command /{name}: /help lists them"
+        return unknown_command(name)
     return "   ".join(f"/{spec.name}" for spec in matches)

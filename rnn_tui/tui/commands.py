@@ -55,6 +55,8 @@ class CommandSpec:
     arguments: tuple[str, ...] = ()
     options: OptionTable | Callable[[], OptionTable] = field(default_factory=dict)
     runs_bare: bool = True
+    examples: tuple[str, ...] = ()
+    option_help: Callable[[], list[tuple[str, str]]] | None = None
 
     def option_table(self) -> OptionTable:
         return self.options() if callable(self.options) else self.options
@@ -91,6 +93,30 @@ def train_options() -> OptionTable:
     return table
 
 
+def train_option_help() -> list[tuple[str, str]]:
+    """(``--option VALUE``, its help) for each option /train takes, from ``rnn-tui train``."""
+    import click
+
+    from rnn_tui.cli.train import train
+
+    rows = []
+    for parameter in train.params:
+        if not isinstance(parameter, click.Option):
+            continue
+        names = [name for name in [*parameter.opts, *parameter.secondary_opts]
+                 if name.startswith("--") and name not in _TRAIN_OPTIONS_LEFT_OUT]
+        if not names:
+            continue
+        if parameter.is_flag:
+            words = " / ".join(names)
+        elif isinstance(parameter.type, click.Choice):
+            words = f"{names[0]} {'|'.join(map(str, parameter.type.choices))}"
+        else:
+            words = f"{names[0]} {parameter.metavar or parameter.type.name.upper()}"
+        rows.append((words, parameter.help or ""))
+    return rows
+
+
 COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in (
@@ -102,40 +128,51 @@ COMMANDS: dict[str, CommandSpec] = {
             arguments=(DATASET,),
             options=train_options,
             runs_bare=False,
+            examples=("/train imdb --arch lstm --epochs 2",
+                      "/train --preset reuters-topics",
+                      "/train nsmc --arch gru --units 64 --name my-nsmc"),
+            option_help=train_option_help,
         ),
         CommandSpec(
             "compare",
             "/compare [DATASET]",
             "train SimpleRNN, LSTM and GRU on one task, side by side",
             arguments=(DATASET,),
+            examples=("/compare", "/compare imdb"),
         ),
         CommandSpec(
             "model",
             "/model [MODEL | auto]",
             "show the active models, or make MODEL the active one for its task",
             arguments=(MODEL,),
+            examples=("/model", "/model my-imdb-gru:2", "/model auto"),
         ),
         CommandSpec(
             "summary",
             "/summary [MODEL]",
             "the layer table and card of MODEL (default: the active sentiment model)",
             arguments=(MODEL,),
+            examples=("/summary", "/summary reuters-topics"),
         ),
         CommandSpec(
             "data",
             "/data [DATASET]",
             "corpus statistics and the length histogram",
             arguments=(DATASET,),
+            examples=("/data imdb", "/data multiplication"),
         ),
         CommandSpec(
             "evaluate",
             "/evaluate [MODEL]",
             "score MODEL on its corpus' test split (default: the active sentiment model)",
             arguments=(MODEL,),
+            examples=("/evaluate", "/evaluate nsmc-sentiment"),
         ),
-        CommandSpec("cancel", "/cancel [RUN]", "cancel a training run (default: all)", (RUN,)),
+        CommandSpec("cancel", "/cancel [RUN]", "cancel a training run (default: all)", (RUN,),
+                    examples=("/cancel", "/cancel lstm")),
         CommandSpec("clear", "/clear", "clear the transcript"),
-        CommandSpec("help", "/help [COMMAND]", "list the commands and keys", (COMMAND,)),
+        CommandSpec("help", "/help [COMMAND]", "list the commands and keys; with COMMAND: its "
+                    "options and examples", (COMMAND,), examples=("/help", "/help train")),
     )
 }
 
@@ -194,6 +231,16 @@ def _check_value(option: str, kind: str, value: str) -> None:
             raise UserError(f"{option} needs a number, not {value!r}") from None
 
 
+def unknown_command(name: str) -> str:
+    """The one message for a command name that does not exist (the error and the hint).
+
+    >>> unknown_command("trian")
+    'unknown command /trian (did you mean /train?); /help lists them'
+    """
+    hint = _did_you_mean(name, [f"/{known}" for known in COMMANDS], "/")
+    return f"unknown command /{name}{hint}; /help lists them"
+
+
 def parse_command(text: str) -> SlashCommand:
     """Parse ``/name arg --option value ...``; a bad command raises a UserError that says why.
 
@@ -217,8 +264,7 @@ def parse_command(text: str) -> SlashCommand:
     name = name.lower()
     spec = COMMANDS.get(name)
     if spec is None:
-        hint = _did_you_mean(name, [f"/{known}" for known in COMMANDS], "/")
-        raise UserError(f"unknown command /{name}{hint}; /help lists them")
+        raise UserError(unknown_command(name))
     command = SlashCommand(name)
     table = spec.option_table() if any(word.startswith("--") for word in rest) else {}
     words_left = iter(rest)
@@ -254,11 +300,25 @@ def help_lines(name: str | None = None) -> list[tuple[str, str]]:
     """(usage, summary) rows for every command, or for one (an unknown name is a UserError)."""
     if name is None:
         return [(spec.usage, spec.summary) for spec in COMMANDS.values()]
+    spec = command_spec(name)
+    return [(spec.usage, spec.summary)]
+
+
+def command_spec(name: str) -> CommandSpec:
+    """The command called ``name`` (with or without its slash); unknown: a UserError."""
     spec = COMMANDS.get(name.lstrip("/").lower())
     if spec is None:
         hint = _did_you_mean(name.lstrip("/"), [f"/{known}" for known in COMMANDS], "/")
         raise UserError(f"no command /{name.lstrip('/')}{hint}")
-    return [(spec.usage, spec.summary)]
+    return spec
+
+
+def option_rows(spec: CommandSpec) -> list[tuple[str, str]]:
+    """(``--option VALUE``, help) for a command's options, for ``/help COMMAND``."""
+    if spec.option_help is not None:
+        return spec.option_help()
+    return [(option if kind == FLAG else f"{option} {kind.removeprefix(CHOICE).upper()}", "")
+            for option, kind in spec.option_table().items()]
 
 
 CandidateSource = Callable[[str], Sequence[str]]
@@ -268,19 +328,25 @@ CandidateSource = Callable[[str], Sequence[str]]
 def complete(value: str, candidates: CandidateSource) -> str | None:
     """The completed input for a partly typed command, or None when nothing fits.
 
+    As in a shell, a completed word gets a trailing space, so the next one can be typed at
+    once (and a word typed in full completes to that space).
+
     >>> complete("/tr", lambda kind: [])
-    '/train'
+    '/train '
     >>> complete("/train --arch l", lambda kind: ["simple_rnn", "lstm", "gru"])
-    '/train --arch lstm'
+    '/train --arch lstm '
     """
     if not is_command(value) or "\n" in value:
         return None
     body = value.lstrip()[1:]
     if " " not in body:  # still typing the command's name
         lowered = body.lower()
-        for name in COMMANDS:
-            if name.startswith(lowered) and name != lowered:
-                return value[: len(value) - len(body)] + name
+        if not lowered:
+            return None
+        names = [lowered] if lowered in COMMANDS else list(COMMANDS)
+        for name in names:
+            if name.startswith(lowered):
+                return value[: len(value) - len(body)] + name + " "
         return None
     name, _, rest = body.partition(" ")
     spec = COMMANDS.get(name.lower())
@@ -313,9 +379,11 @@ def complete(value: str, candidates: CandidateSource) -> str | None:
         pool = list(COMMANDS) if kind == COMMAND else list(candidates(kind))
         if spec.name == "model":
             pool = ["auto", *pool]
+    if partial_word in pool:  # typed in full: only the space is missing
+        return value + " "
     for candidate in pool:
-        if candidate.startswith(partial_word) and candidate != partial_word:
-            return value[: len(value) - len(partial_word)] + candidate
+        if candidate.startswith(partial_word):
+            return value[: len(value) - len(partial_word)] + candidate + " "
     return None
 
 
@@ -327,6 +395,10 @@ class SlashSuggester(Suggester):
         self._candidates = candidates
 
     async def get_suggestion(self, value: str) -> str | None:
+        return complete(value, self._candidates)
+
+    def complete_now(self, value: str) -> str | None:
+        """The same completion, at once (Tab may come before the suggestion is shown)."""
         return complete(value, self._candidates)
 
 

@@ -10,7 +10,7 @@ from a worker.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,12 +85,18 @@ def summary_view(summary: Any) -> DataView:
     return view
 
 
-def data_view(name: str) -> DataView:
-    """Load corpus ``name`` and describe it (seconds for the big corpora).
+def data_view(name: str, stage: Callable[[str], None] | None = None) -> DataView:
+    """Load corpus ``name`` and describe it (seconds for the big corpora); ``stage(text)``
+    hears each step as it starts, for a progress line.
 
     A corpus missing from the data home raises the data layer's NotFoundError, whose message
     says how to fetch or import it.
     """
     from rnn_tui.data import load_corpus, stats
 
-    return summary_view(stats.describe(load_corpus(name), examples=2))
+    corpus = load_corpus(name)
+    if stage is not None:
+        rows = sum(len(split) for split in corpus.splits().values())
+        stage(f"counting words in {rows:,} texts" if corpus.is_text
+              else f"describing {rows:,} sequences")
+    return summary_view(stats.describe(corpus, examples=2))

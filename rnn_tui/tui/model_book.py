@@ -252,7 +252,7 @@ class ModelBook:
             else:
                 probabilities = _as_floats(predictor.predict([text])[0])
             steps = []
-            if trace and role == SENTIMENT:
+            if trace:  # sentiment: the word-by-word chart; topics: the top topic's
                 steps = [(token, _as_floats(probs)) for token, probs in predictor.trace(text)]
             results[role] = Verdict(role, loaded.version.ref, list(predictor.labels),
                                     probabilities, why, steps)

@@ -16,6 +16,7 @@ import atexit
 import collections
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from typing import Any
 
 STDERR_LINES_KEPT = 40
 CANCEL_GRACE_S = 20.0  # the engine finishes its step and cleans up before exiting
+READ_TIMEOUT_S = 0.2  # how soon a reader notices it was detached
 
 
 _running: weakref.WeakSet[TrainingProcess] = weakref.WeakSet()
@@ -55,6 +57,7 @@ class TrainingProcess:
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
         self.other_output: list[str] = []
         self.cancel_requested = False
+        self.detached = False
         self._stderr_reader: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -90,22 +93,49 @@ class TrainingProcess:
             self.stderr_tail.append(line.rstrip("\n"))
 
     def events(self) -> Iterator[Any]:
-        """Yield each event the process writes, until its stdout closes."""
-        from rnn_tui.train.events import event_from_dict
+        """Yield each event the process writes, until its stdout closes (or ``detach``).
 
+        The pipe is read with a timeout, not a blocking read, so that detaching returns at
+        once: a blocked reader thread would keep the app from exiting until the run ends.
+        """
         if self.process is None or self.process.stdout is None:
             return
-        for line in self.process.stdout:
-            line = line.strip()
-            if not line:
+        descriptor = self.process.stdout.fileno()
+        pending = b""
+        while not self.detached:
+            ready, _, _ = select.select([descriptor], [], [], READ_TIMEOUT_S)
+            if not ready:
                 continue
-            try:
-                data = json.loads(line)
-                event = event_from_dict(data)
-            except (ValueError, TypeError, AttributeError):
-                self.other_output.append(line)  # a JSON result (evaluate) or stray text
-                continue
-            yield event
+            chunk = os.read(descriptor, 1 << 16)
+            if not chunk:
+                break
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                event = self._parse(line)
+                if event is not None:
+                    yield event
+        if pending and not self.detached:
+            event = self._parse(pending)
+            if event is not None:
+                yield event
+
+    def _parse(self, raw: bytes) -> Any:
+        from rnn_tui.train.events import event_from_dict
+
+        line = raw.decode("utf-8", errors="replace").strip()
+        if not line:
+            return None
+        try:
+            return event_from_dict(json.loads(line))
+        except (ValueError, TypeError, AttributeError):
+            self.other_output.append(line)  # a JSON result (evaluate) or stray text
+            return None
+
+    def detach(self) -> None:
+        """Leave the run training on its own: stop reading it, and do not cancel it when
+        this program exits. (It keeps logging its events: ``rnn-tui runs`` follows it.)"""
+        self.detached = True
+        _running.discard(self)
 
     def wait(self) -> int:
         """Wait for the exit; returns the exit code (-1 when never started)."""

@@ -90,17 +90,39 @@ class Absent:
     busy: bool = False
 
 
-def label_style(role: str, label: str) -> str:
-    """The colour class of a label: green for positive, red for negative, else accent."""
+@dataclass(frozen=True)
+class Palette:
+    """The colours of verdicts: positive, negative, and every other label (topics).
+
+    The defaults are light tints: under NO_COLOR they become mid to light greys, which still
+    show on a dark background (the ANSI reds and greens turn nearly black). In the app the
+    colours come from the active theme (``from_theme``), so light themes stay readable.
+    """
+
+    positive: str = "#5fd75f"
+    negative: str = "#ff6e6e"
+    other: str = "#5fd7ff"
+
+    @classmethod
+    def from_theme(cls, variables: dict[str, str]) -> Palette:
+        """A Textual app's ``theme_variables``: success, error and accent."""
+        return cls(variables.get("success", cls.positive), variables.get("error", cls.negative),
+                   variables.get("accent", cls.other))
+
+
+DEFAULT_PALETTE = Palette()
+LABEL_CELLS = 12  # the most a label takes beside its bar (Reuters' longest: money-supply)
+
+
+def label_style(role: str, label: str, palette: Palette = DEFAULT_PALETTE) -> str:
+    """The colour of a label: positive, negative, or the colour of the other labels."""
     lowered = label.lower()
-    # Light tints: under NO_COLOR they become mid to light greys, which still show on a
-    # dark background (the ANSI reds and greens turn nearly black).
     if role == SENTIMENT:
         if lowered.startswith("pos"):
-            return "#5fd75f"
+            return palette.positive
         if lowered.startswith("neg"):
-            return "#ff6e6e"
-    return "#5fd7ff"
+            return palette.negative
+    return palette.other
 
 
 def bar(fraction: float, width: int, style: str = "") -> Text:
@@ -125,10 +147,10 @@ def percent(probability: float) -> str:
     return f"{probability * 100:3.0f}%" if math.isfinite(probability) else "  -%"
 
 
-def verdict_line(label: str, probability: float, role: str, label_width: int, bar_width: int
-                 ) -> Text:
+def verdict_line(label: str, probability: float, role: str, label_width: int, bar_width: int,
+                 palette: Palette = DEFAULT_PALETTE) -> Text:
     """``positive ██████░░ 87%``: the label, a bar and the percentage."""
-    style = label_style(role, label)
+    style = label_style(role, label, palette)
     line = Text()
     line.append(_fit_cells(label, label_width), style=f"bold {style}")
     line.append(" ")
@@ -153,7 +175,8 @@ def _fit_cells(text: str, width: int) -> str:
     return rich_text.plain
 
 
-def trace_chart(verdict: Verdict, max_rows: int = 12, bar_width: int = 20) -> RenderableType:
+def trace_chart(verdict: Verdict, max_rows: int = 12, bar_width: int = 20,
+                palette: Palette = DEFAULT_PALETTE) -> RenderableType:
     """The word-by-word chart of a sentiment verdict.
 
     A sparkline of P(second label) after each token, then one row per token: the token, a
@@ -176,9 +199,11 @@ def trace_chart(verdict: Verdict, max_rows: int = 12, bar_width: int = 20) -> Re
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True, justify="right")
     previous = -1
+    skipped = False
     for index in keep:
         if index != previous + 1 and previous >= 0:
             table.add_row(Text("…", style="dim"), Text(""), Text(""))
+            skipped = True
         previous = index
         token, _ = verdict.trace[index]
         value = values[index]
@@ -186,18 +211,57 @@ def trace_chart(verdict: Verdict, max_rows: int = 12, bar_width: int = 20) -> Re
         cells = round(abs(lean) * 2 * half)
         left = Text(" " * (half - cells if lean < 0 else half))
         if lean < 0:
-            left.append("▇" * cells, style=label_style(SENTIMENT, verdict.labels[0]))
+            left.append("▇" * cells, style=label_style(SENTIMENT, verdict.labels[0], palette))
         right = Text("│", style="dim")
         if lean >= 0:
-            right.append("▇" * cells, style=label_style(SENTIMENT, verdict.labels[positive]))
+            right.append("▇" * cells,
+                         style=label_style(SENTIMENT, verdict.labels[positive], palette))
         right.append(" " * (half - (cells if lean >= 0 else 0)))
         table.add_row(Text(_fit_cells(token, 12)), left + right, Text(percent(value)))
+    if not skipped and keep and keep[0] > 0:
+        skipped = True  # the words before the first row shown
+    if skipped:
+        return Group(header, table, Text(f"… the words that moved it least, left out "
+                                         f"({len(values) - len(keep)} of {len(values)})",
+                                         style="dim"))
     return Group(header, table)
 
 
-def verdict_block(verdict: Verdict | Absent, width: int = 36, rows: int = 3) -> RenderableType:
+def topic_trace_chart(verdict: Verdict, max_rows: int = 8, bar_width: int = 20,
+                      palette: Palette = DEFAULT_PALETTE) -> RenderableType:
+    """The word-by-word chart of a topic verdict: P(top topic) after each word, as a
+    sparkline, then the words that moved it most, each with a bar of P(top topic)."""
+    if not verdict.trace:
+        return Text("")
+    top = verdict.labels.index(verdict.label)
+    values = [probabilities[top] if top < len(probabilities) else 0.0
+              for _, probabilities in verdict.trace]
+    header = Text(f"P({printable(verdict.label)}) per word ", style="dim")
+    header.append_text(sparkline(values))
+    moves = [abs(value - (values[index - 1] if index else 0.0))
+             for index, value in enumerate(values)]
+    keep = sorted(sorted(range(len(values)), key=lambda index: -moves[index])[:max_rows])
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True, justify="right")
+    style = label_style(TOPICS, verdict.label, palette)
+    for index in keep:
+        token, _ = verdict.trace[index]
+        table.add_row(Text(_fit_cells(token, 12)), bar(values[index], bar_width, style),
+                      Text(percent(values[index])))
+    parts: list[RenderableType] = [header, table]
+    if len(keep) < len(values):
+        parts.append(Text(f"… the words that moved it least, left out "
+                          f"({len(values) - len(keep)} of {len(values)})", style="dim"))
+    return Group(*parts)
+
+
+def verdict_block(verdict: Verdict | Absent, width: int = 36, rows: int = 3,
+                  palette: Palette = DEFAULT_PALETTE) -> RenderableType:
     """A verdict as lines: the role and model, then the label(s) with bars (topics: the top
-    ``rows``), or why there is none."""
+    ``rows``), or why there is none. Labels take a fixed width, so the bars keep theirs
+    from one keystroke to the next."""
     title = Text(verdict.role.capitalize(), style="bold", no_wrap=True, overflow="ellipsis")
     if isinstance(verdict, Absent):
         why = Text(printable(verdict.message, keep_newlines=True),
@@ -208,8 +272,11 @@ def verdict_block(verdict: Verdict | Absent, width: int = 36, rows: int = 3) -> 
         title.append(f" ({verdict.why})", style="dim")
     lines: list[RenderableType] = [title]
     ranked = verdict.ranked(1 if verdict.role == SENTIMENT else rows)
-    label_width = max(min(max(cell_len(printable(label)) for label, _ in ranked), 14), 5)
+    # from all the model's labels, not the ranked ones: the width stays as the text changes
+    label_width = max(min(max(cell_len(printable(label)) for label in verdict.labels),
+                          LABEL_CELLS), 5)
     bar_width = max(width - label_width - 6, 4)
     for label, probability in ranked:
-        lines.append(verdict_line(label, probability, verdict.role, label_width, bar_width))
+        lines.append(verdict_line(label, probability, verdict.role, label_width, bar_width,
+                                  palette))
     return Group(*lines)

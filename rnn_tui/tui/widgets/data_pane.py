@@ -12,12 +12,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import LoadingIndicator, Static
+from textual.widgets import Static
 
 from rnn_tui.errors import RnnTuiError
 from rnn_tui.tui.data_view import DataView, data_view
 from rnn_tui.tui.verdicts import printable
 from rnn_tui.tui.widgets.histogram_plot import HistogramPlot
+from rnn_tui.tui.widgets.progress_line import ProgressLine
 
 
 class DataLoaded(Message):
@@ -43,7 +44,7 @@ class DataPane(Vertical):
                      style="italic"),
                 id="data-facts",
             )
-        yield LoadingIndicator(id="data-loading")
+        yield ProgressLine("", id="data-loading")
         yield HistogramPlot(id="data-histogram")
 
     def on_mount(self) -> None:
@@ -52,7 +53,9 @@ class DataPane(Vertical):
 
     def show(self, name: str) -> None:
         self.current = name
-        self.query_one("#data-loading").display = True
+        loading = self.query_one("#data-loading", ProgressLine)
+        loading.restart(f"/data {name}", "reading the corpus")
+        loading.display = True
         self.query_one("#data-histogram").display = False
         self.query_one("#data-facts", Static).update(
             Text(f"loading {printable(name)}…", style="italic"))
@@ -60,8 +63,14 @@ class DataPane(Vertical):
 
     @work(thread=True, exclusive=True, group="data")
     def _load(self, name: str) -> None:
+        loading = self.query_one("#data-loading", ProgressLine)
+
+        def stage(text: str) -> None:
+            if self.current == name:
+                self.app.call_from_thread(loading.stage, text)
+
         try:
-            view = data_view(name)
+            view = data_view(name, stage)
         except RnnTuiError as error:
             self.post_message(DataLoaded(name, None, str(error)))
             return
@@ -70,7 +79,9 @@ class DataPane(Vertical):
     def on_data_loaded(self, message: DataLoaded) -> None:
         if message.name != self.current:
             return  # a newer /data replaced this one
-        self.query_one("#data-loading").display = False
+        loading = self.query_one("#data-loading", ProgressLine)
+        loading.stop()
+        loading.display = False
         facts = self.query_one("#data-facts", Static)
         if message.view is None:
             facts.update(Text(printable(message.error), style="bold red"))

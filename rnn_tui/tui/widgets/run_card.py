@@ -17,7 +17,7 @@ from rnn_tui.tui.run_progress import (
     RunProgress,
 )
 from rnn_tui.tui.verdicts import printable
-from rnn_tui.tui.widgets.curve_plot import Curve, CurvePlot
+from rnn_tui.tui.widgets.curve_plot import CURVE_COLOURS, Curve, CurvePlot, legend_text
 
 WIDE_CARD = 44  # cells: room for a second y axis
 STATUS_MARK = {QUEUED: "…", FINISHED: "✓", FAILED: "✗", CANCELLED: "■", CANCELLING: "■"}
@@ -69,13 +69,14 @@ def curves_of(progress: RunProgress, metric: bool = True) -> tuple[Curve, ...]:
     if not metric:
         other = None
     curves = []
+    colours = iter(CURVE_COLOURS)
     for name, right, markers in ((loss_name, False, ("braille", "•")),
                                  (other, True, ("+", "x"))):
-        if name is None:
-            continue
         for label, marker in ((name, markers[0]), (f"val_{name}", markers[1])):
-            if label in progress.history:
-                curves.append(Curve(label, tuple(progress.history[label]), right, marker))
+            colour = next(colours)
+            if name is not None and label in progress.history:
+                curves.append(Curve(label, tuple(progress.history[label]), right, marker,
+                                    colour))
     return tuple(curves)
 
 
@@ -104,6 +105,7 @@ class RunCard(Vertical):
             yield Label("batch", classes="run-bar-label")
             yield ProgressBar(show_eta=False, classes="run-batches")
         yield Static(classes="run-metrics")
+        yield Static(classes="run-legend")
         yield CurvePlot(classes="run-curves")
 
     def on_mount(self) -> None:
@@ -143,7 +145,10 @@ class RunCard(Vertical):
 
         # A narrow card (three side by side in 80 columns) has room for one axis: the loss.
         wide = self.content_size.width >= WIDE_CARD
-        self.query_one(".run-curves", CurvePlot).curves = curves_of(progress, metric=wide)
+        curves = curves_of(progress, metric=wide)
+        self.query_one(".run-legend", Static).update(
+            legend_text(curves, self.app.theme_variables))
+        self.query_one(".run-curves", CurvePlot).curves = curves
 
     def on_resize(self) -> None:
         self.show()

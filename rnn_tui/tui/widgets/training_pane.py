@@ -28,6 +28,15 @@ from rnn_tui.tui.widgets.run_card import RunCard
 
 
 VISIBLE_RUNS = 3
+LOG_POLL_S = 1.0  # how often the run logs are read for runs started elsewhere
+
+
+class LogsRead(Message):
+    """What the run logs gained (runs started elsewhere; posted from the polling worker)."""
+
+    def __init__(self, updates: list[Any]) -> None:
+        super().__init__()
+        self.updates = updates
 
 
 class RunEvent(Message):
@@ -63,6 +72,9 @@ class TrainingPane(Vertical):
         self._queue: deque[tuple[str, RunPlan]] = deque()
         self._processes: dict[str, TrainingProcess] = {}
         self._active: str | None = None
+        self._watcher: Any = None
+        self._elsewhere: dict[Any, str] = {}  # a run log's path -> its card's id
+        self._elsewhere_runs: dict[str, Any] = {}  # card id -> (host, pid, name) of it
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -73,6 +85,47 @@ class TrainingPane(Vertical):
             id="training-empty",
         )
         yield Horizontal(id="runs")
+
+    def on_mount(self) -> None:
+        from rnn_tui.paths import run_logs_root
+        from rnn_tui.tui.run_watcher import RunWatcher
+
+        self._watcher = RunWatcher(run_logs_root())
+        self.set_interval(LOG_POLL_S, self._poll_logs)
+        self._poll_logs()
+
+    # ------------------------------------------------------------------ runs elsewhere
+    @work(thread=True, exclusive=True, group="run-logs")
+    def _poll_logs(self) -> None:
+        """Read the run logs: runs started in another terminal, with nohup, or by an
+        earlier session appear here, live, like this app's own."""
+        updates = self._watcher.poll()
+        if updates:
+            self.post_message(LogsRead(updates))
+
+    @on(LogsRead)
+    def _logs_read(self, message: LogsRead) -> None:
+        for update in message.updates:
+            run_id = self._elsewhere.get(update.path)
+            if run_id is None:
+                run_id = f"run-{next(self._ids)}"
+                self._elsewhere[update.path] = run_id
+                self._elsewhere_runs[run_id] = (update.host, update.pid, update.name)
+                progress = RunProgress(f"{update.name} (pid {update.pid})")
+                self.query_one("#training-empty").display = False
+                self.query_one("#runs", Horizontal).mount(
+                    RunCard(run_id, progress, classes="run-card elsewhere"))
+            card = self._card(run_id)
+            if card is None:
+                continue
+            for event in update.events:
+                card.progress.apply(event)
+            if update.lost:
+                card.progress.exited(-1, "its process ended without a last word (killed?)")
+            card.show()
+            if card.progress.done:
+                self.post_message(self.RunEnded(card.progress))
+        self._show_latest()
 
     # ------------------------------------------------------------------ starting
     def start_train(self, command: SlashCommand) -> None:
@@ -92,6 +145,7 @@ class TrainingPane(Vertical):
             self._queue.append((run_id, plan))
         self._show_latest()
         self._start_next()
+        self.app.refresh_bindings()  # Ctrl+G (stop) is offered while runs are busy
 
     def _show_latest(self) -> None:
         """Side by side fit a few cards: the newest stay, older finished ones step aside
@@ -121,8 +175,12 @@ class TrainingPane(Vertical):
         """Read one run's events until it exits (a thread: the pipe read blocks)."""
         try:
             process.start()
+            if process.process is not None and self._watcher is not None:
+                self._watcher.ignore_pid(process.process.pid)  # its log is ours to skip
             for event in process.events():
                 self.post_message(RunEvent(run_id, event))
+            if process.detached:
+                return  # it trains on its own; the app is leaving
             code = process.wait()
         except OSError as error:  # could not start python at all
             process.stderr_tail.append(str(error))
@@ -152,22 +210,33 @@ class TrainingPane(Vertical):
         if self._active == message.run_id:
             self._active = None
         self._start_next()
+        self.app.refresh_bindings()
 
     # ------------------------------------------------------------------ cancelling
     def run_names(self) -> list[str]:
-        """Labels of the runs that can still be cancelled."""
-        return [card.progress.label for card in self.query(RunCard) if not card.progress.done]
+        """Labels of the runs that can still be cancelled (runs started elsewhere: their
+        names)."""
+        return [self._elsewhere_runs[card.run_id][2] if card.run_id in self._elsewhere_runs
+                else card.progress.label
+                for card in self.query(RunCard) if not card.progress.done]
 
     def cancel(self, which: str | None = None) -> list[str]:
-        """Cancel the runs whose label or id is ``which`` (all when None); returns labels."""
+        """Cancel the runs whose label or id is ``which`` (all this app's when None; a run
+        started elsewhere only by its name); returns labels."""
         cancelled = []
         for card in self.query(RunCard):
             progress = card.progress
             if progress.done or progress.status == CANCELLING:
                 continue
-            if which is not None and which not in (progress.label, card.run_id):
+            elsewhere = self._elsewhere_runs.get(card.run_id)
+            if which is None and elsewhere is not None:
                 continue
-            if progress.status == QUEUED:
+            if which is not None and which not in (progress.label, card.run_id) and (
+                    elsewhere is None or which != elsewhere[2]):
+                continue
+            if elsewhere is not None:
+                self._stop_elsewhere(card)
+            elif progress.status == QUEUED:
                 progress.status = CANCELLED
                 progress.message = "cancelled before it started"
             else:
@@ -182,6 +251,16 @@ class TrainingPane(Vertical):
                             f"{', '.join(self.run_names()) or 'none'})")
         return cancelled
 
+    def _stop_elsewhere(self, card: RunCard) -> None:
+        """SIGTERM to a run started elsewhere (the engine's clean cancel): its log then
+        says how it ended."""
+        from rnn_tui.train.run_log import RunRecord, stop
+
+        host, pid, name = self._elsewhere_runs[card.run_id]
+        path = next(path for path, run_id in self._elsewhere.items() if run_id == card.run_id)
+        stop(RunRecord(name=name, path=path, host=host, pid=pid, started=0.0))
+        card.progress.status = CANCELLING
+
     @work(thread=True, group="cancel")
     def _send_cancel(self, process: TrainingProcess) -> None:
         process.cancel()  # waits for the engine to clean up, escalating if it hangs
@@ -191,13 +270,31 @@ class TrainingPane(Vertical):
         self.cancel(message.run_id)
 
     def cancel_all_now(self) -> None:
-        """On quit: stop every run (blocking up to the grace time per run)."""
+        """On quit: stop this app's runs (blocking up to the grace time per run)."""
         for card in self.query(RunCard):
-            if not card.progress.done:
+            if not card.progress.done and card.run_id not in self._elsewhere_runs:
                 card.progress.status = CANCELLING
         for process in list(self._processes.values()):
             process.cancel()
 
+    def detach_all(self) -> list[str]:
+        """On quit: leave this app's running runs training on their own (queued ones are
+        cancelled: nothing would start them). Returns the names of the runs left."""
+        left = []
+        for card in self.query(RunCard):
+            progress = card.progress
+            if progress.done or card.run_id in self._elsewhere_runs:
+                continue
+            process = self._processes.get(card.run_id)
+            if process is None:
+                progress.status = CANCELLED
+                continue
+            process.detach()
+            left.append(progress.name or progress.label)
+        return left
+
     @property
     def busy(self) -> bool:
-        return any(not card.progress.done for card in self.query(RunCard))
+        """Whether this app's own runs are going (runs started elsewhere go on anyway)."""
+        return any(not card.progress.done and card.run_id not in self._elsewhere_runs
+                   for card in self.query(RunCard))

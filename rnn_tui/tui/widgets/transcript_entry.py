@@ -9,9 +9,12 @@ from textual.widgets import Static
 from rnn_tui.tui.verdicts import (
     SENTIMENT,
     TOPICS,
+    DEFAULT_PALETTE,
     Absent,
+    Palette,
     Verdict,
     printable,
+    topic_trace_chart,
     trace_chart,
     verdict_block,
 )
@@ -23,18 +26,23 @@ def _said(text: str) -> Text:
     return said
 
 
-def exchange_view(text: str, verdicts: dict[str, Verdict | Absent], width: int = 60
-                  ) -> RenderableType:
+def exchange_view(text: str, verdicts: dict[str, Verdict | Absent], width: int = 60,
+                  palette: Palette = DEFAULT_PALETTE) -> RenderableType:
     """The user's text, both verdicts, and the word-by-word chart of the sentiment."""
     width = max(width, 30)
     parts: list[RenderableType] = [_said(text)]
     for role in (SENTIMENT, TOPICS):
         verdict = verdicts.get(role)
         if verdict is not None:
-            parts.append(verdict_block(verdict, width=min(width, 60), rows=3))
+            parts.append(verdict_block(verdict, width=min(width, 60), rows=3, palette=palette))
     sentiment = verdicts.get(SENTIMENT)
     if isinstance(sentiment, Verdict) and sentiment.trace:
-        parts.append(trace_chart(sentiment, bar_width=min(max(width - 24, 8), 30)))
+        parts.append(trace_chart(sentiment, bar_width=min(max(width - 24, 8), 30),
+                                 palette=palette))
+    topics = verdicts.get(TOPICS)
+    if isinstance(topics, Verdict) and topics.trace:  # news gets its trace too
+        parts.append(topic_trace_chart(topics, bar_width=min(max(width - 24, 8), 30),
+                                       palette=palette))
     return Group(*parts)
 
 
@@ -49,7 +57,14 @@ class TranscriptEntry(Static):
 
     def show_verdicts(self, text: str, verdicts: dict[str, Verdict | Absent], width: int = 60
                       ) -> None:
-        self.update(exchange_view(text, verdicts, width))
+        """Fill in the verdicts, in the colours of the app's theme."""
+        palette = Palette.from_theme(self.app.theme_variables)
+        self.update(exchange_view(text, verdicts, width, palette))
+
+    @classmethod
+    def command(cls, text: str) -> TranscriptEntry:
+        """A slash command as it was run, so the transcript reads like a shell session."""
+        return cls(_said(text), classes="note command")
 
     @classmethod
     def note(cls, content: RenderableType | str, kind: str = "info") -> TranscriptEntry:
