@@ -29,6 +29,9 @@ def published_home(tmp_path_factory):
     publish_tiny(home, text_corpus("binary", train=120), dataset="toy",
                  arch="emb:8 ngram-emb:4 lstm:4", ngrams=[2], ngram_words=200, oov_token="<OOV>",
                  name="grams")
+    publish_tiny(home, text_corpus("binary", train=120), dataset="toy",
+                 arch="emb:8 ngram-emb:4 lstm:4 linear", ngrams=[2], ngram_words=200,
+                 name="channel")
     return home
 
 
@@ -108,6 +111,21 @@ def test_ngram_model_searches_the_token_embedding_by_default(home, capsys):
     assert code == 0 and document["layer"] == "embedding" and document["stream"] == "tokens"
     assert [n["word"] for n in document["neighbors"]] == cosine_neighbours(
         matrix, vocabulary, "film", 3)
+
+
+def test_a_linear_channel_is_not_taken_for_the_word_vectors(home):
+    """The linear n-gram channel adds one-wide Embeddings that the tokens input also feeds."""
+    from rnn_tui.infer.format import read_runtime
+
+    version = open_registries().resolve("channel")
+    graph, weights = read_runtime(version.file("runtime.npz"))
+    widths = {node["name"]: weights[node["weights"]["embeddings"]].shape[1]
+              for node in graph["nodes"] if node["op"] == "embedding"}
+    assert 1 in widths.values()  # the channel is there
+    layer, matrix = embedding_from_runtime(version)
+    assert (layer, matrix.shape[1]) == ("embedding", 8)
+    assert embedding_from_keras_file(version)[0] == "embedding"
+    assert embedding_from_runtime(version, "ngrams2")[1].shape[1] == 4
 
 
 def test_stream_option_searches_an_ngram_table(home, capsys):
