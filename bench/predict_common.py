@@ -21,18 +21,38 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 DEFAULT_HOME = OUT / "home"
-DATASETS = ROOT.parent / "shared" / "datasets"
+SHIPPED = ROOT / "models"
 DEFAULT_MODELS = {"lstm": "bench-imdb-lstm", "gru": "bench-imdb-gru"}
 
 
+def find_datasets() -> Path | None:
+    """``shared/datasets`` beside the checkout or beside any folder above it (a worktree or
+    a clone may sit deeper than the main checkout), or None."""
+    for folder in ROOT.parents:
+        candidate = folder / "shared" / "datasets"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
 def setup_environment(home: str | None = None) -> Path:
-    """Point rnn-tui at the bench registry and the corpora (before importing rnn_tui)."""
-    home_path = Path(home or os.environ.get("RNN_TUI_BENCH_HOME") or DEFAULT_HOME)
+    """Point rnn-tui at the bench registry, the corpora and the shipped models (before
+    importing rnn_tui). Paths are made absolute: the benchmarks start children (tmux panes,
+    training runs) that must find the same folders from any working directory."""
+    home_path = Path(home or os.environ.get("RNN_TUI_BENCH_HOME") or DEFAULT_HOME).resolve()
     home_path.mkdir(parents=True, exist_ok=True)
     os.environ["RNN_TUI_HOME"] = str(home_path)
-    if "RNN_TUI_DATA" not in os.environ and DATASETS.is_dir():
-        os.environ["RNN_TUI_DATA"] = str(DATASETS)
-    os.environ.setdefault("RNN_TUI_SHIPPED_MODELS", "")
+    given = os.environ.get("RNN_TUI_DATA")
+    datasets = Path(given).expanduser().resolve() if given else find_datasets()
+    if datasets is not None:
+        os.environ["RNN_TUI_DATA"] = str(datasets)
+    # The shipped models (imdb-sentiment, ...) can be named with --model; the bench
+    # registry is searched first.
+    shipped = os.environ.get("RNN_TUI_SHIPPED_MODELS")
+    if shipped is None:
+        os.environ["RNN_TUI_SHIPPED_MODELS"] = str(SHIPPED)
+    elif shipped:
+        os.environ["RNN_TUI_SHIPPED_MODELS"] = str(Path(shipped).expanduser().resolve())
     return home_path
 
 
@@ -67,8 +87,14 @@ def ensure_model(reference: str) -> str:
 def imdb_test_texts(limit: int | None = None) -> tuple[list[str], np.ndarray]:
     """IMDB's test reviews (24,996 in the offline copy) and labels."""
     from rnn_tui.data import load_corpus
+    from rnn_tui.errors import RnnTuiError
 
-    corpus = load_corpus("imdb")
+    try:
+        corpus = load_corpus("imdb")
+    except RnnTuiError as error:
+        raise SystemExit(f"the IMDB corpus is needed ({error}); looked in "
+                         f"{os.environ.get('RNN_TUI_DATA') or 'shared/datasets above ' + str(ROOT)}"
+                         ": set RNN_TUI_DATA to the folder holding imdb/") from None
     texts, labels = corpus.test.texts, corpus.test.labels
     if limit is not None:
         texts, labels = texts[:limit], labels[:limit]

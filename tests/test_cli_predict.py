@@ -149,7 +149,8 @@ def test_missing_default_model_says_how_to_train(isolated_home, monkeypatch):
     assert code == 2 and "no-such-model" in err
 
 
-def test_sequence_model_is_refused(home):
+def publish_adding(home):
+    """A GRU regression model on (5 steps, 2 channels) numbers."""
     from infer_helpers import GraphBuilder
     from rnn_tui.infer.format import write_runtime
 
@@ -159,8 +160,43 @@ def test_sequence_model_is_refused(home):
     publish_version(home / "models", "adding", lambda p: write_runtime(p, graph, builder.weights),
                     task="regression", labels=(),
                     model_input={"kind": "sequence", "timesteps": 5, "channels": 2})
-    code, _, err = run("predict", "-m", "adding", "text")
-    assert code == 2 and "numeric sequences" in err
+    from rnn_tui.infer import Predictor
+    from rnn_tui.registry import open_registries
+
+    return Predictor.load(open_registries().resolve("adding"))
+
+
+def test_sequence_model_reads_numbers(home):
+    """predict -m SERIES-MODEL: numbers as arguments, stdin lines or CSV rows (header
+    skipped); values as the runtime computes them."""
+    predictor = publish_adding(home)
+    rows = np.random.default_rng(3).random((3, 5, 2)).astype(np.float32)
+    expected = predictor.predict_sequences(rows)[:, 0]
+    csv = "a1,b1,a2,b2,a3,b3,a4,b4,a5,b5\n" + "".join(
+        ",".join(f"{v!r}" for v in row.reshape(-1).tolist()) + "\n" for row in rows)
+    code, out, err = run("predict", "-m", "adding", "--format", "jsonl",
+                         stdin=csv.encode())
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and err == ""
+    assert [r["line"] for r in records] == [2, 3, 4]
+    assert [r["probabilities"]["value"] for r in records] == pytest.approx(expected, abs=1e-5)
+    assert np.allclose(records[0]["input"], rows[0])
+    spaced = " ".join(f"{v!r}" for v in rows[1].reshape(-1).tolist())
+    code, out, err = run("predict", "-m", "adding", spaced)
+    assert code == 0 and out.split()[0] == "value"
+    assert float(out.split()[1]) == pytest.approx(expected[1], abs=1e-3)
+
+
+def test_sequence_model_bad_rows_are_reported(home):
+    publish_adding(home)
+    code, out, err = run("predict", "-m", "adding", "text", "1 2 3", " ".join(["0.5"] * 10))
+    lines = err.splitlines()
+    assert code == 2 and len(out.splitlines()) == 1 and len(lines) == 2
+    assert lines[0] == "rnn-tui: argument 1: 'text' (number 1) is not a number"
+    assert lines[1] == ("rnn-tui: argument 2: 3 numbers; the model reads 5 steps x 2 channels "
+                        "= 10")
+    code, _, err = run("predict", "-m", "adding", "--trace", "1")
+    assert code == 2 and "--trace follows the words of a text" in err
 
 
 def test_many_lines_in_order(home):

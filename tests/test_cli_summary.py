@@ -58,6 +58,18 @@ def test_frozen_layers_are_marked(home, capsys):
     assert "Non-trainable params: " in out
 
 
+def test_one_hot_summary_gives_the_tutorials_count(home, capsys):
+    """The tutorial one-hot encodes outside the model: its summary counts total - depth²."""
+    card = json.loads((home / "models" / "onehot" / "1" / "card.json").read_text())
+    depth = next(layer for layer in card["layers"] if layer["name"] == "one_hot")["params"]
+    code, out, _ = run_cli(["summary", "onehot"], capsys)
+    text = " ".join(out.split())
+    assert code == 0 and f"frozen identity Embedding ({depth:,} fixed 0/1 entries" in text
+    assert f"before the model counts {card['params']['total'] - depth:,} params" in text
+    code, out, _ = run_cli(["summary", "tiny"], capsys)
+    assert "to_categorical" not in out
+
+
 def test_json_is_the_card(home, capsys):
     code, out, _ = run_cli(["summary", "tiny:1", "--json"], capsys)
     document = json.loads(out)

@@ -79,6 +79,8 @@ def test_show_tables_histogram_and_korean_examples(data_home):
     assert "Naver Sentiment Movie Corpus" in output and "Text lengths" in output
     assert "█" in output and "정말 재미있는 영화" in output and "negative" in output
     assert "1 empty reviews dropped" in output
+    assert "0.500 balanced" in output and "1.000 balanced" in output  # 1:2 is the threshold
+    assert "imbalanced" in output.split("0.500")[0]  # the header names the threshold
     shown = json.loads(run("show", "nsmc", "--json", "-n", "1").output)
     assert [s["size"] for s in shown["splits"]] == [3, 2]
     assert shown["splits"][0]["label_counts"] == [1, 2]

@@ -16,6 +16,18 @@ def small_corpus() -> Corpus:
     return Corpus("toy", "binary", ["neg", "pos"], "ko", train, test, form="test")
 
 
+def test_a_47_53_split_is_balanced_and_1_to_4_is_not():
+    def split(counts):
+        labels = np.repeat(np.arange(len(counts)), counts)
+        return Split(labels, texts=["x"] * len(labels))
+
+    corpus = Corpus("toy", "binary", ["neg", "pos"], "en", split([47, 53]), split([20, 80]),
+                    form="test")
+    train, test = stats.describe(corpus).splits
+    assert stats.is_balanced(train) is True and stats.is_balanced(test) is False
+    assert stats.BALANCED_RATIO == 0.5
+
+
 def test_counts_balance_and_lengths():
     summary = stats.describe(small_corpus(), examples=3)
     train, test = summary.splits

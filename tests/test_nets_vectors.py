@@ -95,3 +95,15 @@ def test_bad_files_are_data_errors(tmp_path):
         load_embedding_matrix(truncated, WORD_INDEX, input_dim=7)
     with pytest.raises(DataError, match="not found"):
         load_embedding_matrix(tmp_path / "nope.txt", WORD_INDEX, input_dim=7)
+
+
+def test_short_text_lines_are_not_taken_for_binary(tmp_path):
+    """A 3-dimensional word2vec text file: the first 12 bytes after the first word run into
+    the next line's word, which once made it look binary."""
+    from rnn_tui.nets.vectors import detect_format, read_vectors
+
+    path = tmp_path / "tiny.txt"
+    path.write_text("3 3\nking 1 1 0\nman 1 0 0\nwoman 0 0 1\n")
+    assert detect_format(path) == "word2vec"
+    words, matrix = read_vectors(path, limit=2)
+    assert words == ["king", "man"] and matrix.tolist() == [[1, 1, 0], [1, 0, 0]]

@@ -13,6 +13,7 @@ import pytest
 
 from rnn_tui.errors import DataError, UserError
 from rnn_tui.registry import Registry
+from rnn_tui.registry.card import sha256_file
 
 
 @pytest.fixture
@@ -56,11 +57,18 @@ def test_round_trip(source, target, tmp_path, suffix):
     assert card["labels"] == ["부정", "긍정"]
     assert card["created"] == "2026-01-02T03:04:05+00:00"
     assert card["files"] == version.card["files"]
-    assert card["imported"] == {"archive": f"out{suffix}", "name": "nsmc", "version": 1}
+    imported_section = dict(card["imported"])
+    assert imported_section.pop("at") >= card["created"]  # the import's own time
+    assert imported_section == {"archive": f"out{suffix}", "sha256": sha256_file(archive),
+                                "name": "nsmc", "version": 1,
+                                "created": "2026-01-02T03:04:05+00:00"}
+    assert imported.aliases == ["best"]  # a first import is @best, as a first training is
     imported.verify()
     renamed = target.import_archive(archive, "nsmc-copy", aliases=["best"])
     assert renamed.ref == "nsmc-copy:1" and renamed.aliases == ["best"]
-    assert target.import_archive(archive).ref == "nsmc:2"
+    again = target.import_archive(archive)
+    assert again.ref == "nsmc:2" and again.aliases == []  # best stays on nsmc:1
+    assert target.resolve("nsmc@best").version == 1
 
 
 def test_export_into_a_folder_and_bad_names(source, tmp_path):

@@ -209,3 +209,34 @@ def test_import_exports_the_runtime_weights(keras, registry, tmp_path):
     assert not version.has_file("runtime.npz")
     assert "runtime.npz not written" in version.card["notes"][0]
     assert "Lambda" in version.card["notes"][0] or "lambda" in version.card["notes"][0]
+
+
+def test_import_with_a_keras_tokenizer_json_predicts(keras, registry, tmp_path, capsys):
+    """The tutorial's `models import naver naver_review.h5 --vocabulary keras_tokenizer.json`:
+    the Tokenizer.to_json() file becomes the model's vocabulary and predict answers as Keras."""
+    import json
+
+    from test_text_foreign import keras_tokenizer_json
+    from train_support import run_cli
+
+    vocabulary = Vocabulary(num_words=50).fit(TEXTS)
+    ids = vocabulary.encode(TEXTS, maxlen=6, padding="post")
+    model = tutorial_model(keras)
+    model.fit(ids, np.array([1, 0, 1, 0, 1, 0]), epochs=1, verbose=0)
+    model.save(tmp_path / "naver_review.h5")
+    (tmp_path / "keras_tokenizer.json").write_text(
+        keras_tokenizer_json(vocabulary.word_index, vocabulary.word_counts, num_words=50,
+                             oov_token=vocabulary.oov_token, documents=len(TEXTS)))
+    code, out, err = run_cli(["models", "import", "naver", str(tmp_path / "naver_review.h5"),
+                              "--vocabulary", str(tmp_path / "keras_tokenizer.json"),
+                              "--maxlen", "6", "--padding", "post",
+                              "--labels", "negative,positive"], capsys)
+    assert code == 0, err
+    assert "imported naver:1" in out and "no vocabulary" not in err
+    card = json.loads((tmp_path / "home" / "models" / "naver" / "1" / "card.json").read_text())
+    assert card["imported"]["vocabulary"] == {"file": "keras_tokenizer.json",
+                                              "kind": "keras-tokenizer"}
+    code, out, err = run_cli(["predict", "-m", "naver", "--format", "json", TEXTS[0]], capsys)
+    assert code == 0, err
+    expected = float(model.predict(ids[:1], verbose=0)[0, 0])
+    assert json.loads(out)[0]["probabilities"]["positive"] == pytest.approx(expected, abs=2e-6)

@@ -43,6 +43,46 @@ def test_multiclass_report_and_top_confusions():
     assert report["macro"]["recall"] == pytest.approx((1 / 3 + 1 + 1 / 2) / 3)
 
 
+def test_classes_in_neither_truth_nor_predictions_are_left_out_as_in_scikit_learn():
+    from sklearn.metrics import classification_report as sklearn_report
+
+    labels = np.array([0, 0, 1, 1, 3, 3])
+    predicted = np.array([0, 1, 1, 4, 3, 0])  # class 4 predicted only; 2 and 5 in neither
+    outputs = np.eye(6)[predicted]
+    names = ["a", "b", "c", "d", "e", "f"]
+    report = classification_report(labels, outputs, names)
+    expected = sklearn_report(labels, predicted, output_dict=True, zero_division=0)
+    assert [row["label"] for row in report["per_class"]] == ["a", "b", "d", "e"]
+    assert report["absent"] == ["c", "f"]
+    for row, key in zip(report["per_class"], ["0", "1", "3", "4"]):
+        assert row["f1"] == pytest.approx(expected[key]["f1-score"])
+        assert row["support"] == expected[key]["support"]
+    for average in ("precision", "recall", "f1"):
+        assert report["macro"][average] == pytest.approx(
+            expected["macro avg"]["f1-score" if average == "f1" else average])
+        assert report["weighted"][average] == pytest.approx(
+            expected["weighted avg"]["f1-score" if average == "f1" else average])
+    assert np.array(report["confusion_matrix"]).shape == (6, 6)  # the matrix keeps them all
+
+
+def test_evaluate_says_which_classes_it_left_out():
+    import io
+
+    from rich.console import Console
+
+    from rnn_tui.cli.evaluate import render_report
+
+    labels = np.array([0, 1, 1])
+    report = classification_report(labels, np.eye(3)[[0, 1, 0]], ["a", "b", "[red]c"])
+    report.update(task="multiclass", ref="m:1", dataset="toy", split="test", rows=3)
+    console = Console(file=io.StringIO(), width=100)
+    render_report(report, console)
+    out = console.file.getvalue()
+    assert "1 class with no rows and no predictions left out of the rows and the macro " \
+           "average (as scikit-learn does): [red]c" in " ".join(out.split())
+    assert "[red]c" not in out.split("macro avg")[0]  # no row in the class table
+
+
 def test_class_probabilities_and_regression():
     assert class_probabilities(np.array([0.25])).tolist() == [[0.75, 0.25]]
     report = regression_report(np.array([1.0, 2.0, 3.0]), np.array([[1.5], [2.0], [2.0]]))
@@ -57,7 +97,7 @@ def test_scoring_a_published_model_matches_its_card():
                                batch_size=16, validation=0.25, name="scored"), corpus=corpus)
     version = open_registries().resolve("scored")
     test = evaluate_version(version, corpus=corpus)
-    assert test["rows"] == 24 and len(test["per_class"]) == 46
+    assert test["rows"] == 24 and len(test["per_class"]) + len(test["absent"]) == 46
     assert test["accuracy"] == pytest.approx(result.test_metrics["accuracy"], abs=1e-6)
     assert test["loss"] == pytest.approx(result.test_metrics["loss"], rel=1e-4)
     # The validation rows are rebuilt from the card's config: the same 20 rows as in training.

@@ -259,7 +259,8 @@ def _render_summary(summary) -> None:
     sizes.add_column("size", justify="right")
     classification = summary.label_names and summary.task != "regression"
     if classification:
-        sizes.add_column("balance (min/max class)", justify="right")
+        sizes.add_column(f"balance (min/max class; under {stats.BALANCED_RATIO:g} is "
+                         "imbalanced)", justify="right")
     for split in summary.splits:
         row = [split.name, f"{split.size:,}"]
         if classification:

@@ -44,6 +44,13 @@ def render_report(report: dict[str, Any], console: Any) -> None:
                       f"{values['recall']:.3f}", f"{values['f1']:.3f}",
                       f"{report['samples']:,}")
     console.print(table)
+    absent = report.get("absent") or []
+    if absent:
+        shown = ", ".join(escape(label) for label in absent[:8])
+        more = f" and {len(absent) - 8} more" if len(absent) > 8 else ""
+        console.print(f"[dim]{len(absent)} class{'es' if len(absent) != 1 else ''} with no "
+                      f"rows and no predictions left out of the rows and the macro average "
+                      f"(as scikit-learn does): {shown}{more}[/dim]", highlight=False)
     labels = report["labels"]
     if len(labels) <= FULL_MATRIX_MAX_CLASSES:
         matrix = Table(title="confusion matrix (rows: true, columns: predicted)",

@@ -354,7 +354,11 @@ def export_command(ref: str, path: Path) -> None:
 @click.argument("name")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--vocabulary", type=click.Path(path_type=Path),
-              help="The rnn-tui vocabulary.json the model was trained with (text models).")
+              help="The vocabulary the model was trained with (text models): rnn-tui's "
+                   "vocabulary.json, Keras' Tokenizer.to_json() file, or a plain "
+                   "{\"word\": id} index.")
+@click.option("--oov-token", help="The OOV token of a plain word index (e.g. '<OOV>'); a "
+              "Keras Tokenizer file names its own.")
 @click.option("--labels", help="Class names, comma-separated, e.g. negative,positive.")
 @click.option("--task", type=click.Choice(TASKS), help="Default: read from the output layer.")
 @click.option("--language", help="The texts' language, e.g. en or ko.")
@@ -367,13 +371,15 @@ def export_command(ref: str, path: Path) -> None:
 @click.option("--alias", "aliases", multiple=True, help="Alias the new version (repeatable).")
 @click.option("--trust", is_flag=True,
               help="Allow Lambda layers (runs Python code stored in the file).")
-def import_command(name: str, path: Path, vocabulary: Path | None, labels: str | None,
+def import_command(name: str, path: Path, vocabulary: Path | None, oov_token: str | None,
+                   labels: str | None,
                    task: str | None, language: str | None, maxlen: int | None, padding: str,
                    truncating: str, aliases: tuple[str, ...], trust: bool) -> None:
     """Import a .keras or .h5 model, or an archive made by `models export`, as NAME."""
     registries = open_registries()
     if path.name.lower().endswith(ARCHIVE_SUFFIXES):
-        given = [option for option, value in (("--vocabulary", vocabulary), ("--labels", labels),
+        given = [option for option, value in (("--vocabulary", vocabulary),
+                                              ("--oov-token", oov_token), ("--labels", labels),
                                               ("--task", task), ("--language", language),
                                               ("--maxlen", maxlen), ("--trust", trust))
                  if value]
@@ -387,7 +393,7 @@ def import_command(name: str, path: Path, vocabulary: Path | None, labels: str |
         version = registries.import_keras(
             name, path, vocabulary, task=task, labels=label_list, language=language,
             maxlen=maxlen, padding=padding, truncating=truncating, trust=trust,
-            aliases=aliases)
+            aliases=aliases, oov_token=oov_token)
     card = version.card
     # The labels and notes come from the imported file: escaped like every card text.
     labels = ", ".join(escape(str(label)) for label in card.get("labels") or []) or "-"

@@ -44,6 +44,8 @@ class Item:
     text: str | None = None
     error: str | None = None
     result: dict[str, Any] = field(default_factory=dict)
+    values: Any = None  # a sequence model's input: (steps, channels) numbers
+    header: bool = False  # a CSV header line before sequences: skipped
 
 
 @click.command("predict", context_settings=CONTEXT_SETTINGS)
@@ -69,9 +71,12 @@ def predict(texts: tuple[str, ...], model_ref: str | None, file_path: str | None
 
     Give texts as arguments, or none (or '-') to read one text per line from stdin, or
     --file PATH. Korean text goes to nsmc-sentiment, other text to imdb-sentiment, unless
-    -m names a model. A line that cannot be classified (empty, invalid UTF-8, no word the
-    model reads) is reported on stderr with its number and skipped. A line longer than 4 MiB
-    stops the reading (the lines before it are answered). Exit code: 0 when every text was
+    -m names a model. A model on numeric sequences (-m multiplication) reads numbers
+    instead: one input per argument or line, in time order, separated by commas or spaces
+    (CSV rows work; a header line is skipped). A line that cannot be classified (empty,
+    invalid UTF-8, no word the model reads, not the numbers a series model reads) is
+    reported on stderr with its number and skipped. A line longer than 4 MiB stops the
+    reading (the lines before it are answered). Exit code: 0 when every text was
     classified, 2 for usage errors or any skipped line, 1 for anything else.
 
     \b
@@ -80,6 +85,7 @@ def predict(texts: tuple[str, ...], model_ref: str | None, file_path: str | None
       rnn-tui predict -m reuters-topics --top-k 3 "oil prices rose sharply"
       rnn-tui predict --file reviews.txt --format jsonl > scores.jsonl
       cat reviews.txt | rnn-tui predict --format tsv
+      rnn-tui predict -m tutorial-series-simplernn "0.1 0.2 0.3 0.4"
     """
     if top_k is not None and all_labels:
         raise click.UsageError("give either --top-k N or --all, not both")
@@ -285,8 +291,9 @@ class PredictRun:
                     f"train it with `{how_to_train(reference)}`, or name a model with -m") \
                     from None
             raise error
-        if predictor.input.kind != "text":
-            raise UserError(f"{predictor.name} reads numeric sequences, not text")
+        if predictor.input.kind != "text" and self.trace:
+            raise UserError(f"{predictor.name} reads numeric sequences: --trace follows the "
+                            "words of a text")
         self._predictors[reference] = predictor
         return predictor
 
@@ -307,6 +314,13 @@ class PredictRun:
     def process(self, items: list[Item]) -> None:
         groups: dict[str, list[Item]] = {}
         for item in items:
+            if item.error is None and item.number == 1 and item.where.startswith("line") \
+                    and self._reads_numbers():
+                from rnn_tui.infer.series import is_header
+
+                item.header = is_header(item.text)
+                if item.header:
+                    continue
             if item.error is None and not item.text.strip():
                 item.error = "empty text"  # (rnn_tui.infer.answers.EMPTY_TEXT)
             if item.error is None:
@@ -314,6 +328,8 @@ class PredictRun:
         for reference, group in groups.items():
             self._predict_group(self.predictor(reference), group)
         for item in items:
+            if item.header:
+                continue
             if item.error is not None:
                 self.failed += 1
                 sys.stdout.flush()
@@ -322,10 +338,17 @@ class PredictRun:
                 self.write(item)
         self.out.flush()
 
+    def _reads_numbers(self) -> bool:
+        return self.model_ref is not None and \
+            self.predictor(self.model_ref).input.kind == "sequence"
+
     def _predict_group(self, predictor: Any, group: list[Item]) -> None:
         from rnn_tui.infer.answers import classify
 
         count = len(predictor.labels) if self.all_labels else (self.top_k or 1)
+        if predictor.input.kind == "sequence":
+            self._predict_sequences(predictor, group, count)
+            return
         results = classify(predictor, [item.text for item in group], count=count,
                            trace=self.trace, batch_size=self.batch_size)
         for item, result in zip(group, results):
@@ -333,6 +356,31 @@ class PredictRun:
                 item.error = result
             else:
                 item.result = result
+
+    def _predict_sequences(self, predictor: Any, group: list[Item], count: int) -> None:
+        """Numbers in, the same answers out; inputs of one length run as one batch."""
+        import numpy as np
+
+        from rnn_tui.infer.answers import model_label
+        from rnn_tui.infer.series import parse_sequence
+
+        by_length: dict[int, list[Item]] = {}
+        for item in group:
+            try:
+                item.values = parse_sequence(item.text, timesteps=predictor.input.timesteps,
+                                             channels=predictor.input.channels)
+            except ValueError as error:
+                item.error = str(error)
+                continue
+            by_length.setdefault(len(item.values), []).append(item)
+        for items in by_length.values():
+            probabilities = predictor.predict_sequences(
+                np.stack([item.values for item in items]), batch_size=self.batch_size)
+            ranked = predictor.top_k(probabilities, count)
+            for item, row, best in zip(items, probabilities.tolist(), ranked):
+                item.result = {"model": model_label(predictor), "predictor": predictor,
+                               "ranked": best,
+                               "probabilities": dict(zip(predictor.labels, row))}
 
     def finish(self) -> None:
         if self.output_format == "json":
@@ -348,6 +396,11 @@ class PredictRun:
             record = answer_record(item.text, result,
                                    line=item.number if item.where.startswith("line") else None,
                                    ranked=bool(self.top_k or self.all_labels))
+            if item.values is not None:  # the numbers as read, not the line
+                record.pop("text")
+                values = item.values.tolist()
+                record = {"input": [step[0] for step in values] if item.values.shape[1] == 1
+                          else values, **record}
             text = json_text(record)  # C1 controls and bidi overrides as \uXXXX
             if self.output_format == "json":
                 self.out.write(("\n  " if not self.written else ",\n  ") + text)

@@ -140,6 +140,23 @@ def runtime_rows(runtime: Any) -> list[tuple[str, Any]]:
             ("as you type", typing), ("against Keras", checked)]
 
 
+def one_hot_note(layers: list[dict[str, Any]], params: dict[str, Any]) -> str | None:
+    """Why a one-hot model counts more parameters than the tutorial that it follows.
+
+    The tutorials one-hot encode before the model (``to_categorical``), so their summary
+    counts the recurrent layers only; here the encoding is a frozen identity Embedding
+    inside the model (one graph for Keras and the runtime), whose matrix Keras counts.
+    """
+    frozen = sum(int(layer.get("params") or 0) for layer in layers
+                 if layer.get("name") == "one_hot" and layer.get("trainable") is False)
+    total = params.get("total")
+    if not frozen or not isinstance(total, int):
+        return None
+    return (f" one_hot: the one-hot encoding as a frozen identity Embedding ({frozen:,} "
+            f"fixed 0/1 entries, never trained); a tutorial that encodes with to_categorical "
+            f"before the model counts {total - frozen:,} params")
+
+
 def _mean(values: list[float] | None) -> float | None:
     return sum(values) / len(values) if values else None
 
@@ -174,6 +191,9 @@ def render_summary(version: Any, console: Any) -> None:
         if key in params:
             console.print(f" {label}: {params[key]:,} ({human_bytes(params[key])})",
                           highlight=False)
+    note = one_hot_note(layers, params)
+    if note:
+        console.print(note, style="dim", highlight=False, markup=False)
     for title, rows in card_sections(card):
         if not rows:
             continue

@@ -222,6 +222,10 @@ def build_model(
             pooled = []
             for mode in layer["mode"].split("+"):
                 if mode == "max":
+                    # Keras' max ignores the mask (and says so). Not made mask-aware: after
+                    # a post-padded RNN the masked steps repeat the last output, so the max is
+                    # the masked max already; the runtime mirrors Keras exactly, and a custom
+                    # layer would change every trained model and their safe-mode loading.
                     pooled.append(layers_module.GlobalMaxPooling1D(
                         name=next_name("global_max_pooling1d"))(tensor))
                 elif mode == "average":

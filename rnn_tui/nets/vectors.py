@@ -89,6 +89,9 @@ def detect_format(path: str | Path) -> str:
                 if space < 0:
                     return "word2vec"
                 after_word = sample[space + 1: space + 1 + min(4 * dim, 256)]
+                line = after_word.split(b"\n")[0]
+                if len(line) >= 2 * dim - 1:  # a whole short text line: the next word is
+                    after_word = line          # not numbers (binary data never ends so soon)
                 is_text = all(byte in _TEXT_BYTES for byte in after_word)
                 return "word2vec" if is_text else "word2vec-binary"
             return "glove"
@@ -244,3 +247,53 @@ def _keep(word, vector, wanted_ids, lower_ids, vectors, exact) -> None:
     index = lower_ids.get(word.lower())
     if index is not None and index not in exact and index not in vectors:
         vectors[index] = vector
+
+
+def read_vectors(path: str | Path, *, limit: int | None = 200_000, format: str = "auto"
+                 ) -> tuple[list[str], np.ndarray]:
+    """(words, (n, dim) float32 matrix) of the first ``limit`` vectors of a file, in file
+    order (word2vec files are sorted by frequency, so these are the commonest words).
+
+    For browsing a vector file (``rnn-tui neighbors FILE WORD``), as gensim's
+    ``KeyedVectors.load_word2vec_format(limit=...)``; the limit bounds the memory.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.txt"
+    >>> _ = path.write_text("2 2\\ngood 1 0\\nbad 0 1\\n")
+    >>> words, matrix = read_vectors(path)
+    >>> words, matrix.tolist()
+    (['good', 'bad'], [[1.0, 0.0], [0.0, 1.0]])
+    """
+    path = Path(path)
+    if format == "auto":
+        format = detect_format(path)
+    if format not in VECTOR_FORMATS:
+        raise DataError(f"unknown vector format {format!r} ({', '.join(VECTOR_FORMATS)})", path)
+    dim = vector_dim(path, format)
+    words: list[str] = []
+    rows: list[np.ndarray] = []
+    try:
+        with open(path, "rb") as handle:
+            if format == "word2vec-binary":
+                pairs = ((word, np.frombuffer(data, dtype="<f4"))
+                         for word, data in _iter_binary(handle, path, dim))
+            else:
+                pairs = _text_vectors(handle, path, dim, format == "word2vec")
+            for word, vector in pairs:
+                if limit is not None and len(words) >= limit:
+                    break
+                words.append(word)
+                rows.append(vector)
+    except OSError as error:
+        raise DataError(f"cannot read word vectors: {error}", path) from None
+    if not words:
+        raise DataError("no vectors in the file", path)
+    return words, np.stack(rows).astype(np.float32, copy=False)
+
+
+def _text_vectors(handle: BinaryIO, path: Path, dim: int, skip_header: bool):
+    for word, fields, line in _iter_text(handle, path, dim, skip_header):
+        try:
+            yield word, np.array([float(f) for f in fields], dtype=np.float32)
+        except ValueError:
+            raise DataError("a vector value is not a number", path, line) from None

@@ -33,7 +33,13 @@ from typing import IO, TYPE_CHECKING
 from rnn_tui.errors import DataError, UserError
 from rnn_tui.jsontext import parse_json
 from rnn_tui.fileio import atomic_path
-from rnn_tui.registry.card import CARD_FILE, check_relative_path, sha256_file, validate_card
+from rnn_tui.registry.card import (
+    CARD_FILE,
+    check_relative_path,
+    sha256_file,
+    utc_now,
+    validate_card,
+)
 from rnn_tui.registry.names import check_name
 
 if TYPE_CHECKING:
@@ -291,9 +297,16 @@ def _import_archive(registry: Registry, archive: Path, name: str | None, *,
                 if sha256_file(target) != card["files"][relative]:
                     raise DataError(f"{relative} does not match the sha256 in the card: the "
                                     "archive is damaged or was changed", archive)
-            card["imported"] = {"archive": archive.name, "name": card["name"],
-                                "version": card["version"]}
-            return stage.publish(card, aliases=aliases, tags=tags)
+            # Where it came from: the file (and its hash, to tell two copies apart) and the
+            # name, version and date it had in the registry that exported it.
+            card["imported"] = {"archive": archive.name, "sha256": sha256_file(archive),
+                                "name": card["name"], "version": card["version"],
+                                "created": card.get("created"), "at": utc_now()}
+            aliases = list(aliases)
+            # A first import becomes @best, as a first training run does; a later one
+            # leaves the alias where it is (`models alias NAME best N` moves it).
+            claims = {} if "best" in aliases else {"best": lambda current: current is None}
+            return stage.publish(card, aliases=aliases, tags=tags, claims=claims)
 
 
 __all__ = ["export_version", "import_archive", "archive_kind", "MAX_ARCHIVE_BYTES",

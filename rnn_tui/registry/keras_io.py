@@ -216,13 +216,15 @@ def import_keras(registry: Registry, name: str, model_path: str | Path,
                  labels: Sequence[str] | None = None, language: str | None = None,
                  maxlen: int | None = None, padding: str = "pre", truncating: str = "pre",
                  dataset: str | None = None, trust: bool = False,
-                 aliases: Iterable[str] = (), tags: Iterable[str] = ()) -> ModelVersion:
+                 aliases: Iterable[str] = (), tags: Iterable[str] = (),
+                 oov_token: str | None = None) -> ModelVersion:
     """Publish a ``.keras`` file or a legacy ``.h5`` model (as the tutorials save them).
 
     The model is loaded (safe mode unless ``trust``) to read its layers, parameters, input
     and output; an ``.h5`` is re-saved as ``model.keras``. ``runtime.npz`` is exported for the
     TensorFlow-free runtime when it supports every layer (else the card's ``notes`` say why). ``task``/``labels`` default to
-    what the output layer implies. A vocabulary (rnn-tui JSON) is checked against the
+    what the output layer implies. A vocabulary (rnn-tui JSON, Keras ``Tokenizer.to_json()``
+    or a plain ``{word: id}`` index, whose OOV token is ``oov_token``) is checked against the
     Embedding's size and stored beside the model. Padding defaults to Keras' ``"pre"``.
 
     >>> registry.import_keras("naver", "naver_review.h5", "vocab.json",   # doctest: +SKIP
@@ -230,7 +232,7 @@ def import_keras(registry: Registry, name: str, model_path: str | Path,
     'naver:1'
     """
     from rnn_tui.registry.names import check_name
-    from rnn_tui.text.vocabulary import Vocabulary
+    from rnn_tui.text.foreign import read_vocabulary
 
     check_name(name)
     model_path = Path(model_path).expanduser()
@@ -239,9 +241,9 @@ def import_keras(registry: Registry, name: str, model_path: str | Path,
     suffix = model_path.suffix.lower()
     if suffix not in (".keras", ".h5", ".hdf5"):
         raise UserError(f"{model_path}: expected a .keras or .h5 model file")
-    vocabulary = None
+    vocabulary = vocabulary_kind = None
     if vocabulary_path is not None:
-        vocabulary = Vocabulary.load(Path(vocabulary_path).expanduser())
+        vocabulary, vocabulary_kind = read_vocabulary(vocabulary_path, oov_token=oov_token)
 
     try:
         model = _load(model_path, trust=trust, compile=True)
@@ -268,6 +270,9 @@ def import_keras(registry: Registry, name: str, model_path: str | Path,
     card["architecture"] = {"arch": _rnn_arch(model), "preset": None, "spec": None}
     card.update(describe_keras_model(model))
     card["imported"] = {"file": model_path.name, "format": suffix.lstrip("."), "at": utc_now()}
+    if vocabulary is not None:
+        card["imported"]["vocabulary"] = {"file": Path(vocabulary_path).name,
+                                          "kind": vocabulary_kind}
 
     with registry.staging(name) as stage:
         # (the model file was read whole above: what fails here is writing the registry)

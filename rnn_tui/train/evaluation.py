@@ -36,7 +36,13 @@ def cross_entropy(labels: np.ndarray, probabilities: np.ndarray) -> float:
 def classification_report(labels: np.ndarray, outputs: np.ndarray, label_names: list[str],
                           *, top_confusions: int = 10) -> dict[str, Any]:
     """Loss, accuracy, per-class precision/recall/F1/support, confusion matrix
-    (rows: true class, columns: predicted) and the largest confusions."""
+    (rows: true class, columns: predicted) and the largest confusions.
+
+    As scikit-learn's ``classification_report``, the per-class rows and the macro average
+    cover the classes present in the truth or the predictions; classes in neither (a topic
+    with no test rows that the model never predicts) are listed in ``absent`` instead of
+    scoring 0.000 and dragging the macro average down. The confusion matrix keeps them all.
+    """
     labels = np.asarray(labels, dtype=np.int64).reshape(-1)
     probabilities = class_probabilities(outputs)
     classes = probabilities.shape[1]
@@ -52,12 +58,12 @@ def classification_report(labels: np.ndarray, outputs: np.ndarray, label_names: 
         precision = np.where(predicted_count > 0, true_positive / predicted_count, 0.0)
         recall = np.where(support > 0, true_positive / support, 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    present = (support > 0) | (predicted_count > 0)
     per_class = [
         {"label": names[i], "precision": float(precision[i]), "recall": float(recall[i]),
          "f1": float(f1[i]), "support": int(support[i])}
-        for i in range(classes)
+        for i in range(classes) if present[i]
     ]
-    present = support > 0
     total = support.sum()
     confusions = [
         {"true": names[t], "predicted": names[p], "count": int(matrix[t, p])}
@@ -75,6 +81,7 @@ def classification_report(labels: np.ndarray, outputs: np.ndarray, label_names: 
                      "recall": float((recall * support).sum() / total) if total else 0.0,
                      "f1": float((f1 * support).sum() / total) if total else 0.0},
         "per_class": per_class,
+        "absent": [names[i] for i in range(classes) if not present[i]],
         "labels": names,
         "confusion_matrix": matrix.tolist(),
         "top_confusions": confusions,
