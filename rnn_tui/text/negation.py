@@ -17,9 +17,13 @@ naive-Bayes log-odds between the classes is large. Nothing comes from outside th
 split. The choice of clauses and forms is seeded.
 
 >>> lexicon = {"good": 1, "dull": 0}
->>> english_pairs("The acting was good. The plot was really dull!", lexicon,
-...               np.random.default_rng(0), limit=2)
-[('The acting was good', 1), ('The acting was never good', 0), ('The plot was really dull', 0), ("The plot wasn't really dull", 1)]
+>>> for pair in english_pairs("The acting was good. The plot was really dull!", lexicon,
+...                           np.random.default_rng(0), limit=2):
+...     print(pair)
+('The acting was good', 1)
+('The acting was never good', 0)
+('The plot was really dull', 0)
+("The plot wasn't really dull", 1)
 """
 
 from __future__ import annotations
@@ -70,8 +74,8 @@ def polarity_lexicon(documents: Sequence[set[str]], labels: np.ndarray) -> dict[
         if abs(odds) >= MIN_LOG_ODDS:
             scored.append((odds, word))
     scored.sort()
-    chosen = {word: 0 for _, word in scored[:MAX_WORDS] if _ < 0}
-    chosen.update({word: 1 for _, word in scored[::-1][:MAX_WORDS] if _ > 0})
+    chosen = {word: 0 for odds, word in scored[:MAX_WORDS] if odds < 0}
+    chosen.update({word: 1 for odds, word in scored[::-1][:MAX_WORDS] if odds > 0})
     return chosen
 
 
