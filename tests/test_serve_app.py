@@ -333,3 +333,38 @@ def test_concurrent_short_requests_share_model_calls(registry):
         alone = classify(predictor, texts, count=count)
         assert [(r["ranked"], r["probabilities"]) for r in got] == \
             [(r["ranked"], r["probabilities"]) for r in alone]
+
+
+def test_with_concurrent_clients_a_request_waits_for_others_a_lone_one_does_not(registry):
+    """After a model call that joined two requests (concurrent clients), the next call
+    waits up to ``max_wait`` for more; a client alone never waits (here max_wait is 60 s,
+    so a wait would time the test out)."""
+    import asyncio
+
+    from rnn_tui.infer import Predictor
+    from rnn_tui.serve.batching import MicroBatcher
+
+    predictor = Predictor.load("imdb-sentiment")
+
+    async def run_all():
+        batcher = MicroBatcher(max_wait=60)
+        for text in ("a fine film", "dull", "great"):  # one client: one call each, no wait
+            await asyncio.wait_for(batcher.classify(predictor, [text], 1), 20)
+        assert batcher.batches == 3
+        await asyncio.gather(batcher.classify(predictor, ["a"], 1),
+                             batcher.classify(predictor, ["b"], 1))
+        assert batcher.batches == 4  # two at once: one call
+
+        async def late(text, delay):
+            await asyncio.sleep(delay)
+            return await batcher.classify(predictor, [text], 1)
+
+        # concurrent now: the first of these waits, so the later ones join its call; 64
+        # texts fill a batch, which ends the wait
+        answers = await asyncio.wait_for(asyncio.gather(
+            late("good", 0), late("bad", 0.05), late("fine", 0.1),
+            batcher.classify(predictor, ["x"] * 61, 1)), 20)
+        assert batcher.batches == 5
+        assert [len(answer) for answer in answers] == [1, 1, 1, 61]
+
+    asyncio.run(run_all())

@@ -142,7 +142,8 @@ def create_app(settings: ServeSettings | None = None, *, pool: ModelPool | None 
     token = settings.read_token()
     pool = pool or ModelPool(settings.refs, check_interval=settings.check_interval)
     metrics = ServerMetrics()
-    batcher = MicroBatcher(batch_size=settings.batch_size)
+    batcher = MicroBatcher(batch_size=settings.batch_size,
+                           max_wait=settings.batch_wait_ms / 1000)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
