@@ -36,7 +36,8 @@ ROWS = ("kills", "publish", "disk", "damaged", "predict", "trainers", "best", "m
         "smaller", "downloads", "fuzz")
 # --quick: every row, counts small enough for CI (3.5 minutes on the busy 2-core machine)
 QUICK = {"kills": 4, "publish_kills": 4, "predict_calls": 2, "races": 1, "lock_writes": 8,
-         "durable": 4, "downloads": 8, "fuzz": 60}
+         "durable": 4, "downloads": 8, "fuzz": 60, "fuzz_serve": 200}
+ROWS_WITHOUT_MODELS = {"fuzz"}  # (the tiny models are trained on first use: minutes)
 
 
 def tiny_models(out: Path) -> Path:
@@ -689,6 +690,7 @@ def row_downloads(args, work: Path, models: Path) -> dict:
 def row_fuzz(args, work: Path, models: Path) -> dict:
     """The hypothesis fuzz targets of tests/test_reliability_fuzz.py, with more inputs."""
     os.environ["RNN_TUI_FUZZ_EXAMPLES"] = str(args.fuzz)
+    os.environ["RNN_TUI_FUZZ_SERVE_EXAMPLES"] = str(args.fuzz_serve)
     import importlib
 
     fuzz = importlib.import_module("test_reliability_fuzz")
@@ -703,10 +705,13 @@ def row_fuzz(args, work: Path, models: Path) -> dict:
     per = ", ".join(f"{k} {v}" for k, v in sorted(fuzz.INPUTS.items()))
     return {"what": "hypothesis fuzz targets per parser: CSV, TSV, JSONL/JSON and folder "
                     "corpora (also through `data show`), card.json read and shown, vocabulary "
-                    "JSON, archive manifests", "tried": f"{total} inputs ({per})",
+                    "JSON, archive manifests; HTTP requests to `serve` on the shipped models "
+                    "(JSON bodies, raw bodies and content types, paths and methods)",
+            "tried": f"{total} inputs ({per})",
             "held": f"{total if not failures else '?'} parsed or refused with "
-                    "DataError/UserError; internal errors and tracebacks: "
-                    f"{len(failures)}", "failures": failures}
+                    "DataError/UserError, requests answered or refused with a JSON 4xx (a good "
+                    "request answered after each); internal errors, tracebacks, 500s and raw "
+                    f"control characters in answers: {len(failures)}", "failures": failures}
 
 
 # ---------------------------------------------------------------------------- main
@@ -727,6 +732,8 @@ def main() -> None:
     parser.add_argument("--downloads", type=int, default=40,
                         help="downloads from a server that drops connections [40]")
     parser.add_argument("--fuzz", type=int, default=600, help="fuzz inputs per parser [600]")
+    parser.add_argument("--fuzz-serve", type=int, default=1000,
+                        help="fuzz inputs per serve target (3 targets) [1000]")
     parser.add_argument("--quick", action="store_true",
                         help="every row with small counts (CI): " + ", ".join(
                             f"{k.replace('_', '-')} {v}" for k, v in QUICK.items()))
@@ -743,7 +750,7 @@ def main() -> None:
         parser.error(f"unknown rows {', '.join(unknown)} (known: {', '.join(ROWS)})")
     began = time.monotonic()
     args.out.mkdir(parents=True, exist_ok=True)
-    models = tiny_models(args.out)
+    models = tiny_models(args.out) if set(rows) - ROWS_WITHOUT_MODELS else Path()
     results = []
     with tempfile.TemporaryDirectory(prefix="rnn-tui-reliability-") as scratch:
         os.environ["RNN_TUI_HOME"] = str(Path(scratch) / "home")

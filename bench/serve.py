@@ -2,6 +2,7 @@
 
     python bench/serve.py                          # 3 rounds x 6 s per server and load
     python bench/serve.py --rounds 5 --seconds 10 --skip-keras
+    python bench/serve.py --skip-keras --compare ../main --loads single   # a change vs main
 
 Three servers, each one uvicorn worker with the same settings (no access log, uvicorn's
 default loop and parser), all on 127.0.0.1, started once and kept for the run:
@@ -10,7 +11,9 @@ default loop and parser), all on 127.0.0.1, started once and kept for the run:
 - ``keras``: a FastAPI app calling Keras' ``model.predict`` on the same model's
   ``model.keras`` (bench/serve_peers.py);
 - ``fixed``: a FastAPI app that parses the same request and returns a fixed answer: the
-  framework's ceiling on this machine.
+  framework's ceiling on this machine;
+- with ``--compare TREE``, ``rnn-tui@base``: ``rnn-tui serve`` run from another checkout
+  (e.g. main), to measure a change to the server in the same alternating rounds.
 
 The model is the shipped imdb-sentiment, published twice into a scratch registry so that
 ``@prod`` can move between version 1 and 2 every 2 s for the whole run; every rnn-tui answer
@@ -19,7 +22,9 @@ must name one of the two, and no request may fail.
 Loads, each measured in rounds that alternate the servers (the order rotates per round),
 after a warm-up on each: single-text requests from 16 concurrent clients (httpx, one
 asyncio process), and requests of 256 texts. Per round: requests/s, texts/s, p50 and p99
-latency; the summary gives the median over rounds and the min-max spread. Then the resident
+latency, and the server's CPU time per request (user + system, from /proc: what a request
+costs the server, which the load of other processes on a shared machine moves much less
+than the rates); the summary gives the median over rounds and the min-max spread. Then the resident
 memory of each server, and of ``rnn-tui serve`` with every shipped model loaded.
 
 The clients share the machine with the servers (2 cores here, shared with other work): the
@@ -79,6 +84,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -90,11 +101,12 @@ def rss_mib(pid: int) -> float:
 
 
 class Server:
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path):
+    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path,
+                 cwd: Path | None = None):
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(command + ["--port", str(self.port)], env=env,
+        self.process = subprocess.Popen(command + ["--port", str(self.port)], env=env, cwd=cwd,
                                         stdout=open(log, "wb"), stderr=subprocess.STDOUT)
         self.log = log
 
@@ -222,8 +234,9 @@ def bodies_for(texts: list[str], per_request: int) -> list[bytes]:
 # ---------------------------------------------------------------------------- the run
 
 
-def spread(values: list[float]) -> str:
-    return (f"{statistics.median(values):9.1f}  ({min(values):.1f}-{max(values):.1f})")
+def spread(values: list[float], digits: int = 1) -> str:
+    return (f"{statistics.median(values):9.{digits}f}  ({min(values):.{digits}f}-"
+            f"{max(values):.{digits}f})")
 
 
 def main() -> None:
@@ -234,6 +247,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--skip-keras", action="store_true")
+    parser.add_argument("--compare", type=Path, metavar="TREE",
+                        help="also run `rnn-tui serve` from this checkout (rnn-tui@base)")
+    parser.add_argument("--loads", default="single,batch", help="single,batch [both]")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONPATH", str(ROOT))
     scratch = Path(tempfile.mkdtemp(prefix="rnn-tui-bench-serve-"))
@@ -242,7 +258,13 @@ def main() -> None:
     load_before = os.getloadavg()
     servers = {"rnn-tui": Server("rnn-tui", [sys.executable, "-m", "rnn_tui", "serve",
                                              f"{MODEL}@prod", "--max-texts", "1024"],
-                                 env, scratch / "rnn-tui.log")}
+                                 env, scratch / "rnn-tui.log", cwd=ROOT)}
+    if args.compare:
+        servers["rnn-tui@base"] = Server(
+            "rnn-tui@base", [sys.executable, "-m", "rnn_tui", "serve", f"{MODEL}@prod",
+                             "--max-texts", "1024"],
+            dict(env, PYTHONPATH=str(args.compare.resolve())), scratch / "base.log",
+            cwd=args.compare.resolve())  # (python -m puts the working folder first)
     servers["fixed"] = Server("fixed", uvicorn_peer("fixed_app"), env, scratch / "fixed.log")
     if not args.skip_keras:
         servers["keras"] = Server("keras", uvicorn_peer("keras_app"),
@@ -257,6 +279,7 @@ def main() -> None:
         results: dict[str, dict[str, list[dict]]] = {}
         plans = [("single", 1, list(servers)),
                  ("batch", args.batch, [name for name in servers if name != "fixed"])]
+        plans = [plan for plan in plans if plan[0] in args.loads.split(",")]
         for load_name, per_request, names in plans:
             bodies = bodies_for(texts, per_request)
             print(f"\n{load_name}: {per_request} text(s) per request, {args.clients} clients, "
@@ -266,12 +289,16 @@ def main() -> None:
                 for name in order:
                     url = servers[name].url
                     asyncio.run(load(url, bodies, per_request, args.clients, args.warmup))
+                    cpu = cpu_seconds(servers[name].process.pid)
                     figures = asyncio.run(load(url, bodies, per_request, args.clients,
                                                args.seconds))
+                    figures["cpu_ms"] = (cpu_seconds(servers[name].process.pid) - cpu) \
+                        * 1000 / max(1, figures["requests"])
                     results.setdefault(load_name, {}).setdefault(name, []).append(figures)
                     print(f"  round {round_index + 1} {name:8s} {figures['rps']:8.1f} req/s "
                           f"{figures['texts_per_s']:9.1f} texts/s  p50 {figures['p50_ms']:7.2f}"
-                          f" ms  p99 {figures['p99_ms']:8.2f} ms  failed {figures['failed']}"
+                          f" ms  p99 {figures['p99_ms']:8.2f} ms  cpu {figures['cpu_ms']:6.3f} "
+                          f"ms/req  failed {figures['failed']}"
                           + (f"  versions {figures['versions']}" if name == "rnn-tui" else ""))
         memory = {name: rss_mib(server.process.pid) for name, server in servers.items()}
     finally:
@@ -304,13 +331,14 @@ def shipped_memory(scratch: Path) -> float:
 def report(results, memory, shipped_rss, moves, load_before, load_after, args) -> None:
     print(f"\nsummary: median over {args.rounds} rounds (min-max); alias moved {moves} times")
     for load_name, by_server in results.items():
-        print(f"\n{load_name:6s}   {'req/s':>24s} {'texts/s':>26s} {'p50 ms':>22s} "
-              f"{'p99 ms':>22s}  failed")
+        print(f"\n{load_name:6s}       {'req/s':>24s} {'texts/s':>26s} {'p50 ms':>22s} "
+              f"{'p99 ms':>22s} {'cpu ms/req':>22s}  failed")
         for name, rounds in by_server.items():
-            print(f"  {name:8s} {spread([r['rps'] for r in rounds])} "
+            print(f"  {name:12s} {spread([r['rps'] for r in rounds])} "
                   f"{spread([r['texts_per_s'] for r in rounds])} "
                   f"{spread([r['p50_ms'] for r in rounds])} "
-                  f"{spread([r['p99_ms'] for r in rounds])}  "
+                  f"{spread([r['p99_ms'] for r in rounds])} "
+                  f"{spread([r['cpu_ms'] for r in rounds], 3)}  "
                   f"{sum(r['failed'] for r in rounds)}")
         ours = by_server.get("rnn-tui")
         median = lambda rounds, key: statistics.median(r[key] for r in rounds)  # noqa: E731
@@ -321,9 +349,16 @@ def report(results, memory, shipped_rss, moves, load_before, load_after, args) -
                   f"x texts/s, p99 {median(ours, 'p99_ms') / median(keras, 'p99_ms'):.3f} of "
                   "keras'")
         if ours and "fixed" in by_server:
+            fixed = by_server["fixed"]
             print(f"  rnn-tui / fixed (the ceiling): "
-                  f"{median(ours, 'rps') / median(by_server['fixed'], 'rps'):.1%} of its "
-                  "requests/s")
+                  f"{median(ours, 'rps') / median(fixed, 'rps'):.1%} of its requests/s "
+                  "(per round: " + ", ".join(f"{a['rps'] / b['rps']:.0%}"
+                                             for a, b in zip(ours, fixed)) + ")")
+        base = by_server.get("rnn-tui@base")
+        if ours and base:
+            print("  rnn-tui / rnn-tui@base per round: requests/s " + ", ".join(
+                f"{a['rps'] / b['rps']:.2f}" for a, b in zip(ours, base)) + "; cpu ms/req "
+                + ", ".join(f"{a['cpu_ms'] / b['cpu_ms']:.2f}" for a, b in zip(ours, base)))
     versions: dict[str, int] = {}
     for rounds in (by_server.get("rnn-tui", []) for by_server in results.values()):
         for figures in rounds:

@@ -60,6 +60,8 @@ def test_references_parse():
     ("..:1", "start with"),
     ("IMDB", "lowercase"),
     ("a/b@best", "path separator"),
+    ("imdb:" + "9" * 19, "more than 18 digits"),
+    ("imdb:" + "9" * 5000, "more than 18 digits"),  # int() would raise a ValueError
 ])
 def test_bad_references_are_refused(text, problem):
     with pytest.raises(UserError) as error:
@@ -78,3 +80,17 @@ def test_aliases_and_tags():
         check_tag("Baseline")
     with pytest.raises(UserError, match="path separator"):
         check_tag("../x")
+
+
+def test_versions_with_thousands_of_digits_are_refused():
+    """int() refuses over 4,300 digits with a ValueError (an "internal error", a 500 from
+    `serve`): the fuzz target of the HTTP paths found it."""
+    from rnn_tui.registry.names import check_version
+
+    assert check_version("9" * 18) == 10**18 - 1
+    for text in ("9" * 19, "9" * 5000):
+        with pytest.raises(UserError, match="not a positive whole number"):
+            check_version(text)
+    with pytest.raises(UserError) as error:
+        ModelRef.parse("imdb:" + "9" * 5000)
+    assert len(str(error.value)) < 200  # the reference shown shortened

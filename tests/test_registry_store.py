@@ -318,3 +318,15 @@ def test_stale_staging_of_a_dead_writer_is_swept(registry):
     swept = registry.sweep()
     assert swept == [dead]
     assert alive.exists()
+
+
+def test_hand_made_folders_and_tags_that_only_look_like_numbers(registry):
+    """str.isdigit() takes "²" and int() refuses it: a folder or a tags.json key made by
+    hand was a ValueError (an internal error) in every command listing the model."""
+    registry.publish("m", builder(), tags=["keep"])
+    for odd in ("²", "١", "9" * 5000):
+        (registry.root / "m" / odd[:200]).mkdir()
+    assert registry.versions("m") == [1]
+    (registry.root / "m" / "tags.json").write_text(json.dumps({"²": ["x"]}), encoding="utf-8")
+    with pytest.raises(DataError, match="tags must map version numbers"):
+        registry.tags("m")

@@ -140,6 +140,33 @@ def test_bad_bodies_get_a_4xx_naming_the_problem(client, body, status, detail):
     assert client.post(PREDICT, json={"texts": ["fine"]}).status_code == 200
 
 
+@pytest.mark.parametrize("body, headers, status, detail", [
+    (b"[" * 50_000, {}, 400, "nested too deeply"),
+    (b'{"texts": ["\xff\xfe"]}', {}, 400, "not UTF-8 (invalid start byte at byte 12)"),
+    (b'{"texts": ["a"], "top_k": ' + b"9" * 5000 + b"}", {}, 400, "over 4300 digits"),
+    (b'{"texts": ["a"]}', {"content-type": b"application/\xff\x00json"}, 415,
+     "must be JSON"),
+    (b'{"texts": ["a"]}', {"content-length": b"9" * 5000}, 413, "more than"),
+], ids=["deep", "not-utf8", "long-number", "odd-content-type", "long-content-length"])
+def test_bodies_json_cannot_read_are_named(client, body, headers, status, detail):
+    """Found by the fuzz target of the request bodies: each was a bare "There was an
+    error parsing the body", a 422 about a dictionary, or a 500 (the 5,000-digit
+    Content-Length)."""
+    response = client.post(PREDICT, content=body,
+                           headers={"content-type": "application/json", **headers})
+    assert response.status_code == status, response.text
+    assert detail in response.json()["detail"]
+    assert client.post(PREDICT, json={"texts": ["fine"]}).status_code == 200
+
+
+def test_a_version_of_5000_digits_is_a_400(client):
+    """(a ValueError from int(), a 500, before; found by the fuzz target of the paths)"""
+    response = client.post("/v1/models/imdb-sentiment:" + "9" * 5000 + "/predict",
+                           json={"texts": ["fine"]})
+    assert response.status_code == 400
+    assert "more than 18 digits" in response.json()["detail"]
+
+
 def test_not_json_content_type(client):
     response = client.post(PREDICT, content=b'{"texts": ["a"]}',
                            headers={"content-type": "text/plain"})
@@ -306,3 +333,38 @@ def test_concurrent_short_requests_share_model_calls(registry):
         alone = classify(predictor, texts, count=count)
         assert [(r["ranked"], r["probabilities"]) for r in got] == \
             [(r["ranked"], r["probabilities"]) for r in alone]
+
+
+def test_with_concurrent_clients_a_request_waits_for_others_a_lone_one_does_not(registry):
+    """After a model call that joined two requests (concurrent clients), the next call
+    waits up to ``max_wait`` for more; a client alone never waits (here max_wait is 60 s,
+    so a wait would time the test out)."""
+    import asyncio
+
+    from rnn_tui.infer import Predictor
+    from rnn_tui.serve.batching import MicroBatcher
+
+    predictor = Predictor.load("imdb-sentiment")
+
+    async def run_all():
+        batcher = MicroBatcher(max_wait=60)
+        for text in ("a fine film", "dull", "great"):  # one client: one call each, no wait
+            await asyncio.wait_for(batcher.classify(predictor, [text], 1), 20)
+        assert batcher.batches == 3
+        await asyncio.gather(batcher.classify(predictor, ["a"], 1),
+                             batcher.classify(predictor, ["b"], 1))
+        assert batcher.batches == 4  # two at once: one call
+
+        async def late(text, delay):
+            await asyncio.sleep(delay)
+            return await batcher.classify(predictor, [text], 1)
+
+        # concurrent now: the first of these waits, so the later ones join its call; 64
+        # texts fill a batch, which ends the wait
+        answers = await asyncio.wait_for(asyncio.gather(
+            late("good", 0), late("bad", 0.05), late("fine", 0.1),
+            batcher.classify(predictor, ["x"] * 61, 1)), 20)
+        assert batcher.batches == 5
+        assert [len(answer) for answer in answers] == [1, 1, 1, 61]
+
+    asyncio.run(run_all())

@@ -41,13 +41,17 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
               help="Most texts in one request (413 beyond).")
 @click.option("--max-text-chars", type=click.IntRange(min=1), default=100_000,
               show_default=True, help="Longest text accepted, in characters (422 beyond).")
+@click.option("--batch-wait-ms", type=click.FloatRange(0, 1000), default=6.0,
+              show_default=True,
+              help="With concurrent clients, how long a short request may wait for others "
+                   "to share its model call (fewer, larger calls: more requests/s); 0: never.")
 @click.option("--graceful-timeout", type=click.IntRange(min=0), default=30, show_default=True,
               help="Seconds that requests in flight get to finish after SIGTERM.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="One log line per request (the /metrics counters are always kept).")
 def serve(model_refs: tuple[str, ...], host: str, port: int, workers: int,
           token_file: str | None, max_body_bytes: int, max_texts: int, max_text_chars: int,
-          graceful_timeout: int, access_log: bool) -> None:
+          batch_wait_ms: float, graceful_timeout: int, access_log: bool) -> None:
     """Answer predictions over HTTP: the models of the registry, without TensorFlow.
 
     With no MODEL_REF every model of your registry and the shipped ones is served; with
@@ -70,6 +74,7 @@ def serve(model_refs: tuple[str, ...], host: str, port: int, workers: int,
 
     settings = ServeSettings(refs=list(model_refs), max_body_bytes=max_body_bytes,
                              max_texts=max_texts, max_text_chars=max_text_chars,
+                             batch_wait_ms=batch_wait_ms,
                              token_file=os.path.abspath(token_file) if token_file else None)
     token = settings.read_token()  # a bad file: one line now, not one per worker
     check_refs(model_refs)

@@ -27,6 +27,8 @@ MAX_NAME_LENGTH = 64
 LATEST = "latest"
 _PLAIN = re.compile(r"[a-z0-9_-][a-z0-9._-]*")
 _DIGITS = re.compile(r"[0-9]+")  # str.isdigit() also takes "１" and "²"
+# More would be no version anyone has, and int() refuses over 4,300 digits (a ValueError).
+MAX_VERSION_DIGITS = 18
 # Device names Windows reserves in every folder, with any extension (con.txt is con).
 WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
                               *(f"lpt{i}" for i in range(1, 10))})
@@ -87,11 +89,18 @@ def check_version(version: object) -> int:
     """A version is a positive integer (``"3"`` is accepted from the command line)."""
     if isinstance(version, bool):
         raise UserError(f"version {version!r} is not a positive whole number")
-    if isinstance(version, str) and _DIGITS.fullmatch(version) and version == str(int(version)):
+    if isinstance(version, str) and _DIGITS.fullmatch(version) \
+            and len(version) <= MAX_VERSION_DIGITS and version == str(int(version)):
         version = int(version)
     if not isinstance(version, int) or version < 1:
         raise UserError(f"version {version!r} is not a positive whole number")
     return version
+
+
+def _shorter(text: str, limit: int = 80) -> str:
+    """``repr(text)``, cut in the middle when long (a reference from a request)."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else f"{shown[:limit // 2]}...{shown[-limit // 2:]}"
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,9 @@ class ModelRef:
         if ":" in text:
             name, _, version_text = text.partition(":")
             check_name(name)
+            if len(version_text) > MAX_VERSION_DIGITS:
+                raise UserError(f"in {_shorter(text)} the version after ':' has more than "
+                                f"{MAX_VERSION_DIGITS} digits")
             if not _DIGITS.fullmatch(version_text) or int(version_text) < 1:
                 raise UserError(
                     f"in {text!r} the version after ':' must be a positive number"

@@ -70,6 +70,7 @@ from rnn_tui.registry.card import (
 )
 from rnn_tui.registry.names import (
     LATEST,
+    MAX_VERSION_DIGITS,
     ModelRef,
     check_alias,
     check_name,
@@ -173,6 +174,12 @@ class Stage:
         return self.published
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits, few enough for int(): str.isdigit() also takes "²", which int()
+    refuses (a folder or a tags.json key made by hand)."""
+    return text.isascii() and text.isdigit() and len(text) <= MAX_VERSION_DIGITS
+
+
 class Registry:
     """A registry folder. ``read_only`` ones (the shipped models) refuse every change.
 
@@ -219,7 +226,7 @@ class Registry:
             with contextlib.suppress(OSError), os.scandir(folder) as entries:
                 links += [Path(e.path) for e in entries
                           if e.is_symlink() and not e.name.startswith(".")
-                          and (folder == self.root or e.name.isdigit())]
+                          and (folder == self.root or _is_number(e.name))]
         return sorted(links)
 
     def has_model(self, name: str) -> bool:
@@ -240,7 +247,7 @@ class Registry:
         with entries:
             return sorted(
                 int(e.name) for e in entries
-                if e.name.isdigit() and e.name == str(int(e.name)) and int(e.name) > 0
+                if _is_number(e.name) and e.name == str(int(e.name)) and int(e.name) > 0
                 and e.is_dir(follow_symlinks=False)
             )
 
@@ -260,7 +267,7 @@ class Registry:
         path = self.root / name / TAGS_FILE
         data = self._read_json(path, {})
         if not isinstance(data, dict) or not all(
-            isinstance(k, str) and k.isdigit() and isinstance(v, list)
+            isinstance(k, str) and _is_number(k) and isinstance(v, list)
             and all(isinstance(t, str) for t in v)
             for k, v in data.items()
         ):

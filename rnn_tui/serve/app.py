@@ -30,8 +30,10 @@ from fastapi import Depends, FastAPI, HTTPException, Request  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import JSONResponse, Response  # noqa: E402
 from fastapi.concurrency import run_in_threadpool  # noqa: E402
+from fastapi.exception_handlers import http_exception_handler  # noqa: E402
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr  # noqa: E402
+from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 
 from rnn_tui import __version__  # noqa: E402
 from rnn_tui.errors import DataError, NotFoundError, UserError  # noqa: E402
@@ -73,8 +75,11 @@ class BodyLimit:
             return
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
-                if value.isdigit() and int(value) > self.max_body_bytes:
-                    response = JSONText({"detail": self.message(str(int(value)))},
+                # (int() refuses over 4,300 digits: a length that long is too long anyway)
+                if value.isdigit() and (len(value) > 18 or int(value) > self.max_body_bytes):
+                    size = str(int(value)) if len(value) <= 18 else \
+                        f"more than {self.max_body_bytes}"
+                    response = JSONText({"detail": self.message(size)},
                                         status_code=413, headers={"Connection": "close"})
                     await response(scope, receive, send)
                     return
@@ -137,7 +142,8 @@ def create_app(settings: ServeSettings | None = None, *, pool: ModelPool | None 
     token = settings.read_token()
     pool = pool or ModelPool(settings.refs, check_interval=settings.check_interval)
     metrics = ServerMetrics()
-    batcher = MicroBatcher(batch_size=settings.batch_size)
+    batcher = MicroBatcher(batch_size=settings.batch_size,
+                           max_wait=settings.batch_wait_ms / 1000)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -184,8 +190,10 @@ def create_app(settings: ServeSettings | None = None, *, pool: ModelPool | None 
                             status_code=400)
         metrics.errors.labels(pool.metric_label(model), "invalid_request").inc()
         content_type = request.headers.get("content-type", "")
-        if "json" not in content_type and any(
-                tuple(problem.get("loc", ())) == ("body",) for problem in problems):
+        # (the body is still bytes when FastAPI did not take its content type for JSON)
+        if any(tuple(problem.get("loc", ())) == ("body",) and (
+                "json" not in content_type or isinstance(problem.get("input"), bytes))
+               for problem in problems):
             return JSONText({"detail": "the body must be JSON, sent with Content-Type: "
                              f"application/json (not {content_type or 'none'!r})"},
                             status_code=415)
@@ -196,6 +204,17 @@ def create_app(settings: ServeSettings | None = None, *, pool: ModelPool | None 
                          "errors": [{"loc": list(p.get("loc", ())), "msg": p.get("msg"),
                                      "type": p.get("type")} for p in problems[:20]]},
                         status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)  # (FastAPI's own raises Starlette's)
+    async def refused(request: Request, error: StarletteHTTPException) -> Response:
+        # FastAPI says only "There was an error parsing the body" when reading the JSON
+        # failed other than by a syntax error: say which problem it was.
+        if error.status_code == 400 and error.__cause__ is not None \
+                and error.detail == "There was an error parsing the body":
+            metrics.errors.labels(pool.metric_label(request.path_params.get("ref", "-")),
+                                  "invalid_json").inc()
+            return JSONText({"detail": _unreadable_body(error.__cause__)}, status_code=400)
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, error: Exception) -> JSONText:
@@ -335,6 +354,18 @@ def _internal_error(ref: str, error: Exception) -> tuple[int, dict[str, Any]]:
               type(error).__name__, escape(str(error)))
     return 500, {"detail": f"internal error ({type(error).__name__}) while predicting; the "
                            "server goes on"}
+
+
+def _unreadable_body(cause: BaseException) -> str:
+    """Why a body that is not a JSON syntax error could still not be read as JSON."""
+    if isinstance(cause, RecursionError):
+        return "the body is not JSON that can be read: nested too deeply"
+    if isinstance(cause, UnicodeDecodeError):
+        return (f"the body is not JSON that can be read: not UTF-8 ({cause.reason} at byte "
+                f"{cause.start})")
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return "the body is not JSON that can be read: a number has over 4300 digits"
+    return f"the body is not JSON that can be read ({type(cause).__name__})"
 
 
 def _text_problem(text: str, limit: int) -> str | None:

@@ -33,6 +33,8 @@ class ServeSettings:
             carry; None: no token.
         check_interval: seconds between two looks for a moved alias or a new version.
         batch_size: texts run through the model together.
+        batch_wait_ms: with concurrent clients, how long a short request may wait for
+            others to join its model call (rnn_tui/serve/batching.py); 0: never.
     """
 
     refs: list[str] = field(default_factory=list)
@@ -42,6 +44,7 @@ class ServeSettings:
     token_file: str | None = None
     check_interval: float = 0.2
     batch_size: int = 128
+    batch_wait_ms: float = 6.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
