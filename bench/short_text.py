@@ -146,7 +146,8 @@ def measure(ref: str, texts: list[str], labels: np.ndarray) -> dict:
 
     predictor = Predictor.load(ref)
     started = time.perf_counter()
-    figures: dict = {"model": f"{predictor.name}:{predictor.version}",
+    label = ref if "/" in ref else f"{predictor.name}:{predictor.version}"
+    figures: dict = {"model": label[-27:],
                      "whole": accuracy(predictor, texts, labels)}
     for count in PREFIXES:
         figures[f"first {count}"] = accuracy(
@@ -194,14 +195,14 @@ def main(argv: list[str] | None = None) -> int:
               "each), models alternating:")
         for ref, seconds in typed.items():
             q = np.percentile(np.asarray(seconds) * 1e6, [25, 50, 75, 99])
-            print(f"  {ref:<26} p50 {q[1]:7.0f} us  p99 {q[3]:7.0f} us  "
+            print(f"  {ref[-26:]:<26} p50 {q[1]:7.0f} us  p99 {q[3]:7.0f} us  "
                   f"(IQR {q[0]:.0f}-{q[2]:.0f} us, {len(seconds):,} keystrokes)")
     if args.cold:
         cold = cold_predicts(args.models, args.cold)
         print(f"cold `rnn-tui predict`, CPU time of the process, {args.cold} runs each "
               "(after a warm-up), alternating:")
         for ref, seconds in cold.items():
-            print(f"  {ref:<26} median {np.median(seconds):.3f} s  "
+            print(f"  {ref[-26:]:<26} median {np.median(seconds):.3f} s  "
                   f"(min {min(seconds):.3f}, max {max(seconds):.3f})")
     columns = ["whole", *(f"first {count}" for count in PREFIXES), "check all"]
     capabilities = list(results[0]["check"])
