@@ -28,18 +28,20 @@ def test_english_counterfactuals_negate_the_clause_and_flip_its_label():
     rng = np.random.default_rng(1)
     pairs = english_pairs("Honestly the acting was superb, but the plot was dull.",
                           {"superb": 1, "dull": 0}, rng, limit=5)
-    assert len(pairs) == 4
-    (kept, label), (negated, flipped) = pairs[0], pairs[1]
+    assert len(pairs) == 6
+    (kept, label), (negated, flipped), alone = pairs[0], pairs[1], pairs[2]
     assert kept == "Honestly the acting was superb" and label == 1
     assert flipped == 0 and any(form in negated for form in ("was not", "wasn't", "was never"))
-    assert pairs[2] == ("but the plot was dull", 0) and pairs[3][1] == 1
+    assert alone == ("superb", 1)
+    assert pairs[3] == ("but the plot was dull", 0) and pairs[4][1] == 1
+    assert pairs[5] == ("dull", 0)
 
 
 def test_the_lexicon_comes_from_the_training_texts():
     texts = ["the film was great"] * 40 + ["the film was awful"] * 40
     labels = np.array([1] * 40 + [0] * 40)
     made, made_labels = counterfactuals(texts, labels, language="en", per_text=1, seed=0)
-    assert len(made) == 160 and sum(made_labels) == 80
+    assert len(made) == 240 and sum(made_labels) == 120
     assert ("the film was great", 1) in zip(made, made_labels)
     negated = [t for t, y in zip(made, made_labels) if "great" in t and y == 0]
     assert negated and all("n't" in t or "not" in t or "never" in t for t in negated)

@@ -6,6 +6,7 @@ review decides), so a model learns "not bad" as negative. Counterfactual example
 al., "Learning the Difference that Makes a Difference", ICLR 2020) teach the local rule:
 take a clause of a training text whose predicate is a strong sentiment word, keep it as
 written (labelled by that word's polarity) and add it negated (labelled the other way).
+The predicate alone is added too (English), or a bare adjective would come out neutral.
 
 - English: ``<up to 4 words> is/was/are/were [intensifier] ADJ`` -> ``... was not ADJ`` /
   ``wasn't ADJ`` / ``was never ADJ``.
@@ -22,8 +23,10 @@ split. The choice of clauses and forms is seeded.
 ...     print(pair)
 ('The acting was good', 1)
 ('The acting was never good', 0)
+('good', 1)
 ('The plot was really dull', 0)
 ("The plot wasn't really dull", 1)
+('really dull', 0)
 """
 
 from __future__ import annotations
@@ -89,7 +92,8 @@ def english_lexicon(texts: Sequence[str], labels: np.ndarray) -> dict[str, int]:
 
 def english_pairs(text: str, lexicon: dict[str, int], rng: np.random.Generator, limit: int
                   ) -> list[tuple[str, int]]:
-    """Up to ``limit`` (clause, label) pairs: each clause as written, then negated."""
+    """Up to ``limit`` clauses, each as (text, label) three times: as written, negated, and
+    its predicate alone."""
     found = [match for match in _EN_CLAUSE.finditer(text)
              if match.group(4).lower() in lexicon and match.group(1).strip()]
     if len(found) > limit:
@@ -103,6 +107,9 @@ def english_pairs(text: str, lexicon: dict[str, int], rng: np.random.Generator, 
         negated = (f"{verb} not", _EN_COPULA[verb.lower()], f"{verb} never")[form]
         out.append((" ".join(f"{subject}{verb} {adverb}{word}".split()), polarity))
         out.append((" ".join(f"{subject}{negated} {adverb}{word}".split()), 1 - polarity))
+        # the word alone too: with only the pairs, a word is as often in one class as in
+        # the other, and a bare "fantastic" loses its polarity
+        out.append((" ".join(f"{adverb}{word}".split()), polarity))
     return out
 
 
