@@ -53,8 +53,10 @@ def rows(dataset: str, split: str, validation: float, seed: int, limit: int | No
 
 
 def accuracy(predictor, texts: list[str], labels: np.ndarray) -> float:
+    from rnn_tui.check.runner import polarity_indices
+
     probabilities = predictor.predict(texts)
-    positive = predictor.labels.index("positive") if "positive" in predictor.labels else 1
+    positive = polarity_indices(predictor.labels)[0]
     guesses = np.where(np.isfinite(probabilities[:, positive]),
                        probabilities[:, positive] >= 0.5, -1)
     return float(np.mean(guesses == labels))

@@ -61,6 +61,7 @@ class CheckReport:
     suite: Suite
     labels: list[str]
     positive: int  # the index of the positive label
+    negative: int  # ... and of the negative one
     results: list[CapabilityResult]
     notes: list[str] = field(default_factory=list)
 
@@ -101,27 +102,44 @@ class CheckReport:
         }
 
 
-def positive_index(labels: Sequence[str]) -> tuple[int, str | None]:
-    """(index of the positive label, a note when it was assumed rather than found)."""
+def polarity_indices(labels: Sequence[str]) -> tuple[int, int, str | None]:
+    """(index of the positive label, of the negative one, a note when they were assumed
+    rather than found by name)."""
     lowered = [label.strip().lower() for label in labels]
-    for index, label in enumerate(lowered):
-        if label in POSITIVE_NAMES:
-            return index, None
+    positive = next((i for i, label in enumerate(lowered) if label in POSITIVE_NAMES), None)
+    negative = next((i for i, label in enumerate(lowered) if label in NEGATIVE_NAMES), None)
     if len(labels) == 2:
-        for index, label in enumerate(lowered):
-            if label in NEGATIVE_NAMES:
-                return 1 - index, None
-        return 1, (f"no label is named positive: took the second label, {labels[1]!r}, as "
-                   "positive")
-    raise UserError(f"check tests sentiment models: this model's {len(labels)} labels have "
-                    "none named positive")
+        if positive is None and negative is None:
+            return 1, 0, (f"no label is named positive: took the second label, "
+                          f"{labels[1]!r}, as positive")
+        positive = 1 - negative if positive is None else positive
+        return positive, 1 - positive, None
+    if positive is None:
+        raise UserError(f"check tests sentiment models: this model's {len(labels)} labels "
+                        "have none named positive")
+    if negative is None:
+        raise UserError("this model has no label named negative")
+    return positive, negative, None
+
+
+def check_predictor(predictor: Any, suite_name: str | None = None, *,
+                    capabilities: Sequence[str] | None = None) -> CheckReport:
+    """Run a suite on a registry model's ``Predictor``: the shipped suite of its language, or
+    ``suite_name`` (a language or a suite file). A model that is not a text classifier is a
+    UserError."""
+    if predictor.task == "regression" or predictor.input.kind != "text":
+        raise UserError(f"check tests text classifiers; {predictor.name} is a "
+                        f"{predictor.task} model of {predictor.input.kind} input")
+    return run_check(predictor.predict, predictor.labels,
+                     Suite.choose(suite_name, predictor.language, predictor.name),
+                     capabilities=capabilities)
 
 
 def run_check(predict: Callable[[list[str]], np.ndarray], labels: Sequence[str],
               suite: Suite, *, capabilities: Sequence[str] | None = None) -> CheckReport:
     """Run every case of a suite (or of the named capabilities) through ``predict``."""
     labels = list(labels)
-    positive, note = positive_index(labels)
+    positive, negative, note = polarity_indices(labels)
     chosen = list(suite.capabilities)
     if capabilities:
         known = {capability.name for capability in chosen}
@@ -142,30 +160,23 @@ def run_check(predict: Callable[[list[str]], np.ndarray], labels: Sequence[str],
         result = CapabilityResult(capability.name, capability.title, len(capability.cases))
         for case in capability.cases:
             rows = probabilities[[row[text] for text in case.texts]]
-            got = [_label(values, labels, positive) for values in rows]
-            if not _passes(case, got, labels, positive):
+            got = [_label(values, labels) for values in rows]
+            wanted = {"positive": labels[positive], "negative": labels[negative]}
+            if not _passes(case, got, wanted):
                 result.failures.append(Failure(case, got, [float(p) for p in rows[:, positive]]))
         results.append(result)
-    return CheckReport(suite, labels, positive, results, [note] if note else [])
+    return CheckReport(suite, labels, positive, negative, results, [note] if note else [])
 
 
-def _label(values: np.ndarray, labels: list[str], positive: int) -> str:
+def _label(values: np.ndarray, labels: list[str]) -> str:
     if not np.all(np.isfinite(values)):
         return "unreadable"
     return labels[int(np.argmax(values))]
 
 
-def _passes(case: Case, got: list[str], labels: list[str], positive: int) -> bool:
+def _passes(case: Case, got: list[str], wanted: dict[str, str]) -> bool:
     if "unreadable" in got:
         return False
     if case.expect == "no change":
         return len(set(got)) == 1
-    wanted = labels[positive] if case.expect == "positive" else labels[1 - positive] \
-        if len(labels) == 2 else None
-    if wanted is None:  # several labels: "negative" means the one named so
-        names = [label.strip().lower() for label in labels]
-        matches = [labels[i] for i, name in enumerate(names) if name in NEGATIVE_NAMES]
-        if not matches:
-            raise UserError("this model has no label named negative")
-        wanted = matches[0]
-    return got[0] == wanted
+    return got[0] == wanted[case.expect]

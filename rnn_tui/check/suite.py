@@ -86,6 +86,19 @@ class Suite:
         return cls.load(path)
 
     @classmethod
+    def choose(cls, name: str | None, language: str | None, model: str = "the model") -> Suite:
+        """A shipped suite by language name, a suite file, or (``name`` None) the shipped
+        suite of the model's ``language``."""
+        if name is None:
+            if not language:
+                raise UserError(f"{model}'s card names no language: choose a suite with "
+                                f"--suite ({', '.join(cls.shipped_languages())} or a file)")
+            return cls.shipped(language)
+        if name in cls.shipped_languages():
+            return cls.shipped(name)
+        return cls.load(name)
+
+    @classmethod
     def load(cls, path: str | Path) -> Suite:
         """Read and expand a suite file; a malformed one is a DataError naming the file."""
         path = Path(path)

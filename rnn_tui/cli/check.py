@@ -43,18 +43,13 @@ def check(model_ref: str, suite_name: str | None, capabilities: tuple[str, ...],
       rnn-tui check my-model --suite ko -c negation -c contrast --format json
       rnn-tui check my-model --suite my_suite.json --fail-above 0.1
     """
-    from rnn_tui.check import Suite, run_check
-    from rnn_tui.errors import UserError
+    from rnn_tui.check.runner import check_predictor
     from rnn_tui.infer.predictor import Predictor
     from rnn_tui.terminal import json_text, rich_text
 
     predictor = Predictor.load(model_ref)
-    if predictor.task == "regression" or predictor.input.kind != "text":
-        raise UserError(f"check tests text classifiers; {model_ref} is a "
-                        f"{predictor.task} model of {predictor.input.kind} input")
-    suite = _suite(suite_name, predictor.language, model_ref)
-    report = run_check(predictor.predict, predictor.labels, suite,
-                       capabilities=capabilities or None)
+    report = check_predictor(predictor, suite_name, capabilities=capabilities or None)
+    suite = report.suite
     name = f"{predictor.name}:{predictor.version}" if predictor.version else predictor.name
     if output_format == "json":
         data = {"model": name, **report.to_dict(failures if failures else None)}
@@ -76,16 +71,3 @@ def check(model_ref: str, suite_name: str | None, capabilities: tuple[str, ...],
                    f"of its cases (more than {fail_above:.0%})", err=True)
         sys.exit(1)
 
-
-def _suite(suite_name: str | None, language: str | None, model_ref: str):
-    from rnn_tui.check import Suite
-    from rnn_tui.errors import UserError
-
-    if suite_name is None:
-        if not language:
-            raise UserError(f"{model_ref}'s card names no language: choose a suite with "
-                            f"--suite ({', '.join(Suite.shipped_languages())} or a file)")
-        return Suite.shipped(language)
-    if suite_name in Suite.shipped_languages():
-        return Suite.shipped(suite_name)
-    return Suite.load(suite_name)

@@ -13,7 +13,8 @@ _kiwi: Any = None
 _kiwi_lock = threading.Lock()
 
 
-def _get_kiwi() -> Any:
+def get_kiwi() -> Any:
+    """The process' one Kiwi analyser (created on first use)."""
     global _kiwi
     with _kiwi_lock:
         if _kiwi is None:
@@ -31,7 +32,7 @@ def morphemes(text: str, with_tags: bool = False) -> list[str]:
     """
     if not text.strip():
         return []
-    tokens = _get_kiwi().tokenize(text)
+    tokens = get_kiwi().tokenize(text)
     if with_tags:
         return [f"{token.form}/{token.tag}" for token in tokens]
     return [token.form for token in tokens]
@@ -39,7 +40,7 @@ def morphemes(text: str, with_tags: bool = False) -> list[str]:
 
 def morphemes_many(texts: list[str], with_tags: bool = False) -> list[list[str]]:
     """Tokenize many texts at once (Kiwi batches them internally, much faster than a loop)."""
-    kiwi = _get_kiwi()
+    kiwi = get_kiwi()
     results: list[list[str]] = []
     for text, tokens in zip(texts, kiwi.tokenize(texts)):
         if with_tags:

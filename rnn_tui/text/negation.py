@@ -117,9 +117,9 @@ class KoreanNegator:
     """Negated forms of Korean predicate words (Kiwi finds the stem, tense and ending)."""
 
     def __init__(self) -> None:
-        from kiwipiepy import Kiwi
+        from rnn_tui.text.korean import get_kiwi
 
-        self.kiwi = Kiwi()
+        self.kiwi = get_kiwi()  # shared: loading one takes ~2 s and ~100 MB
         self._cache: dict[str, tuple[str, str, str] | None] = {}
 
     def parts(self, word: str) -> tuple[str, str, str] | None:

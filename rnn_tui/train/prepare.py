@@ -258,8 +258,8 @@ def prepare_data(
                         f"configuration asks for {config.ngrams}")
     fitted = features.vocabulary
     train_tokens = features.tokenize_many(train.texts)
-    if config.crops and corpus.is_text:
-        # a crop of punctuation alone has no token: an all-pad row would pool to NaN
+    if (config.crops or config.negations) and corpus.is_text:
+        # an added row of punctuation alone has no token: an all-pad row would pool to NaN
         keep = [i for i, tokens in enumerate(train_tokens) if tokens]
         if len(keep) < len(train_tokens):
             train = train.take(np.asarray(keep))

@@ -591,25 +591,21 @@ class RnnTuiApp(App[None]):
     @work(thread=True, group="check")
     def _check(self, version: Any, line: ProgressLine) -> None:
         """``rnn-tui check``'s suite on the runtime (no TensorFlow), in a thread: a second."""
-        from rnn_tui.check import Suite, run_check
+        from rnn_tui.check.runner import check_predictor
         from rnn_tui.check.view import report_table
+        from rnn_tui.infer import Predictor
 
         try:
-            from rnn_tui.infer import Predictor
-
             predictor = Predictor.load(version)  # its own copy: the live session keeps typing
-            if predictor.task == "regression" or predictor.input.kind != "text":
-                raise UserError(f"check tests text classifiers; {version.ref} is a "
-                                f"{predictor.task} model")
-            suite = Suite.shipped(predictor.language or "en")
-            self.call_from_thread(line.stage, f"{len(suite.cases)} cases")
-            report = run_check(predictor.predict, predictor.labels, suite)
+            self.call_from_thread(line.stage, "scoring")
+            # a card without a language gets the English suite (no --suite in the app)
+            report = check_predictor(predictor, None if predictor.language else "en")
         except RnnTuiError as error:
             self.call_from_thread(line.stop)
             self.call_from_thread(self.error, str(error))
             return
         self.call_from_thread(line.stop)
-        title = f"{version.ref}: {suite.title} ({report.tests} cases)"
+        title = f"{version.ref}: {report.suite.title} ({report.tests} cases)"
         self.call_from_thread(self.say, report_table(report, title=title))
 
     def _require_book(self) -> ModelBook:
