@@ -65,6 +65,27 @@ def test_watch_replays_a_finished_run(capsys):
     assert "epoch 2/3" in out and "done:1" in out
 
 
+def test_watch_shows_a_last_word_written_between_its_read_and_its_check(capsys, monkeypatch):
+    """The race CI met: the run cancels right after watch read its log and before watch asks
+    whether it is over. Watch must show the cancellation, not call the run killed."""
+    from rnn_tui.train import run_log
+
+    live = log_run("racing", finish=False)
+    real_read_run = run_log.read_run
+    calls = []
+
+    def read_run_after_the_last_word(path, whole=True):
+        calls.append(path)
+        if len(calls) == 2:  # the first is find_run's; the second, watch asking "over?"
+            live(events.RunCancelled(epoch=2, message="stopped by runs stop"))
+        return real_read_run(path, whole)
+
+    monkeypatch.setattr(run_log, "read_run", read_run_after_the_last_word)
+    code, out, err = run_cli(["runs", "watch", "racing", "--plain"], capsys)
+    assert code == 0, err
+    assert "epoch 2/3" in out and "stopped by runs stop" in out and "killed" not in err
+
+
 def test_stop_cancels_the_process_that_trains(capsys):
     # a stand-in trainer: a real process that exits 130 on SIGTERM, as rnn-tui train does
     child = subprocess.Popen([sys.executable, "-c",

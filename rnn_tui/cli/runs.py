@@ -110,14 +110,24 @@ def watch_command(name: str, plain: bool) -> None:
     run = find_run(run_logs_root(), name)
     renderer = renderer_for("plain" if plain else "auto")
     offset = 0
+
+    def show_new() -> bool:
+        """Draw what the log gained; True once its last word is among it."""
+        nonlocal offset
+        events, offset = read_events(run.path, offset)
+        for event in events:
+            renderer(event)
+        return any(isinstance(event, TERMINAL) for event in events)
+
     try:
         while True:
-            events, offset = read_events(run.path, offset)
-            for event in events:
-                renderer(event)
-            if any(isinstance(event, TERMINAL) for event in events):
+            if show_new():
                 return
-            if read_run(run.path).done:  # ended without a last event (killed)
+            # It may write its last word between our read and this check: read once more,
+            # and complain only when there was none (killed).
+            if read_run(run.path).done:
+                if show_new():
+                    return
                 click.echo(f"rnn-tui: {escape(run.name)} ended without a last word "
                            "(killed?)", err=True)
                 raise SystemExit(1)
