@@ -169,13 +169,16 @@ class RnnTuiApp(App[None]):
         self.query_one("#input", ChatInput).focus()
         self.call_after_refresh(self._first_paint_done)
         self._welcome()
-        self.set_interval(REGISTRY_POLL_S, self._poll_registry)
-        self._open_registry()
 
     def _first_paint_done(self) -> None:
+        """The screen is up: now the background work starts (threads started before would
+        hold the GIL, and the import lock, while the first screen is drawn)."""
         if self._on_first_paint is not None:
             callback, self._on_first_paint = self._on_first_paint, None
             callback(time.perf_counter())
+        self.set_interval(REGISTRY_POLL_S, self._poll_registry)
+        self._open_registry()
+        self.query_one(TrainingPane).watch_run_logs()
 
     def _welcome(self) -> None:
         text = Text()
@@ -221,6 +224,9 @@ class RnnTuiApp(App[None]):
         registries = open_registries()
         book = ModelBook(registries, sentiment=self._start_sentiment,
                          topics=self._start_topics)
+        # Imports the runtime here: the event loop's first call would wait on the import
+        # lock while this thread holds it.
+        book.sentiment_ref("")
         self.call_from_thread(self._set_book, book)
         self._read_models(book)
         self._preload(book)

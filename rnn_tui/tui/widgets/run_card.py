@@ -17,7 +17,7 @@ from rnn_tui.tui.run_progress import (
     RunProgress,
 )
 from rnn_tui.tui.verdicts import printable
-from rnn_tui.tui.widgets.curve_plot import CURVE_COLOURS, Curve, CurvePlot, legend_text
+from rnn_tui.tui.curves import CURVE_COLOURS, Curve, legend_text
 
 WIDE_CARD = 44  # cells: room for a second y axis
 STATUS_MARK = {QUEUED: "…", FINISHED: "✓", FAILED: "✗", CANCELLED: "■", CANCELLING: "■"}
@@ -95,6 +95,9 @@ class RunCard(Vertical):
         self._composed = False
 
     def compose(self) -> ComposeResult:
+        # plotext is imported with the first card, not with the app (its first paint)
+        from rnn_tui.tui.widgets.curve_plot import CurvePlot
+
         with Horizontal(classes="run-title-row"):
             yield Label(classes="run-title")
             yield Button("Stop", compact=True, classes="run-stop")
@@ -148,7 +151,7 @@ class RunCard(Vertical):
         curves = curves_of(progress, metric=wide)
         self.query_one(".run-legend", Static).update(
             legend_text(curves, self.app.theme_variables))
-        self.query_one(".run-curves", CurvePlot).curves = curves
+        self.query_one(".run-curves").curves = curves  # type: ignore[attr-defined]
 
     def on_resize(self) -> None:
         self.show()

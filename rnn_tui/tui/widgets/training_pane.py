@@ -86,7 +86,9 @@ class TrainingPane(Vertical):
         )
         yield Horizontal(id="runs")
 
-    def on_mount(self) -> None:
+    def watch_run_logs(self) -> None:
+        """Start showing the runs of other processes (the app calls this after its first
+        paint)."""
         from rnn_tui.paths import run_logs_root
         from rnn_tui.tui.run_watcher import RunWatcher
 
