@@ -663,7 +663,8 @@ class RnnTuiApp(App[None]):
         self.run_command_text("/cancel")
 
     async def action_quit(self) -> None:
-        """Quit; a run in progress is first cancelled cleanly (a second Ctrl+Q confirms)."""
+        """Quit; a run in progress is asked first: a second Ctrl+Q cancels it (cleanly, in its
+        own process: the app does not wait) and quits, Ctrl+D leaves it training."""
         pane = self.query_one(TrainingPane)
         if not pane.busy:
             self.exit()
@@ -676,8 +677,10 @@ class RnnTuiApp(App[None]):
                         "NAME, or the next session, shows it).", title="Quit?",
                         severity="warning", timeout=10)
         else:
-            self.notify("Cancelling the runs…")
-            self._cancel_then_exit(pane)
+            asked = pane.cancel_all_on_quit()
+            self.exit(message=("cancelled: " + ", ".join(asked) + " (each stops after its "
+                               "step and publishes nothing; rnn-tui runs list)")
+                      if asked else None)
 
     def _disarm_quit(self) -> None:
         self._quit_armed = False
@@ -688,11 +691,6 @@ class RnnTuiApp(App[None]):
         left = self.query_one(TrainingPane).detach_all()
         self.exit(message=("left training: " + ", ".join(left) + " (rnn-tui runs list)")
                   if left else None)
-
-    @work(thread=True, group="quit")
-    def _cancel_then_exit(self, pane: Any) -> None:
-        pane.cancel_all_now()
-        self.call_from_thread(self.exit)
 
 
 def evaluation_view(report: dict[str, Any], width: int) -> Text:

@@ -271,13 +271,24 @@ class TrainingPane(Vertical):
     def _stop_pressed(self, message: RunCard.StopPressed) -> None:
         self.cancel(message.run_id)
 
-    def cancel_all_now(self) -> None:
-        """On quit: stop this app's runs (blocking up to the grace time per run)."""
+    def cancel_all_on_quit(self) -> list[str]:
+        """On quit: ask this app's runs to stop (SIGINT: the engine stops after its step,
+        publishes nothing and keeps its resume point) without waiting for them, so the app
+        leaves at once; queued runs never start. Returns the labels of the runs asked."""
+        asked = []
         for card in self.query(RunCard):
-            if not card.progress.done and card.run_id not in self._elsewhere_runs:
-                card.progress.status = CANCELLING
-        for process in list(self._processes.values()):
-            process.cancel()
+            progress = card.progress
+            if progress.done or card.run_id in self._elsewhere_runs:
+                continue
+            process = self._processes.get(card.run_id)
+            if process is None:
+                progress.status = CANCELLED
+                continue
+            progress.status = CANCELLING
+            process.request_cancel()
+            process.detach()  # its reader thread returns: nothing keeps the app waiting
+            asked.append(progress.name or progress.label)
+        return asked
 
     def detach_all(self) -> list[str]:
         """On quit: leave this app's running runs training on their own (queued ones are
