@@ -62,26 +62,36 @@ class CommandSpec:
         return self.options() if callable(self.options) else self.options
 
 
-# Options of ``rnn-tui train`` that make no sense inside the app (its output is ours to read).
-_TRAIN_OPTIONS_LEFT_OUT = {"--json", "--plain", "--list-presets", "--list-archs", "--help"}
 _TRAIN_OPTION_KINDS = {"--dataset": DATASET, "--arch": ARCH, "--preset": PRESET}
 
 
+def _train_parameters() -> list[tuple[list[str], object]]:
+    """(the ``--`` names the app accepts, the click option) for each option of
+    ``rnn-tui train`` (``rnn_tui.train.options``: one definition for both faces)."""
+    import click
+
+    from rnn_tui.train.options import CLI_ONLY, parameters
+
+    found = []
+    for parameter in parameters():
+        if not isinstance(parameter, click.Option):
+            continue
+        names = [name for name in [*parameter.opts, *parameter.secondary_opts]
+                 if name.startswith("--") and name not in CLI_ONLY]
+        if names:
+            found.append((names, parameter))
+    return found
+
+
 def train_options() -> OptionTable:
-    """The options of the ``rnn-tui train`` command, read from its click definition.
+    """The options /train takes: those of ``rnn-tui train``, with the kind of each value.
 
     One source of truth: /train accepts, completes and checks exactly what the CLI does.
     """
     import click
 
-    from rnn_tui.cli.train import train
-
     table: OptionTable = {}
-    for parameter in train.params:
-        if not isinstance(parameter, click.Option):
-            continue
-        names = [name for name in [*parameter.opts, *parameter.secondary_opts]
-                 if name.startswith("--") and name not in _TRAIN_OPTIONS_LEFT_OUT]
+    for names, parameter in _train_parameters():
         for name in names:
             if parameter.is_flag:
                 kind = FLAG
@@ -94,19 +104,11 @@ def train_options() -> OptionTable:
 
 
 def train_option_help() -> list[tuple[str, str]]:
-    """(``--option VALUE``, its help) for each option /train takes, from ``rnn-tui train``."""
+    """(``--option VALUE``, its help) for each option /train takes."""
     import click
 
-    from rnn_tui.cli.train import train
-
     rows = []
-    for parameter in train.params:
-        if not isinstance(parameter, click.Option):
-            continue
-        names = [name for name in [*parameter.opts, *parameter.secondary_opts]
-                 if name.startswith("--") and name not in _TRAIN_OPTIONS_LEFT_OUT]
-        if not names:
-            continue
+    for names, parameter in _train_parameters():
         if parameter.is_flag:
             words = " / ".join(names)
         elif isinstance(parameter.type, click.Choice):
