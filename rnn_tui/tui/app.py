@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rich.console import Group
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -562,8 +563,6 @@ class RnnTuiApp(App[None]):
     def _evaluate(self, ref: str, line: ProgressLine) -> None:
         """``rnn-tui evaluate REF --json`` in a subprocess: its progress events move ``line``,
         its report goes to the chat."""
-        import json
-
         from rnn_tui.train.events import BatchEnded, Note
 
         process = TrainingProcess(["evaluate", ref, "--progress-events"])
@@ -575,16 +574,12 @@ class RnnTuiApp(App[None]):
                 self.call_from_thread(line.stage, "scoring", event.step, event.steps)
         code = process.wait()
         self.call_from_thread(line.stop)
-        try:
-            report = json.loads("\n".join(process.other_output))
-        except ValueError:
-            report = None
-        if code != 0 or not isinstance(report, dict):
+        report = process.result()
+        if code != 0 or report is None:
             last = (process.stderr_tail or [f"exit code {code}"])[-1]
             self.call_from_thread(self.error, f"evaluating {ref} failed: {last}")
             return
-        self.call_from_thread(
-            lambda: self.say(evaluation_view(report, self.transcript.size.width)))
+        self.call_from_thread(self.say, evaluation_view(report))
 
     def command_check(self, command: SlashCommand) -> None:
         book = self._require_book()
@@ -693,18 +688,11 @@ class RnnTuiApp(App[None]):
                   if left else None)
 
 
-def evaluation_view(report: dict[str, Any], width: int) -> Text:
-    """The evaluate command's own report, drawn as it draws it in a terminal."""
-    import io
+def evaluation_view(report: dict[str, Any]) -> Group:
+    """The evaluate command's report, drawn as it draws it in a terminal."""
+    from rnn_tui.views.evaluation import evaluation_parts
 
-    from rich.console import Console
-
-    from rnn_tui.cli.evaluate import render_report
-
-    console = Console(file=io.StringIO(), width=max(width, 40), force_terminal=True,
-                      color_system="truecolor", highlight=False)
-    render_report(report, console)
-    return Text.from_ansi(console.file.getvalue())
+    return Group(*evaluation_parts(report))
 
 
 def _command_hint(text: str) -> str:

@@ -141,6 +141,15 @@ class TrainingProcess:
             self.other_output.append(line)  # a JSON result (evaluate) or stray text
             return None
 
+    def result(self) -> dict[str, Any] | None:
+        """The JSON object the command printed besides its events (``evaluate --json``'s
+        report), or None when there is none."""
+        try:
+            document = json.loads("\n".join(self.other_output))
+        except ValueError:
+            return None
+        return document if isinstance(document, dict) else None
+
     def detach(self) -> None:
         """Leave the run training on its own: stop reading it, and do not cancel it when
         this program exits. (It keeps logging its events: ``rnn-tui runs`` follows it.)"""

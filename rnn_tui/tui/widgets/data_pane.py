@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from rnn_tui.errors import RnnTuiError
-from rnn_tui.tui.data_view import DataView, data_view
+from rnn_tui.views.corpus import DataView, data_view
 from rnn_tui.tui.verdicts import printable
 from rnn_tui.tui.widgets.progress_line import ProgressLine
 
