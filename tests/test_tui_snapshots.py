@@ -37,7 +37,7 @@ async def settled(pilot) -> None:
     a steady cursor (a blinking one is on or off by chance)."""
     app = pilot.app
     app.query_one("#input").cursor_blink = False
-    await wait_for(pilot, lambda: app.book is not None and app._generation is not None,
+    await wait_for(pilot, lambda: app.book is not None and app.models_listed,
                    what="the registry")
     await pilot.pause(0.2)
 

@@ -15,12 +15,13 @@ import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.suggester import Suggester
 
 from rnn_tui.errors import UserError
+from rnn_tui.tui import command_handlers as handlers
 
 # Kinds of values that complete from a live list the app supplies (``CandidateSource``).
 MODEL = "model"
@@ -57,6 +58,7 @@ class CommandSpec:
     runs_bare: bool = True
     examples: tuple[str, ...] = ()
     option_help: Callable[[], list[tuple[str, str]]] | None = None
+    handler: Callable[[Any, SlashCommand], None] | None = None
 
     def option_table(self) -> OptionTable:
         return self.options() if callable(self.options) else self.options
@@ -134,6 +136,7 @@ COMMANDS: dict[str, CommandSpec] = {
                       "/train --preset reuters-topics",
                       "/train nsmc --arch gru --units 64 --name my-nsmc"),
             option_help=train_option_help,
+            handler=handlers.run_train,
         ),
         CommandSpec(
             "compare",
@@ -141,6 +144,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "train SimpleRNN, LSTM and GRU on one task, side by side",
             arguments=(DATASET,),
             examples=("/compare", "/compare imdb"),
+            handler=handlers.run_compare,
         ),
         CommandSpec(
             "model",
@@ -148,6 +152,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "show the active models, or make MODEL the active one for its task",
             arguments=(MODEL,),
             examples=("/model", "/model my-imdb-gru:2", "/model auto"),
+            handler=handlers.run_model,
         ),
         CommandSpec(
             "summary",
@@ -155,6 +160,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "the layer table and card of MODEL (default: the active sentiment model)",
             arguments=(MODEL,),
             examples=("/summary", "/summary reuters-topics"),
+            handler=handlers.run_summary,
         ),
         CommandSpec(
             "data",
@@ -162,6 +168,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "corpus statistics and the length histogram",
             arguments=(DATASET,),
             examples=("/data imdb", "/data multiplication"),
+            handler=handlers.run_data,
         ),
         CommandSpec(
             "evaluate",
@@ -169,6 +176,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "score MODEL on its corpus' test split (default: the active sentiment model)",
             arguments=(MODEL,),
             examples=("/evaluate", "/evaluate nsmc-sentiment"),
+            handler=handlers.run_evaluate,
         ),
         CommandSpec(
             "check",
@@ -177,12 +185,14 @@ COMMANDS: dict[str, CommandSpec] = {
             "(negation, contrast, typos, ...; default: the active sentiment model)",
             arguments=(MODEL,),
             examples=("/check", "/check nsmc-sentiment"),
+            handler=handlers.run_check,
         ),
         CommandSpec("cancel", "/cancel [RUN]", "cancel a training run (default: all)", (RUN,),
-                    examples=("/cancel", "/cancel lstm")),
-        CommandSpec("clear", "/clear", "clear the transcript"),
+                    examples=("/cancel", "/cancel lstm"), handler=handlers.run_cancel),
+        CommandSpec("clear", "/clear", "clear the transcript", handler=handlers.run_clear),
         CommandSpec("help", "/help [COMMAND]", "list the commands and keys; with COMMAND: its "
-                    "options and examples", (COMMAND,), examples=("/help", "/help train")),
+                    "options and examples", (COMMAND,), examples=("/help", "/help train"),
+                    handler=handlers.run_help),
     )
 }
 

@@ -7,6 +7,8 @@ it instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from typing import Any
 
 from rich.text import Text
@@ -22,12 +24,13 @@ from rnn_tui.tui.verdicts import printable
 from rnn_tui.tui.widgets.progress_line import ProgressLine
 
 
+@dataclass
 class DataLoaded(Message):
-    def __init__(self, name: str, view: DataView | None, error: str = "") -> None:
-        super().__init__()
-        self.name = name
-        self.view = view
-        self.error = error
+    """A corpus was described (``view``), or could not be (``error``)."""
+
+    name: str
+    view: DataView | None
+    error: str = ""
 
 
 class DataPane(Vertical):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -83,10 +85,11 @@ def curves_of(progress: RunProgress, metric: bool = True) -> tuple[Curve, ...]:
 class RunCard(Vertical):
     """Draws a ``RunProgress``; the pane calls ``show()`` after each event."""
 
+    @dataclass
     class StopPressed(Message):
-        def __init__(self, run_id: str) -> None:
-            super().__init__()
-            self.run_id = run_id
+        """The card's Stop button was pressed."""
+
+        run_id: str
 
     def __init__(self, run_id: str, progress: RunProgress, **kwargs) -> None:
         super().__init__(id=run_id, **kwargs)

@@ -8,6 +8,8 @@ comparison finishes in about the same total time and each card's seconds mean so
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import itertools
 from collections import deque
 from typing import Any
@@ -31,40 +33,38 @@ VISIBLE_RUNS = 3
 LOG_POLL_S = 1.0  # how often the run logs are read for runs started elsewhere
 
 
+@dataclass
 class LogsRead(Message):
     """What the run logs gained (runs started elsewhere; posted from the polling worker)."""
 
-    def __init__(self, updates: list[Any]) -> None:
-        super().__init__()
-        self.updates = updates
+    updates: list[Any]
 
 
+@dataclass
 class RunEvent(Message):
     """A training event read from a run's stdout (posted from the reader thread)."""
 
-    def __init__(self, run_id: str, event: Any) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.event = event
+    run_id: str
+    event: Any
 
 
+@dataclass
 class RunExited(Message):
-    def __init__(self, run_id: str, returncode: int, stderr_tail: str) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.returncode = returncode
-        self.stderr_tail = stderr_tail
+    """A run's process ended with ``returncode``; the last lines of its stderr."""
+
+    run_id: str
+    returncode: int
+    stderr_tail: str
 
 
 class TrainingPane(Vertical):
     """Starts, shows and cancels training runs; posts ``RunEnded`` when one is over."""
 
+    @dataclass
     class RunEnded(Message):
         """A run finished, failed or was cancelled (the app reports it in the transcript)."""
 
-        def __init__(self, progress: RunProgress) -> None:
-            super().__init__()
-            self.progress = progress
+        progress: RunProgress
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
