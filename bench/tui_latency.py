@@ -11,8 +11,11 @@ text and a Footer: what any Textual app pays), in alternating rounds after warm-
 
 1. First paint: seconds from the parent launching ``tmux new-session`` until the app reports
    that its first screen has been drawn (``call_after_refresh`` from ``on_mount``, the same
-   hook in both apps). The ``rnn-tui`` command (click and its lazy subcommand import in
-   front) is timed by tmux's view only: polling ``capture-pane`` until the footer shows.
+   hook in both apps), and the CPU seconds the process had used by then (which the
+   machine's other load moves least). The ``rnn-tui`` command (click and its lazy subcommand
+   import in front) is timed by tmux's view only: polling ``capture-pane`` until the footer
+   shows. ``--compare TREE`` adds ``rnn-tui@base``, the app of another checkout (e.g. the
+   commit before a change: ``git archive COMMIT rnn_tui | tar -x -C /tmp/base``).
 2. Keystroke to verdict: IMDB test reviews typed with ``tmux send-keys``, one character every
    120 ms; each app reports, after the refresh that shows the answer to a text (rnn-tui: both
    live verdicts, sentiment and topics; the bare app: the text echoed), the wall time. The
@@ -75,7 +78,7 @@ from rnn_tui.tui.app import RnnTuiApp
 sentiment, topics = sys.argv[3], sys.argv[4]
 
 def painted(_):
-    write(event="first_paint", seconds=time.time() - launched)
+    write(event="first_paint", seconds=time.time() - launched, cpu=time.process_time())
     app.set_interval(0.05, ready)
 
 def ready():
@@ -109,7 +112,7 @@ class Bare(App):
 
     def on_mount(self):
         self.query_one(Input).focus()
-        self.call_after_refresh(lambda: write(event="first_paint",
+        self.call_after_refresh(lambda: write(event="first_paint", cpu=time.process_time(),
                                               seconds=time.time() - launched))
         write(event="ready", seconds=time.time() - launched)
 
@@ -129,12 +132,14 @@ Bare().run()
 class Pane:
     """A tmux session (80x24) on a private socket, running ``command``."""
 
-    def __init__(self, command: list[str]) -> None:
+    def __init__(self, command: list[str], tree: str | None = None) -> None:
         self.socket = f"rnn-tui-bench-{uuid.uuid4().hex[:8]}"
         environment = {key: os.environ[key] for key in ("RNN_TUI_HOME", "RNN_TUI_DATA",
                                                           "RNN_TUI_SHIPPED_MODELS", "PATH",
                                                           "PYTHONPATH")
                        if key in os.environ}
+        if tree is not None:
+            environment["PYTHONPATH"] = tree  # another checkout's rnn_tui
         environment.update(LANG="C.UTF-8", TERM="xterm-256color")
         # bytecode is written (and used), as after a pip install
         shell = "env -u PYTHONDONTWRITEBYTECODE -u NO_COLOR " + " ".join(
@@ -181,14 +186,20 @@ def wait_until(condition, timeout: float, what: str):
         time.sleep(0.002)
 
 
+BASE = "rnn-tui@base"
+BASE_TREE: list[str] = []  # --compare TREE
+
+
 def launch(side: str, results: Path, sentiment: str, topics: str) -> Pane:
     launched = repr(time.time())
-    if side == RNN_TUI:
-        return Pane([sys.executable, "-c", CHILD, launched, str(results), sentiment, topics])
+    if side in (RNN_TUI, BASE):
+        return Pane([sys.executable, "-c", CHILD, launched, str(results), sentiment, topics],
+                    tree=BASE_TREE[0] if side == BASE else None)
     return Pane([sys.executable, "-c", PEER, launched, str(results)])
 
 
-def paint_once(side: str, sentiment: str, topics: str) -> float:
+def paint_once(side: str, sentiment: str, topics: str) -> tuple[float, float]:
+    """(wall seconds from launch to the first paint, the process' CPU seconds by then)."""
     with tempfile.TemporaryDirectory() as folder:
         results = Path(folder) / "results.jsonl"
         pane = launch(side, results, sentiment, topics)
@@ -196,7 +207,7 @@ def paint_once(side: str, sentiment: str, topics: str) -> float:
             painted = wait_until(lambda: [r for r in records(results)
                                           if r["event"] == "first_paint"], 30, "first paint")
             wait_until(lambda: FOOTER in pane.screen(), 30, "the footer")
-            return painted[0]["seconds"]
+            return painted[0]["seconds"], painted[0]["cpu"]
         finally:
             pane.close()
 
@@ -223,11 +234,14 @@ def spread(values: list[float], scale: float = 1.0, digits: int = 3) -> dict:
 
 
 def first_paint(rounds: int, warmups: int, sentiment: str, topics: str) -> dict:
-    """Alternating rounds: bare app, rnn-tui's app, the rnn-tui command."""
-    times: dict[str, list[float]] = {BARE: [], RNN_TUI: [], "rnn-tui command (tmux)": []}
+    """Alternating rounds: bare app, rnn-tui's app, the rnn-tui command. The CPU seconds
+    (the process' own, from its start) are what the machine's other load moves least."""
+    sides = [BARE, RNN_TUI] + ([BASE] if BASE_TREE else [])
+    times: dict[str, list[float]] = {key: [] for key in (
+        *sides, "rnn-tui command (tmux)", *(f"{side}, CPU s" for side in sides))}
     for round_number in range(warmups + rounds):
-        measured = (paint_once(BARE, sentiment, topics), paint_once(RNN_TUI, sentiment, topics),
-                    command_paint_once())
+        walls, cpus = zip(*(paint_once(side, sentiment, topics) for side in sides))
+        measured = (*walls, command_paint_once(), *cpus)
         if round_number >= warmups:
             for key, value in zip(times, measured):
                 times[key].append(value)
@@ -382,7 +396,11 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=60, help="characters typed per review")
     parser.add_argument("--skip-paint", action="store_true")
     parser.add_argument("--skip-keys", action="store_true")
+    parser.add_argument("--compare", metavar="TREE",
+                        help="also the app of another checkout (first paint only)")
     arguments = parser.parse_args()
+    if arguments.compare:
+        BASE_TREE.append(str(Path(arguments.compare).resolve()))
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (the benchmark drives a real terminal)")
     setup_environment(arguments.home)

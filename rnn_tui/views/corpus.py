@@ -108,19 +108,37 @@ def data_view(name: str, stage: Callable[[str], None] | None = None) -> DataView
 def corpus_report(summary: Any) -> list[RenderableType]:
     """``rnn-tui data show``'s report of a ``CorpusSummary``: splits, labels, lengths or
     targets, the length histogram as bars, examples and notes (print each part)."""
+    # Names, labels, texts and notes come from the data: escaped, never read as markup.
+    parts: list[RenderableType] = [
+        Text.from_markup(f"[bold]{safe(summary.name)}[/]: {safe(summary.title)}"),
+        Text.from_markup(f"task {summary.task} · language {safe(summary.language or '-')} · "
+                         f"form {safe(summary.form)} · {summary.total:,} examples"),
+    ]
+    classification = bool(summary.label_names) and summary.task != "regression"
+    parts.append(_splits_table(summary, classification))
+    if classification:
+        parts.append(_labels_table(summary))
+    first = summary.splits[0]
+    if first.tokens is not None:
+        parts.append(_lengths_table(summary))
+    if first.targets is not None:
+        parts.append(_targets_table(summary))
+    if summary.histogram is not None:
+        parts.append(Text("Tokens per text (all splits)", style="italic"))
+        parts.extend(_histogram_bars(summary.histogram))
+    if summary.examples:
+        parts.append(_examples_table(summary))
+    for note in summary.notes:
+        parts.append(Text.from_markup(f"[dim]· {safe(note)}[/]"))
+    return parts
+
+
+def _splits_table(summary: Any, classification: bool) -> Table:
     from rnn_tui.data import stats
 
-    # Names, labels, texts and notes come from the data: escaped, never read as markup.
-    parts: list[RenderableType] = []
-    parts.append(Text.from_markup(f"[bold]{safe(summary.name)}[/]: {safe(summary.title)}"))
-    parts.append(Text.from_markup(
-        f"task {summary.task} · language {safe(summary.language or '-')} · form "
-        f"{safe(summary.form)} · {summary.total:,} examples"
-    ))
     sizes = Table(title="Splits", title_justify="left")
     sizes.add_column("split")
     sizes.add_column("size", justify="right")
-    classification = summary.label_names and summary.task != "regression"
     if classification:
         sizes.add_column(f"balance (min/max class; under {stats.BALANCED_RATIO:g} is "
                          "imbalanced)", justify="right")
@@ -130,75 +148,77 @@ def corpus_report(summary: Any) -> list[RenderableType]:
             balanced = stats.is_balanced(split)
             row.append(f"{split.balance:.3f} " + ("balanced" if balanced else "imbalanced"))
         sizes.add_row(*row)
-    parts.append(sizes)
+    return sizes
 
-    if classification:
-        labels = Table(title="Labels", title_justify="left")
-        labels.add_column("id", justify="right")
-        labels.add_column("label")
-        for split in summary.splits:
-            labels.add_column(split.name, justify="right")
-            labels.add_column("%", justify="right")
-        for class_id, label in enumerate(summary.label_names):
-            row = [str(class_id), safe(label)]
-            for split in summary.splits:
-                count = split.label_counts[class_id]
-                row += [f"{count:,}", f"{100 * count / split.size:.1f}" if split.size else "-"]
-            labels.add_row(*row)
-        parts.append(labels)
 
-    first = summary.splits[0]
-    if first.tokens is not None:
-        lengths = Table(title="Text lengths", title_justify="left")
-        lengths.add_column("split")
-        lengths.add_column("unit")
-        for column in ("mean", "min", *first.tokens.percentiles, "max"):
-            lengths.add_column(column, justify="right")
+def _labels_table(summary: Any) -> Table:
+    labels = Table(title="Labels", title_justify="left")
+    labels.add_column("id", justify="right")
+    labels.add_column("label")
+    for split in summary.splits:
+        labels.add_column(split.name, justify="right")
+        labels.add_column("%", justify="right")
+    for class_id, label in enumerate(summary.label_names):
+        row = [str(class_id), safe(label)]
         for split in summary.splits:
-            for unit, dist in (("tokens", split.tokens), ("chars", split.chars)):
-                lengths.add_row(
-                    split.name, unit, f"{dist.mean:.1f}", f"{dist.minimum:.0f}",
-                    *(f"{v:.0f}" for v in dist.percentiles.values()), f"{dist.maximum:.0f}",
-                )
-        parts.append(lengths)
-    if first.targets is not None:
-        shape = "x".join(map(str, first.feature_shape or []))
-        targets = Table(title=f"Targets (inputs: {shape} per example)", title_justify="left")
-        targets.add_column("split")
-        for column in ("mean", "min", *first.targets.percentiles, "max"):
-            targets.add_column(column, justify="right")
-        for split in summary.splits:
-            dist = split.targets
-            targets.add_row(
-                split.name, f"{dist.mean:.3f}",
-                f"{dist.minimum:.3f}", *(f"{v:.3f}" for v in dist.percentiles.values()),
-                f"{dist.maximum:.3f}",
+            count = split.label_counts[class_id]
+            row += [f"{count:,}", f"{100 * count / split.size:.1f}" if split.size else "-"]
+        labels.add_row(*row)
+    return labels
+
+
+def _lengths_table(summary: Any) -> Table:
+    lengths = Table(title="Text lengths", title_justify="left")
+    lengths.add_column("split")
+    lengths.add_column("unit")
+    for column in ("mean", "min", *summary.splits[0].tokens.percentiles, "max"):
+        lengths.add_column(column, justify="right")
+    for split in summary.splits:
+        for unit, dist in (("tokens", split.tokens), ("chars", split.chars)):
+            lengths.add_row(
+                split.name, unit, f"{dist.mean:.1f}", f"{dist.minimum:.0f}",
+                *(f"{v:.0f}" for v in dist.percentiles.values()), f"{dist.maximum:.0f}",
             )
-        parts.append(targets)
+    return lengths
 
-    if summary.histogram is not None:
-        parts.append(Text("Tokens per text (all splits)", style="italic"))
-        histogram = summary.histogram
-        peak = max(histogram.counts) or 1
-        width = 40
-        for index, count in enumerate(histogram.counts):
-            low, high = histogram.edges[index], histogram.edges[index + 1] - 1
-            if histogram.overflow_from is not None and index == len(histogram.counts) - 1:
-                label = f">= {low}"
-            else:
-                label = f"{low}-{high}" if high > low else f"{low}"
-            bar = "█" * round(width * count / peak)
-            parts.append(Text.from_markup(f"{label:>11} │[cyan]{bar}[/] {count:,}"))
 
-    if summary.examples:
-        table = Table(title="Examples (train)", title_justify="left", show_lines=True)
-        table.add_column("label", no_wrap=True)
-        table.add_column("text", overflow="fold")
-        for example in summary.examples:
-            text = " ".join(example.text.split())
-            table.add_row(safe(example.label),
-                          safe(text[:300]) + ("…" if len(text) > 300 else ""))
-        parts.append(table)
-    for note in summary.notes:
-        parts.append(Text.from_markup(f"[dim]· {safe(note)}[/]"))
-    return parts
+def _targets_table(summary: Any) -> Table:
+    first = summary.splits[0]
+    shape = "x".join(map(str, first.feature_shape or []))
+    targets = Table(title=f"Targets (inputs: {shape} per example)", title_justify="left")
+    targets.add_column("split")
+    for column in ("mean", "min", *first.targets.percentiles, "max"):
+        targets.add_column(column, justify="right")
+    for split in summary.splits:
+        dist = split.targets
+        targets.add_row(
+            split.name, f"{dist.mean:.3f}",
+            f"{dist.minimum:.3f}", *(f"{v:.3f}" for v in dist.percentiles.values()),
+            f"{dist.maximum:.3f}",
+        )
+    return targets
+
+
+def _histogram_bars(histogram: Any, width: int = 40) -> list[Text]:
+    """One line per bin: its range, a bar scaled to the highest, the count."""
+    lines = []
+    peak = max(histogram.counts) or 1
+    for index, count in enumerate(histogram.counts):
+        low, high = histogram.edges[index], histogram.edges[index + 1] - 1
+        if histogram.overflow_from is not None and index == len(histogram.counts) - 1:
+            label = f">= {low}"
+        else:
+            label = f"{low}-{high}" if high > low else f"{low}"
+        bar = "█" * round(width * count / peak)
+        lines.append(Text.from_markup(f"{label:>11} │[cyan]{bar}[/] {count:,}"))
+    return lines
+
+
+def _examples_table(summary: Any) -> Table:
+    table = Table(title="Examples (train)", title_justify="left", show_lines=True)
+    table.add_column("label", no_wrap=True)
+    table.add_column("text", overflow="fold")
+    for example in summary.examples:
+        text = " ".join(example.text.split())
+        table.add_row(safe(example.label), safe(text[:300]) + ("…" if len(text) > 300 else ""))
+    return table
