@@ -58,6 +58,7 @@ from rnn_tui.tui.widgets.transcript import Transcript
 
 PANES = Binding.Group("Panes")
 QUIT_ARMED_S = 10.0  # a first Ctrl+Q during training waits this long for its answer
+INLINE_CHARS = 2  # a text this close to the one judged last is judged on the event loop
 WELCOME = ("type a movie review (English or Korean) or a news snippet: the verdicts update "
            "as you type, Enter keeps them here with the word-by-word trace. F1 or ? opens "
            "the help, /help CMD explains a command.")
@@ -313,8 +314,20 @@ class RnnTuiApp(App[None]):
         if not text.strip():
             self._show_idle_state()
             return
-        if self.book is not None:
+        book = self.book
+        if book is not None and not self._judge_here(book, text):
             self._classify_live(text)
+
+    def _judge_here(self, book: ModelBook, text: str) -> bool:
+        """A keystroke on models already loaded costs one streaming step each (a fraction of
+        a millisecond): judged on the event loop, without the two thread hops of a worker,
+        which on a busy machine cost far more than the work. Anything bigger (a paste, a
+        model still to load) goes to the worker. Returns True when judged here."""
+        if abs(len(text) - len(self.live_text)) > INLINE_CHARS or not all(
+                book.is_loaded(ref) for ref, _ in book.refs_for(text).values()):
+            return False
+        self._show_verdicts(text, book.verdicts(text, live=True))
+        return True
 
     @work(thread=True, exclusive=True, group="live")
     def _classify_live(self, text: str) -> None:
@@ -347,14 +360,16 @@ class RnnTuiApp(App[None]):
 
     @on(VerdictsReady)
     def _verdicts_ready(self, message: VerdictsReady) -> None:
-        if self.closing or message.text != self._last_text:
-            return
-        self.live.verdicts = message.verdicts
-        self.live_text = message.text
-        if self._on_live_verdict is not None and self._typed_at[0] == message.text:
+        if not self.closing and message.text == self._last_text:  # else a newer one came
+            self._show_verdicts(message.text, message.verdicts)
+
+    def _show_verdicts(self, text: str, verdicts: dict[str, Any]) -> None:
+        self.live.verdicts = verdicts
+        self.live_text = text
+        if self._on_live_verdict is not None and self._typed_at[0] == text:
             typed_at, report = self._typed_at[1], self._on_live_verdict
             # measured once the verdict is on the screen, not merely computed
-            self.call_after_refresh(lambda: report(message.text, time.perf_counter() - typed_at))
+            self.call_after_refresh(lambda: report(text, time.perf_counter() - typed_at))
 
     @on(ChatInput.Submitted, "#input")
     def _submitted(self, event: ChatInput.Submitted) -> None:
