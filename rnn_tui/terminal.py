@@ -42,6 +42,19 @@ def escape(text: str) -> str:
     return "".join(out)
 
 
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """``escape`` for one line of a screen: control characters replaced by visible
+    stand-ins, tabs become spaces, and so do newlines unless ``keep_newlines``.
+
+    >>> printable("a\\x1b[31mb")
+    'a␛[31mb'
+    """
+    text = text.replace("\t", " ")
+    if keep_newlines:
+        return "\n".join(escape(line) for line in text.split("\n"))
+    return escape(text.replace("\n", " "))
+
+
 def rich_text(value: object) -> str:
     """``escape`` plus rich markup escaped: for table cells and rich ``print`` of data.
 

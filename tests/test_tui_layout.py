@@ -26,9 +26,10 @@ def footer_keys(app) -> list[FooterKey]:
 async def test_the_footer_fits_without_overlap(width):
     app = RnnTuiApp()
     async with app.run_test(size=(width, 20)) as pilot:
+        # the footer composes its keys after the first screen (later on a loaded machine)
+        await wait_for(pilot, lambda: footer_keys(app), what="the footer's keys")
         await pilot.pause(0.2)
         keys = footer_keys(app)
-        assert keys, "no keys in the footer"
         regions = sorted((key.region for key in keys), key=lambda region: region.x)
         for left, right in zip(regions, regions[1:]):
             assert left.right <= right.x, f"footer keys overlap at {width} columns"
@@ -158,3 +159,51 @@ async def test_the_summary_pane_says_what_to_do_without_models():
         await pilot.press(*"/summary", "enter")  # no model: the error, where it is seen
         await wait_for(pilot, lambda: app.query_one("#panes").active == "chat",
                        what="the chat")
+
+
+@pytest.mark.parametrize("pane, selector", [("summary", "#summary-pane"),
+                                            ("data", "#data-facts-scroll")])
+async def test_focus_is_visible_on_the_panes(pane, selector):
+    """Every pane that scrolls shows a bar on its left while it has the focus."""
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.show_pane(pane)
+        await pilot.pause()
+        widget = app.query_one(selector)
+        unfocused = widget.styles.border_left
+        widget.focus()
+        await pilot.pause()
+        assert app.focused is widget
+        focused = widget.styles.border_left
+        assert focused[0] != unfocused[0] and focused[0] not in ("", "none", "blank")
+
+
+async def test_focus_is_visible_on_the_model_list():
+    app = RnnTuiApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        model_list = app.query_one("#model-list")
+        unfocused = model_list.styles.border_left
+        await pilot.press("ctrl+b")  # to the list
+        await pilot.pause()
+        assert app.focused is model_list
+        assert model_list.styles.border_left[0] not in ("", "none", "blank", unfocused[0])
+
+
+async def test_focus_is_visible_on_a_run_cards_stop_button():
+    """Tab reaches a card's Stop button, which then reads reversed (not only a tint)."""
+    app = RnnTuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3")
+        app.query_one("#training-empty").display = False
+        progress = RunProgress("lstm")
+        progress.apply(events.RunStarted(name="lstm", config={}, epochs=3, steps_per_epoch=4,
+                                         params={}, time=0.0))
+        await app.query_one("#runs").mount(RunCard("run-x", progress))
+        await pilot.pause(0.2)
+        button = app.query_one(".run-stop")
+        assert button.display
+        assert not button.styles.text_style.reverse
+        button.focus()
+        await pilot.pause()
+        assert app.focused is button
+        assert button.styles.text_style.reverse and button.styles.text_style.bold

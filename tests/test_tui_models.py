@@ -273,3 +273,48 @@ async def test_check_shows_the_failure_rate_of_each_capability():
         await submit(pilot, "/check reuters-topics")
         await wait_for(pilot, lambda: "none named positive" in transcript_text(app),
                        what="the refusal")
+
+
+async def test_check_shows_its_progress():
+    """/check puts a progress line in the chat at once, which moves to scoring and stays,
+    stopped, above the table."""
+    from rnn_tui.tui.widgets.progress_line import ProgressLine
+
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await submit(pilot, "/check")
+        line = app.transcript.query_one(ProgressLine)
+        assert "checking imdb-sentiment:1" in plain(line.content)
+        await wait_for(pilot, lambda: "invariance" in transcript_text(app),
+                       what="the check table")
+        assert "checking imdb-sentiment:1 · scoring" in plain(line.content)
+        children = list(app.transcript.children)
+        assert children.index(line) < len(children) - 1  # the table came after it
+
+
+async def test_models_say_they_are_loading_until_they_are_ready(monkeypatch):
+    """Model loading shows in the live area (a busy line naming the model), then 'ready'."""
+    import threading
+
+    from rnn_tui.infer import Predictor
+
+    gate = threading.Event()
+    real_load = Predictor.load.__func__
+
+    def held_load(cls, model):
+        gate.wait(timeout=60)  # the load waits until the test has seen it in progress
+        return real_load(cls, model)
+
+    monkeypatch.setattr(Predictor, "load", classmethod(held_load))
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.book is not None and app.models_listed,
+                       what="the registry")
+        sentiment = app.live.verdicts[SENTIMENT]
+        assert "loading imdb-sentiment…" in sentiment.message and sentiment.busy
+        assert "loading reuters-topics…" in app.live.verdicts[TOPICS].message
+        gate.set()
+        await wait_for(pilot, lambda: "imdb-sentiment:1 ready"
+                       in app.live.verdicts[SENTIMENT].message, what="the loaded model")
+        assert not app.live.verdicts[TOPICS].busy

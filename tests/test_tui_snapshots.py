@@ -37,7 +37,7 @@ async def settled(pilot) -> None:
     a steady cursor (a blinking one is on or off by chance)."""
     app = pilot.app
     app.query_one("#input").cursor_blink = False
-    await wait_for(pilot, lambda: app.book is not None and app._generation is not None,
+    await wait_for(pilot, lambda: app.book is not None and app.models_listed,
                    what="the registry")
     await pilot.pause(0.2)
 
@@ -237,7 +237,7 @@ def test_sidebar_lists_models_by_role(snap_compare):
 
 # ---------------------------------------------------------------------------- every pane
 # Each pane at the reference size (80x24) in the dark and the light theme, and at 160x48
-# (the sidebar open): 15 pictures, the scenes as above.
+# (the sidebar open), dark and light: 20 pictures, the scenes as above.
 
 async def _chat_scene(pilot) -> None:
     app = pilot.app
@@ -292,7 +292,7 @@ SCENES = {"chat": _chat_scene, "training": _training_scene, "summary": _summary_
           "data": _data_scene, "help": _help_scene}
 
 
-@pytest.mark.parametrize("look", ["80x24-dark", "80x24-light", "160x48-dark"])
+@pytest.mark.parametrize("look", ["80x24-dark", "80x24-light", "160x48-dark", "160x48-light"])
 @pytest.mark.parametrize("pane", list(SCENES))
 def test_every_pane(snap_compare, pane, look):
     size, theme = look.split("-")

@@ -127,3 +127,29 @@ def test_a_paste_holding_bel_and_escapes_is_text_in_a_real_terminal(terminal, tm
     while "rnn-tui help" in terminal.screen() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert "rnn-tui help" not in terminal.screen()
+
+
+def test_a_double_ctrl_q_during_training_leaves_at_once(terminal):
+    """Ctrl+Q twice while /train runs: the terminal gets its screen back with the run named
+    (never a blank screen while the run cleans up), and the run then stops by itself,
+    publishing nothing."""
+    terminal.wait_for("f1 Help")
+    terminal.type("/train multiplication --dataset-option train_size=128 --arch gru:4 "
+                  "--batch-size 32 --epochs 5000 --name tmux-quit")
+    terminal.press("Enter")
+    terminal.wait_for("epoch", "batch", timeout=120)
+    assert _training_pids("tmux-quit")
+    terminal.press("C-q")
+    terminal.wait_for("Quit?")
+    terminal.press("C-q")
+    screen = terminal.wait_for("cancelled: tmux-quit", timeout=10)
+    assert "Sentiment" not in screen  # the app's screen is gone, the shell's is back
+    deadline = time.monotonic() + 60
+    while _training_pids("tmux-quit") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _training_pids("tmux-quit")
+
+
+def _training_pids(name: str) -> list[str]:
+    result = subprocess.run(["pgrep", "-f", "--", f"--name {name}"], capture_output=True, text=True)
+    return result.stdout.split()

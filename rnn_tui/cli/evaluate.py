@@ -11,65 +11,12 @@ from typing import Any
 import click
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-# Up to this many classes the whole confusion matrix is shown; beyond, the top confusions.
-FULL_MATRIX_MAX_CLASSES = 10
-
-
 def render_report(report: dict[str, Any], console: Any) -> None:
-    from rich.table import Table
+    """Print an evaluation report (``rnn_tui.views.evaluation``, as the app shows it)."""
+    from rnn_tui.views.evaluation import evaluation_parts
 
-    # labels come from the card and the corpus: control characters and markup escaped
-    from rnn_tui.terminal import rich_text as escape
-
-    console.print(f"[bold]{escape(report['ref'])}[/bold] on {escape(str(report['dataset']))} "
-                  f"{report['split']} ({report['rows']:,} rows)", highlight=False,
-                  soft_wrap=True)
-    if report["task"] == "regression":
-        for key in ("loss", "mae", "rmse", "r2"):
-            if report.get(key) is not None:
-                console.print(f"  {key:<5} {report[key]:.4f}", highlight=False)
-        return
-    console.print(f"  loss      {report['loss']:.4f}", highlight=False)
-    console.print(f"  accuracy  {report['accuracy']:.4f} ({report['accuracy']:.1%})",
-                  highlight=False)
-    table = Table("class", "precision", "recall", "f1", "support", header_style="bold")
-    for column in table.columns[1:]:
-        column.justify = "right"
-    for row in report["per_class"]:
-        table.add_row(escape(row["label"]), f"{row['precision']:.3f}", f"{row['recall']:.3f}",
-                      f"{row['f1']:.3f}", f"{row['support']:,}")
-    for average in ("macro", "weighted"):
-        values = report[average]
-        table.add_row(f"[dim]{average} avg[/dim]", f"{values['precision']:.3f}",
-                      f"{values['recall']:.3f}", f"{values['f1']:.3f}",
-                      f"{report['samples']:,}")
-    console.print(table)
-    absent = report.get("absent") or []
-    if absent:
-        shown = ", ".join(escape(label) for label in absent[:8])
-        more = f" and {len(absent) - 8} more" if len(absent) > 8 else ""
-        console.print(f"[dim]{len(absent)} class{'es' if len(absent) != 1 else ''} with no "
-                      f"rows and no predictions left out of the rows and the macro average "
-                      f"(as scikit-learn does): {shown}{more}[/dim]", highlight=False)
-    labels = report["labels"]
-    if len(labels) <= FULL_MATRIX_MAX_CLASSES:
-        matrix = Table(title="confusion matrix (rows: true, columns: predicted)",
-                       header_style="bold")
-        matrix.add_column("")
-        for label in labels:
-            matrix.add_column(escape(label), justify="right")
-        for label, counts in zip(labels, report["confusion_matrix"]):
-            matrix.add_row(escape(label), *(f"{count:,}" for count in counts))
-        console.print(matrix)
-    else:
-        confusions = Table("true", "predicted as", "count",
-                           title=f"largest confusions (top {len(report['top_confusions'])})",
-                           header_style="bold")
-        confusions.columns[2].justify = "right"
-        for item in report["top_confusions"]:
-            confusions.add_row(escape(item["true"]), escape(item["predicted"]),
-                               f"{item['count']:,}")
-        console.print(confusions)
+    for index, part in enumerate(evaluation_parts(report)):
+        console.print(part, highlight=False, soft_wrap=index == 0)  # the title: one line
 
 
 def _emit_progress(stage: str, done: int, total: int) -> None:

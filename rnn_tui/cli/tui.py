@@ -18,8 +18,10 @@ def tui(sentiment: str, topics: str) -> None:
     """
     from rnn_tui.registry.names import ModelRef
     from rnn_tui.tui.app import RnnTuiApp
+    from rnn_tui.tui.launch import run_app
 
     for ref in (topics, *([] if sentiment == "auto" else [sentiment])):
         ModelRef.parse(ref)  # a malformed reference is a one-line error before the screen opens
 
-    RnnTuiApp(sentiment=sentiment, topics=topics).run()
+    # ends the process once the screen is gone: a busy worker thread never keeps it blank
+    run_app(RnnTuiApp(sentiment=sentiment, topics=topics))

@@ -2,9 +2,11 @@
 
 Layout: the model sidebar on the left; in the centre the panes (Chat, Training, Summary,
 Data); below them the live verdicts and the input, which take text to classify or a /command
-from any pane. Everything slow runs in workers: predictors load after the first paint,
-the live classifier always judges the newest text (stale requests are dropped), training runs
-in a subprocess whose JSON events a thread reads, corpora load in a thread.
+from any pane. The app composes the parts and routes their messages: the registry watcher
+(``registry_watcher.py``) keeps the models listed and loaded, the transcript is the chat,
+each command's handler (named in its spec, ``command_handlers.py``) does its work, and
+everything slow runs in workers: training and evaluation in subprocesses, corpora and
+models in threads, the live classifier always on the newest text (stale requests dropped).
 
 >>> RnnTuiApp().run()                                   # doctest: +SKIP
 """
@@ -20,12 +22,12 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from rnn_tui.errors import RnnTuiError, UserError
 from rnn_tui.paths import input_history_path
+from rnn_tui.tui.command_handlers import show_summary
 from rnn_tui.tui.commands import (
     ARCH,
     COMMANDS,
@@ -33,55 +35,33 @@ from rnn_tui.tui.commands import (
     MODEL,
     PRESET,
     RUN,
-    SlashCommand,
     SlashCommandProvider,
     SlashSuggester,
     is_command,
     parse_command,
     unknown_command,
 )
-from rnn_tui.tui.help_view import command_view, full_help
 from rnn_tui.tui.input_history import InputHistory
-from rnn_tui.tui.model_book import AUTO, DEFAULT_TOPICS, ModelBook, roles_of
+from rnn_tui.tui.messages import BookOpened, ModelLoaded, ModelsChanged, PreloadDone, VerdictsReady
+from rnn_tui.tui.model_book import AUTO, DEFAULT_TOPICS, ModelBook
+from rnn_tui.tui.registry_watcher import RegistryWatcher
 from rnn_tui.tui.run_progress import FAILED, FINISHED
-from rnn_tui.tui.training_process import TrainingProcess
-from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent, Verdict
+from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent
 from rnn_tui.tui.widgets.chat_input import ChatInput
 from rnn_tui.tui.widgets.data_pane import DataPane
 from rnn_tui.tui.widgets.help_screen import HelpScreen
 from rnn_tui.tui.widgets.live_verdicts import LiveVerdicts
 from rnn_tui.tui.widgets.model_sidebar import ModelSidebar
-from rnn_tui.tui.widgets.progress_line import ProgressLine
 from rnn_tui.tui.widgets.summary_pane import SummaryPane
 from rnn_tui.tui.widgets.training_pane import TrainingPane
 from rnn_tui.tui.widgets.transcript import Transcript
-from rnn_tui.tui.widgets.transcript_entry import TranscriptEntry
 
-REGISTRY_POLL_S = 1.0
 PANES = Binding.Group("Panes")
 QUIT_ARMED_S = 10.0  # a first Ctrl+Q during training waits this long for its answer
-
-
-class VerdictsReady(Message):
-    """A worker judged ``text``; ``entry`` is the transcript entry to fill, if any."""
-
-    def __init__(self, text: str, verdicts: dict[str, Verdict | Absent],
-                 entry: TranscriptEntry | None = None) -> None:
-        super().__init__()
-        self.text = text
-        self.verdicts = verdicts
-        self.entry = entry
-
-
-class ModelsChanged(Message):
-    """The registry listing was (re)read."""
-
-    def __init__(self, models: list[Any], roles: dict[str, str | None], warnings: list[str]
-                 ) -> None:
-        super().__init__()
-        self.models = models
-        self.roles = roles
-        self.warnings = warnings
+INLINE_CHARS = 2  # a text this close to the one judged last is judged on the event loop
+WELCOME = ("type a movie review (English or Korean) or a news snippet: the verdicts update "
+           "as you type, Enter keeps them here with the word-by-word trace. F1 or ? opens "
+           "the help, /help CMD explains a command.")
 
 
 class RnnTuiApp(App[None]):
@@ -118,15 +98,12 @@ class RnnTuiApp(App[None]):
     def __init__(self, sentiment: str = AUTO, topics: str = DEFAULT_TOPICS,
                  on_first_paint: Any = None, on_live_verdict: Any = None) -> None:
         super().__init__()
-        self._start_sentiment = sentiment
-        self._start_topics = topics
+        self._start_models = (sentiment, topics)
         self._on_first_paint = on_first_paint
         self._on_live_verdict = on_live_verdict
         self._typed_at = ("", 0.0)  # the newest text and when it was typed
-        self.book: ModelBook | None = None
         self.models: list[Any] = []
         self._listed = False  # the first listing announces nothing as new
-        self._generation: str | None = None
         self._last_text = ""
         self.live_text = ""  # the text the live verdicts shown are about
         self._reported: set[tuple[str, str]] = set()
@@ -144,6 +121,7 @@ class RnnTuiApp(App[None]):
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
+        yield RegistryWatcher(*self._start_models, id="registry")
         with Horizontal(id="workspace"):
             yield ModelSidebar(id="sidebar")
             with Vertical(id="main"):
@@ -168,24 +146,36 @@ class RnnTuiApp(App[None]):
     def on_mount(self) -> None:
         self.query_one("#input", ChatInput).focus()
         self.call_after_refresh(self._first_paint_done)
-        self._welcome()
-        self.set_interval(REGISTRY_POLL_S, self._poll_registry)
-        self._open_registry()
+        welcome = Text()
+        welcome.append("rnn-tui", style="bold")
+        welcome.append(" · " + WELCOME)
+        self.say(welcome, "help")
 
     def _first_paint_done(self) -> None:
+        """The screen is up: now the background work starts (threads started before would
+        hold the GIL, and the import lock, while the first screen is drawn)."""
         if self._on_first_paint is not None:
             callback, self._on_first_paint = self._on_first_paint, None
             callback(time.perf_counter())
+        self.registry.start()
+        self.training_pane.watch_run_logs()
 
-    def _welcome(self) -> None:
-        text = Text()
-        text.append("rnn-tui", style="bold")
-        text.append(" · type a movie review (English or Korean) or a news snippet: the verdicts "
-                    "update as you type, Enter keeps them here with the word-by-word trace. "
-                    "F1 or ? opens the help, /help CMD explains a command.")
-        self.transcript.add(TranscriptEntry.note(text, "help"))
+    # ------------------------------------------------------------------ parts
+    @property
+    def registry(self) -> RegistryWatcher:
+        return self.query_one("#registry", RegistryWatcher)
 
-    # ------------------------------------------------------------------ accessors
+    @property
+    def book(self) -> ModelBook | None:
+        """The models' book, once the registries are open (None before)."""
+        watchers = self.query("#registry")
+        return watchers.first(RegistryWatcher).book if watchers else None
+
+    @property
+    def models_listed(self) -> bool:
+        """Whether the registry listing has been read (the sidebar is filled)."""
+        return self._listed
+
     @property
     def transcript(self) -> Transcript:
         return self.query_one("#transcript", Transcript)
@@ -199,77 +189,41 @@ class RnnTuiApp(App[None]):
         return self.query_one("#sidebar", ModelSidebar)
 
     @property
+    def training_pane(self) -> TrainingPane:
+        return self.query_one(TrainingPane)
+
+    @property
     def closing(self) -> bool:
         """True while the app shuts down: widgets are gone, worker messages still arrive."""
         return not self.query("#live")
 
     def say(self, content: Any, kind: str = "info") -> None:
         """Add a note to the transcript (``str`` is plain text, never markup)."""
-        if self.closing:
-            return
-        self.transcript.add(TranscriptEntry.note(content, kind))
+        if not self.closing:
+            self.transcript.note(content, kind)
 
     def error(self, message: str) -> None:
         self.say(f"✗ {message}", "error")
 
-    # ------------------------------------------------------------------ registry
-    @work(thread=True, group="registry-open")
-    def _open_registry(self) -> None:
-        """Open the registries, list the models and preload the active ones."""
-        from rnn_tui.registry import open_registries
+    def show_pane(self, pane: str) -> None:
+        self.query_one("#panes", TabbedContent).active = pane
 
-        registries = open_registries()
-        book = ModelBook(registries, sentiment=self._start_sentiment,
-                         topics=self._start_topics)
-        self.call_from_thread(self._set_book, book)
-        self._read_models(book)
-        self._preload(book)
-
-    def _set_book(self, book: ModelBook) -> None:
-        self.book = book
-        self._update_active()
-
-    def _read_models(self, book: ModelBook) -> None:
-        generation = book.registries.generation()
-        listing = book.registries.list_models()
-        self._generation = generation
-        self.post_message(ModelsChanged(list(listing), roles_of(listing),
-                                        [str(w) for w in listing.warnings]))
-
-    def _preload(self, book: ModelBook) -> None:
-        """Load the models typing will need first, then the others, reporting each."""
-        for ref in dict.fromkeys([book.sentiment_ref("")[0], book.topics,
-                                  book.sentiment_ref("한")[0]]):
-            if get_current_worker().is_cancelled:
-                return
-            book.try_load(ref)
-            self.call_from_thread(self._reclassify)  # what is typed, or the readiness
-        self.call_from_thread(self._report_failures)
-
-    def _report_failures(self) -> None:
-        """Say once in the chat why a model cannot be used (and how to get it)."""
-        assert self.book is not None
-        if self.closing:
-            return
-        for ref, message in self.book.failures().items():
-            if (ref, message) not in self._reported:
-                self._reported.add((ref, message))
-                self.say(self.book.explain(ref, message), "error")
-
-    def _poll_registry(self) -> None:
-        if self.book is not None and self._generation is not None:
-            self._check_registry()
-
-    @work(thread=True, exclusive=True, group="registry-poll")
-    def _check_registry(self) -> None:
-        """Once a second: a publish, a removal or a moved alias updates the list and reloads
-        what became stale (a cheap check when nothing changed)."""
+    def require_book(self) -> ModelBook:
         book = self.book
-        if book is None or book.registries.generation() == self._generation:
-            return
-        book.refresh()
-        self._read_models(book)
-        self._preload(book)  # the stale ones, and any that were missing before
+        if book is None:
+            raise UserError("the registry is still opening; try again in a moment")
+        return book
+
+    def update_active(self) -> None:
+        """Mark the active models in the sidebar."""
+        book = self.book
+        if book is not None and not self.closing:
+            self.sidebar.active = {SENTIMENT: book.sentiment, TOPICS: book.topics}
+
+    # ------------------------------------------------------------------ registry
+    @on(BookOpened)
+    def _book_opened(self) -> None:
+        self.update_active()
 
     @on(ModelsChanged)
     def _models_changed(self, message: ModelsChanged) -> None:
@@ -291,9 +245,22 @@ class RnnTuiApp(App[None]):
         self.sidebar.models = message.models
         self._show_idle_state()
 
-    def _update_active(self) -> None:
-        if self.book is not None and not self.closing:
-            self.sidebar.active = {SENTIMENT: self.book.sentiment, TOPICS: self.book.topics}
+    @on(ModelLoaded)
+    def _model_loaded(self, message: ModelLoaded) -> None:
+        if message.pinned and message.failure is not None:
+            self.error(message.failure)
+        self._reclassify()  # what is typed, or the readiness
+
+    @on(PreloadDone)
+    def _report_failures(self) -> None:
+        """Say once in the chat why a model cannot be used (and how to get it)."""
+        book = self.book
+        if book is None or self.closing:
+            return
+        for ref, message in book.failures().items():
+            if (ref, message) not in self._reported:
+                self._reported.add((ref, message))
+                self.say(book.explain(ref, message), "error")
 
     # ------------------------------------------------------------------ completion
     def completion_candidates(self, kind: str) -> list[str]:
@@ -313,11 +280,8 @@ class RnnTuiApp(App[None]):
 
             return preset_names()
         if kind == RUN:
-            return self._run_names()
+            return self.training_pane.run_names()
         return []
-
-    def _run_names(self) -> list[str]:
-        return self.query_one(TrainingPane).run_names()
 
     def prefill_input(self, text: str) -> None:
         chat_input = self.query_one("#input", ChatInput)
@@ -350,8 +314,20 @@ class RnnTuiApp(App[None]):
         if not text.strip():
             self._show_idle_state()
             return
-        if self.book is not None:
+        book = self.book
+        if book is not None and not self._judge_here(book, text):
             self._classify_live(text)
+
+    def _judge_here(self, book: ModelBook, text: str) -> bool:
+        """A keystroke on models already loaded costs one streaming step each (a fraction of
+        a millisecond): judged on the event loop, without the two thread hops of a worker,
+        which on a busy machine cost far more than the work. Anything bigger (a paste, a
+        model still to load) goes to the worker. Returns True when judged here."""
+        if abs(len(text) - len(self.live_text)) > INLINE_CHARS or not all(
+                book.is_loaded(ref) for ref, _ in book.refs_for(text).values()):
+            return False
+        self._show_verdicts(text, book.verdicts(text, live=True))
+        return True
 
     @work(thread=True, exclusive=True, group="live")
     def _classify_live(self, text: str) -> None:
@@ -375,27 +351,25 @@ class RnnTuiApp(App[None]):
         """With nothing typed, the live area says which model is ready, loading or missing."""
         if self._last_text.strip():
             return
-        if self.book is None:
+        book = self.book
+        if book is None:
             self.live.verdicts = {role: Absent(role, "opening the registry…", busy=True)
                                   for role in (SENTIMENT, TOPICS)}
         else:
-            self.live.verdicts = self.book.readiness()
+            self.live.verdicts = book.readiness()
 
     @on(VerdictsReady)
     def _verdicts_ready(self, message: VerdictsReady) -> None:
-        if self.closing:
-            return
-        if message.entry is not None:
-            message.entry.show_verdicts(message.text, message.verdicts,
-                                        width=self.transcript.content_size.width)
-        elif message.text == self._last_text:
-            self.live.verdicts = message.verdicts
-            self.live_text = message.text
-            if self._on_live_verdict is not None and self._typed_at[0] == message.text:
-                typed_at, report = self._typed_at[1], self._on_live_verdict
-                # measured once the verdict is on the screen, not merely computed
-                self.call_after_refresh(
-                    lambda: report(message.text, time.perf_counter() - typed_at))
+        if not self.closing and message.text == self._last_text:  # else a newer one came
+            self._show_verdicts(message.text, message.verdicts)
+
+    def _show_verdicts(self, text: str, verdicts: dict[str, Any]) -> None:
+        self.live.verdicts = verdicts
+        self.live_text = text
+        if self._on_live_verdict is not None and self._typed_at[0] == text:
+            typed_at, report = self._typed_at[1], self._on_live_verdict
+            # measured once the verdict is on the screen, not merely computed
+            self.call_after_refresh(lambda: report(text, time.perf_counter() - typed_at))
 
     @on(ChatInput.Submitted, "#input")
     def _submitted(self, event: ChatInput.Submitted) -> None:
@@ -414,20 +388,13 @@ class RnnTuiApp(App[None]):
                     chat_input.value = text
                     chat_input.select_all()
                 self.live.hint = ""
-                self.query_one("#panes", TabbedContent).active = "chat"  # where it is said
+                self.show_pane("chat")  # where it is said
             return
-        self.query_one("#panes", TabbedContent).active = "chat"
+        self.show_pane("chat")
         if self.book is None:
             self.error("the registry is still opening; try again in a moment")
             return
-        entry = self.transcript.add(TranscriptEntry.pending(text))
-        self._classify_submitted(text, entry)
-
-    @work(thread=True, group="submit")
-    def _classify_submitted(self, text: str, entry: TranscriptEntry) -> None:
-        assert self.book is not None
-        verdicts = self.book.verdicts(text, live=False, trace=True)
-        self.post_message(VerdictsReady(text, verdicts, entry))
+        self.transcript.ask(self.book, text)
 
     @work(thread=True, group="history")
     def _save_history(self, history: InputHistory) -> None:
@@ -436,91 +403,28 @@ class RnnTuiApp(App[None]):
     # ------------------------------------------------------------------ commands
     def run_command_text(self, text: str, echo: bool = True) -> bool:
         """Run a slash command, echoed into the transcript first (as a shell shows what it
-        runs); a bad one shows its error. Returns True when it ran."""
+        runs); its spec names its handler. A bad one shows its error. Returns True when it
+        ran."""
         if echo:
-            self.transcript.add(TranscriptEntry.command(text))
+            self.transcript.command(text)
         try:
             command = parse_command(text)
-            handler = getattr(self, f"command_{command.name}")
-            handler(command)
+            handler = command.spec.handler
+            if handler is None:
+                raise UserError(f"/{command.name} does nothing in the app")
+            handler(self, command)
         except RnnTuiError as error:
             self.error(str(error))
             return False
         return True
 
-    def command_help(self, command: SlashCommand) -> None:
-        name = command.argument()
-        view = full_help() if name is None else command_view(name)
-        self.query_one("#panes", TabbedContent).active = "chat"
-        self.say(view, "help")
-
-    def command_clear(self, command: SlashCommand) -> None:
-        self.transcript.clear()
-
-    def command_model(self, command: SlashCommand) -> None:
-        book = self._require_book()
-        ref = command.argument()
-        if ref is None:
-            sentiment = book.sentiment if book.sentiment != AUTO else (
-                "auto (Hangul → nsmc-sentiment, otherwise imdb-sentiment)")
-            self.say(f"sentiment: {sentiment}\ntopics: {book.topics}")
-            return
-        role, resolved = book.pin(ref)
-        self._update_active()
-        self.say(f"{role}: {resolved}" + (" (the language rule)" if resolved == AUTO else ""))
-        self._after_pin(ref)
-
-    @work(thread=True, group="load")
-    def _after_pin(self, ref: str) -> None:
-        book = self.book
-        assert book is not None
-        if ref != AUTO:
-            result = book.try_load(ref)
-            if isinstance(result, str):
-                self.call_from_thread(self.error, result)
-        self.call_from_thread(self._reclassify)
-
     @on(ModelSidebar.ModelChosen)
     def _model_chosen(self, message: ModelSidebar.ModelChosen) -> None:
         if self.run_command_text(f"/model {message.ref}") and message.ref != AUTO:
             try:
-                self._show_summary(message.ref, switch=False)
+                show_summary(self, message.ref, switch=False)
             except RnnTuiError as error:
                 self.error(str(error))
-
-    def command_summary(self, command: SlashCommand) -> None:
-        ref = command.argument() or self._require_book().sentiment_ref(self.live_text)[0]
-        self._show_summary(ref, switch=True)
-
-    def _show_summary(self, ref: str, switch: bool) -> None:
-        version = self._require_book().registries.resolve(ref)
-        pane = self.query_one("#summary-pane", SummaryPane)
-        pane.ref = f"{version.ref}  ({version.source})"
-        pane.card = version.card
-        if switch:
-            self.query_one("#panes", TabbedContent).active = "summary"
-
-    def command_data(self, command: SlashCommand) -> None:
-        name = command.argument() or self._default_dataset()
-        self.query_one(DataPane).show(name)
-        self.query_one("#panes", TabbedContent).active = "data"
-
-    def _default_dataset(self) -> str:
-        book = self._require_book()
-        ref = book.sentiment_ref(self.live_text)[0]
-        try:
-            dataset = (book.registries.resolve(ref).card.get("dataset") or {}).get("name")
-        except RnnTuiError:
-            dataset = None
-        return dataset or "imdb"
-
-    def command_train(self, command: SlashCommand) -> None:
-        self.query_one(TrainingPane).start_train(command)
-        self.query_one("#panes", TabbedContent).active = "training"
-
-    def command_compare(self, command: SlashCommand) -> None:
-        self.query_one(TrainingPane).start_compare(command.argument())
-        self.query_one("#panes", TabbedContent).active = "training"
 
     @on(TrainingPane.RunEnded)
     def _run_ended(self, message: TrainingPane.RunEnded) -> None:
@@ -540,79 +444,6 @@ class RnnTuiApp(App[None]):
         else:
             self.say(f"■ {progress.label}: {progress.message}")
 
-    def command_cancel(self, command: SlashCommand) -> None:
-        cancelled = self.query_one(TrainingPane).cancel(command.argument())
-        self.say(f"cancelling: {', '.join(cancelled)}" if cancelled else "no run to cancel")
-
-    def command_evaluate(self, command: SlashCommand) -> None:
-        book = self._require_book()
-        ref = command.argument() or book.sentiment_ref(self.live_text)[0]
-        version = book.registries.resolve(ref)
-        line = self.transcript.add(ProgressLine(f"evaluating {version.ref}",
-                                                "starting TensorFlow", classes="progress"))
-        self._evaluate(version.ref, line)
-
-    @work(thread=True, group="evaluate")
-    def _evaluate(self, ref: str, line: ProgressLine) -> None:
-        """``rnn-tui evaluate REF --json`` in a subprocess: its progress events move ``line``,
-        its report goes to the chat."""
-        import json
-
-        from rnn_tui.train.events import BatchEnded, Note
-
-        process = TrainingProcess(["evaluate", ref, "--progress-events"])
-        process.start()
-        for event in process.events():
-            if isinstance(event, Note):
-                self.call_from_thread(line.stage, event.text)
-            elif isinstance(event, BatchEnded):
-                self.call_from_thread(line.stage, "scoring", event.step, event.steps)
-        code = process.wait()
-        self.call_from_thread(line.stop)
-        try:
-            report = json.loads("\n".join(process.other_output))
-        except ValueError:
-            report = None
-        if code != 0 or not isinstance(report, dict):
-            last = (process.stderr_tail or [f"exit code {code}"])[-1]
-            self.call_from_thread(self.error, f"evaluating {ref} failed: {last}")
-            return
-        self.call_from_thread(
-            lambda: self.say(evaluation_view(report, self.transcript.size.width)))
-
-    def command_check(self, command: SlashCommand) -> None:
-        book = self._require_book()
-        ref = command.argument() or book.sentiment_ref(self.live_text)[0]
-        version = book.registries.resolve(ref)
-        line = self.transcript.add(ProgressLine(f"checking {version.ref}", "loading",
-                                                classes="progress"))
-        self._check(version, line)
-
-    @work(thread=True, group="check")
-    def _check(self, version: Any, line: ProgressLine) -> None:
-        """``rnn-tui check``'s suite on the runtime (no TensorFlow), in a thread: a second."""
-        from rnn_tui.check.runner import check_predictor
-        from rnn_tui.check.view import report_table
-        from rnn_tui.infer import Predictor
-
-        try:
-            predictor = Predictor.load(version)  # its own copy: the live session keeps typing
-            self.call_from_thread(line.stage, "scoring")
-            # a card without a language gets the English suite (no --suite in the app)
-            report = check_predictor(predictor, None if predictor.language else "en")
-        except RnnTuiError as error:
-            self.call_from_thread(line.stop)
-            self.call_from_thread(self.error, str(error))
-            return
-        self.call_from_thread(line.stop)
-        title = f"{version.ref}: {report.suite.title} ({report.tests} cases)"
-        self.call_from_thread(self.say, report_table(report, title=title))
-
-    def _require_book(self) -> ModelBook:
-        if self.book is None:
-            raise UserError("the registry is still opening; try again in a moment")
-        return self.book
-
     # ------------------------------------------------------------------ actions
     def action_help(self) -> None:
         """F1 (or ? in an empty input): the help screen; F1 again or Esc closes it."""
@@ -620,7 +451,7 @@ class RnnTuiApp(App[None]):
             self.push_screen(HelpScreen())
 
     def action_show_pane(self, pane: str) -> None:
-        self.query_one("#panes", TabbedContent).active = pane
+        self.show_pane(pane)
 
     def action_toggle_sidebar(self) -> None:
         """Ctrl+B: go to the model list (showing it if hidden); from the list, hide it."""
@@ -638,7 +469,7 @@ class RnnTuiApp(App[None]):
         """Esc: back to the input (and to the chat, when the input already had the focus)."""
         chat_input = self.query_one("#input", ChatInput)
         if chat_input.has_focus:
-            self.action_show_pane("chat")
+            self.show_pane("chat")
         chat_input.focus()
 
     def action_clear_transcript(self) -> None:
@@ -657,8 +488,9 @@ class RnnTuiApp(App[None]):
         self.run_command_text("/cancel")
 
     async def action_quit(self) -> None:
-        """Quit; a run in progress is first cancelled cleanly (a second Ctrl+Q confirms)."""
-        pane = self.query_one(TrainingPane)
+        """Quit; a run in progress is asked first: a second Ctrl+Q cancels it (cleanly, in its
+        own process: the app does not wait) and quits, Ctrl+D leaves it training."""
+        pane = self.training_pane
         if not pane.busy:
             self.exit()
         elif not self._quit_armed:
@@ -670,8 +502,10 @@ class RnnTuiApp(App[None]):
                         "NAME, or the next session, shows it).", title="Quit?",
                         severity="warning", timeout=10)
         else:
-            self.notify("Cancelling the runs…")
-            self._cancel_then_exit(pane)
+            asked = pane.cancel_all_on_quit()
+            self.exit(message=("cancelled: " + ", ".join(asked) + " (each stops after its "
+                               "step and publishes nothing; rnn-tui runs list)")
+                      if asked else None)
 
     def _disarm_quit(self) -> None:
         self._quit_armed = False
@@ -679,28 +513,9 @@ class RnnTuiApp(App[None]):
 
     def action_detach_and_quit(self) -> None:
         """Ctrl+D after a Ctrl+Q during training: quit, the runs go on (and publish)."""
-        left = self.query_one(TrainingPane).detach_all()
+        left = self.training_pane.detach_all()
         self.exit(message=("left training: " + ", ".join(left) + " (rnn-tui runs list)")
                   if left else None)
-
-    @work(thread=True, group="quit")
-    def _cancel_then_exit(self, pane: Any) -> None:
-        pane.cancel_all_now()
-        self.call_from_thread(self.exit)
-
-
-def evaluation_view(report: dict[str, Any], width: int) -> Text:
-    """The evaluate command's own report, drawn as it draws it in a terminal."""
-    import io
-
-    from rich.console import Console
-
-    from rnn_tui.cli.evaluate import render_report
-
-    console = Console(file=io.StringIO(), width=max(width, 40), force_terminal=True,
-                      color_system="truecolor", highlight=False)
-    render_report(report, console)
-    return Text.from_ansi(console.file.getvalue())
 
 
 def _command_hint(text: str) -> str:

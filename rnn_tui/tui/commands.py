@@ -15,12 +15,13 @@ import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.suggester import Suggester
 
 from rnn_tui.errors import UserError
+from rnn_tui.tui import command_handlers as handlers
 
 # Kinds of values that complete from a live list the app supplies (``CandidateSource``).
 MODEL = "model"
@@ -57,31 +58,42 @@ class CommandSpec:
     runs_bare: bool = True
     examples: tuple[str, ...] = ()
     option_help: Callable[[], list[tuple[str, str]]] | None = None
+    handler: Callable[[Any, SlashCommand], None] | None = None
 
     def option_table(self) -> OptionTable:
         return self.options() if callable(self.options) else self.options
 
 
-# Options of ``rnn-tui train`` that make no sense inside the app (its output is ours to read).
-_TRAIN_OPTIONS_LEFT_OUT = {"--json", "--plain", "--list-presets", "--list-archs", "--help"}
 _TRAIN_OPTION_KINDS = {"--dataset": DATASET, "--arch": ARCH, "--preset": PRESET}
 
 
+def _train_parameters() -> list[tuple[list[str], object]]:
+    """(the ``--`` names the app accepts, the click option) for each option of
+    ``rnn-tui train`` (``rnn_tui.train.options``: one definition for both faces)."""
+    import click
+
+    from rnn_tui.train.options import CLI_ONLY, parameters
+
+    found = []
+    for parameter in parameters():
+        if not isinstance(parameter, click.Option):
+            continue
+        names = [name for name in [*parameter.opts, *parameter.secondary_opts]
+                 if name.startswith("--") and name not in CLI_ONLY]
+        if names:
+            found.append((names, parameter))
+    return found
+
+
 def train_options() -> OptionTable:
-    """The options of the ``rnn-tui train`` command, read from its click definition.
+    """The options /train takes: those of ``rnn-tui train``, with the kind of each value.
 
     One source of truth: /train accepts, completes and checks exactly what the CLI does.
     """
     import click
 
-    from rnn_tui.cli.train import train
-
     table: OptionTable = {}
-    for parameter in train.params:
-        if not isinstance(parameter, click.Option):
-            continue
-        names = [name for name in [*parameter.opts, *parameter.secondary_opts]
-                 if name.startswith("--") and name not in _TRAIN_OPTIONS_LEFT_OUT]
+    for names, parameter in _train_parameters():
         for name in names:
             if parameter.is_flag:
                 kind = FLAG
@@ -94,19 +106,11 @@ def train_options() -> OptionTable:
 
 
 def train_option_help() -> list[tuple[str, str]]:
-    """(``--option VALUE``, its help) for each option /train takes, from ``rnn-tui train``."""
+    """(``--option VALUE``, its help) for each option /train takes."""
     import click
 
-    from rnn_tui.cli.train import train
-
     rows = []
-    for parameter in train.params:
-        if not isinstance(parameter, click.Option):
-            continue
-        names = [name for name in [*parameter.opts, *parameter.secondary_opts]
-                 if name.startswith("--") and name not in _TRAIN_OPTIONS_LEFT_OUT]
-        if not names:
-            continue
+    for names, parameter in _train_parameters():
         if parameter.is_flag:
             words = " / ".join(names)
         elif isinstance(parameter.type, click.Choice):
@@ -132,6 +136,7 @@ COMMANDS: dict[str, CommandSpec] = {
                       "/train --preset reuters-topics",
                       "/train nsmc --arch gru --units 64 --name my-nsmc"),
             option_help=train_option_help,
+            handler=handlers.run_train,
         ),
         CommandSpec(
             "compare",
@@ -139,6 +144,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "train SimpleRNN, LSTM and GRU on one task, side by side",
             arguments=(DATASET,),
             examples=("/compare", "/compare imdb"),
+            handler=handlers.run_compare,
         ),
         CommandSpec(
             "model",
@@ -146,6 +152,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "show the active models, or make MODEL the active one for its task",
             arguments=(MODEL,),
             examples=("/model", "/model my-imdb-gru:2", "/model auto"),
+            handler=handlers.run_model,
         ),
         CommandSpec(
             "summary",
@@ -153,6 +160,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "the layer table and card of MODEL (default: the active sentiment model)",
             arguments=(MODEL,),
             examples=("/summary", "/summary reuters-topics"),
+            handler=handlers.run_summary,
         ),
         CommandSpec(
             "data",
@@ -160,6 +168,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "corpus statistics and the length histogram",
             arguments=(DATASET,),
             examples=("/data imdb", "/data multiplication"),
+            handler=handlers.run_data,
         ),
         CommandSpec(
             "evaluate",
@@ -167,6 +176,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "score MODEL on its corpus' test split (default: the active sentiment model)",
             arguments=(MODEL,),
             examples=("/evaluate", "/evaluate nsmc-sentiment"),
+            handler=handlers.run_evaluate,
         ),
         CommandSpec(
             "check",
@@ -175,12 +185,14 @@ COMMANDS: dict[str, CommandSpec] = {
             "(negation, contrast, typos, ...; default: the active sentiment model)",
             arguments=(MODEL,),
             examples=("/check", "/check nsmc-sentiment"),
+            handler=handlers.run_check,
         ),
         CommandSpec("cancel", "/cancel [RUN]", "cancel a training run (default: all)", (RUN,),
-                    examples=("/cancel", "/cancel lstm")),
-        CommandSpec("clear", "/clear", "clear the transcript"),
+                    examples=("/cancel", "/cancel lstm"), handler=handlers.run_cancel),
+        CommandSpec("clear", "/clear", "clear the transcript", handler=handlers.run_clear),
         CommandSpec("help", "/help [COMMAND]", "list the commands and keys; with COMMAND: its "
-                    "options and examples", (COMMAND,), examples=("/help", "/help train")),
+                    "options and examples", (COMMAND,), examples=("/help", "/help train"),
+                    handler=handlers.run_help),
     )
 }
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rnn_tui.errors import UserError
 from rnn_tui.tui.commands import SlashCommand
 
 COMPARE_ARCHS = ("simplernn", "lstm", "gru")
@@ -50,20 +49,14 @@ def checked_config(words: list[str]) -> Any:
     """The TrainConfig that ``rnn-tui train WORDS`` would run, or a UserError saying why not.
 
     Checked here, before any process starts, by the train command's own parser and config
-    builder, so a bad argument gets the CLI's exact message at once; unknown corpora and
-    architectures too (with suggestions).
+    builder (``rnn_tui.train.options``), so a bad argument gets the CLI's exact message at
+    once; unknown corpora and architectures too (with suggestions).
     """
-    import click
-
-    from rnn_tui.cli.train import build_config, train
     from rnn_tui.data import catalog, tabular
     from rnn_tui.nets import resolve_arch
+    from rnn_tui.train.options import build_config, parse_words
 
-    try:
-        context = train.make_context("train", list(words))
-    except click.ClickException as error:
-        raise UserError(error.format_message()) from None
-    config = build_config(context.params)
+    config = build_config(parse_words(words))
     synthetic = False
     if config.dataset in catalog.CORPORA:
         synthetic = catalog.get(config.dataset).synthetic

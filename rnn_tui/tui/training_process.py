@@ -40,6 +40,16 @@ def _cancel_leftovers() -> None:
         process.cancel()
 
 
+def cancel_leftovers_now() -> list[TrainingProcess]:
+    """Ask every run not detached to stop (SIGINT), without waiting: for an app that is
+    leaving; each run cleans up in its own process. Returns those asked."""
+    asked = list(_running)
+    for process in asked:
+        process.request_cancel()
+        process.detach()  # its reader returns; it is no longer this process' to wait for
+    return asked
+
+
 class TrainingProcess:
     """One CLI subprocess that writes JSON events on stdout.
 
@@ -131,6 +141,15 @@ class TrainingProcess:
             self.other_output.append(line)  # a JSON result (evaluate) or stray text
             return None
 
+    def result(self) -> dict[str, Any] | None:
+        """The JSON object the command printed besides its events (``evaluate --json``'s
+        report), or None when there is none."""
+        try:
+            document = json.loads("\n".join(self.other_output))
+        except ValueError:
+            return None
+        return document if isinstance(document, dict) else None
+
     def detach(self) -> None:
         """Leave the run training on its own: stop reading it, and do not cancel it when
         this program exits. (It keeps logging its events: ``rnn-tui runs`` follows it.)"""
@@ -152,18 +171,29 @@ class TrainingProcess:
         yield from self.events()
         self.wait()
 
+    def request_cancel(self) -> subprocess.Popen[str] | None:
+        """Ask the run to stop as Ctrl-C would, and return at once (the process, or None
+        when it is not running). Safe from any thread, before or after ``start``."""
+        with self._lock:
+            self.cancel_requested = True
+            process = self.process
+        if process is None or process.poll() is not None:
+            return None
+        try:
+            process.send_signal(signal.SIGINT)
+        except ProcessLookupError:
+            return None
+        return process
+
     def cancel(self) -> None:
         """Ask the run to stop as Ctrl-C would; escalate if it does not within the grace time.
 
         Safe to call from any thread, before or after ``start``.
         """
-        with self._lock:
-            self.cancel_requested = True
-            process = self.process
-        if process is None or process.poll() is not None:
+        process = self.request_cancel()
+        if process is None:
             return
         try:
-            process.send_signal(signal.SIGINT)
             process.wait(timeout=CANCEL_GRACE_S)
         except subprocess.TimeoutExpired:
             process.terminate()

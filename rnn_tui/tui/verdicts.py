@@ -20,7 +20,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from rnn_tui.terminal import escape
+from rnn_tui.terminal import printable  # noqa: F401  (the widgets import it from here)
 
 SENTIMENT = "sentiment"
 TOPICS = "topics"
@@ -29,22 +29,6 @@ FULL_BLOCK = "█"
 EMPTY_BLOCK = "░"
 EIGHTHS = " ▏▎▍▌▋▊▉"
 SPARK_LEVELS = "▁▂▃▄▅▆▇█"
-
-
-def printable(text: str, keep_newlines: bool = False) -> str:
-    """``text`` with control characters replaced by visible stand-ins.
-
-    The same rule as the command line (``rnn_tui.terminal.escape``: ESC -> ␛, C1 controls and
-    bidi overrides -> U+FFFD), so escape sequences typed or pasted show as text instead of
-    driving the terminal. Tabs become spaces, and so do newlines unless ``keep_newlines``.
-
-    >>> printable("a\\x1b[31mb")
-    'a␛[31mb'
-    """
-    text = text.replace("\t", " ")
-    if keep_newlines:
-        return "\n".join(escape(line) for line in text.split("\n"))
-    return escape(text.replace("\n", " "))
 
 
 @dataclass

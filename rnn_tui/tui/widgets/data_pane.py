@@ -7,6 +7,10 @@ it instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from typing import Any
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -15,18 +19,18 @@ from textual.message import Message
 from textual.widgets import Static
 
 from rnn_tui.errors import RnnTuiError
-from rnn_tui.tui.data_view import DataView, data_view
+from rnn_tui.views.corpus import DataView, data_view
 from rnn_tui.tui.verdicts import printable
-from rnn_tui.tui.widgets.histogram_plot import HistogramPlot
 from rnn_tui.tui.widgets.progress_line import ProgressLine
 
 
+@dataclass
 class DataLoaded(Message):
-    def __init__(self, name: str, view: DataView | None, error: str = "") -> None:
-        super().__init__()
-        self.name = name
-        self.view = view
-        self.error = error
+    """A corpus was described (``view``), or could not be (``error``)."""
+
+    name: str
+    view: DataView | None
+    error: str = ""
 
 
 class DataPane(Vertical):
@@ -45,18 +49,20 @@ class DataPane(Vertical):
                 id="data-facts",
             )
         yield ProgressLine("", id="data-loading")
-        yield HistogramPlot(id="data-histogram")
+        # the histogram (plotext) is mounted with the first corpus, not with the app
 
     def on_mount(self) -> None:
-        self.query_one("#data-loading").display = False
-        self.query_one("#data-histogram").display = False
+        loading = self.query_one("#data-loading", ProgressLine)
+        loading.stop()  # hidden: no ticking (each tick redraws) until a corpus loads
+        loading.display = False
 
     def show(self, name: str) -> None:
         self.current = name
         loading = self.query_one("#data-loading", ProgressLine)
         loading.restart(f"/data {name}", "reading the corpus")
         loading.display = True
-        self.query_one("#data-histogram").display = False
+        for histogram in self.query("#data-histogram"):
+            histogram.display = False
         self.query_one("#data-facts", Static).update(
             Text(f"loading {printable(name)}…", style="italic"))
         self._load(name)
@@ -76,7 +82,7 @@ class DataPane(Vertical):
             return
         self.post_message(DataLoaded(name, view))
 
-    def on_data_loaded(self, message: DataLoaded) -> None:
+    async def on_data_loaded(self, message: DataLoaded) -> None:
         if message.name != self.current:
             return  # a newer /data replaced this one
         loading = self.query_one("#data-loading", ProgressLine)
@@ -87,8 +93,19 @@ class DataPane(Vertical):
             facts.update(Text(printable(message.error), style="bold red"))
             return
         facts.update(message.view.facts)
-        histogram = self.query_one("#data-histogram", HistogramPlot)
+        histogram = await self._histogram()
         histogram.display = bool(message.view.counts)
         histogram.title = message.view.histogram_title
         histogram.edges = message.view.edges
         histogram.counts = message.view.counts
+
+    async def _histogram(self) -> Any:
+        """The histogram widget, mounted on first use."""
+        from rnn_tui.tui.widgets.histogram_plot import HistogramPlot
+
+        found = self.query("#data-histogram")
+        if found:
+            return found.first(HistogramPlot)
+        histogram = HistogramPlot(id="data-histogram")
+        await self.mount(histogram)
+        return histogram

@@ -7,6 +7,8 @@ whenever the choice changes: the list redraws, keeping the highlight where it wa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -70,12 +72,11 @@ class ModelSidebar(Vertical):
     active: reactive[dict[str, str]] = reactive(dict, always_update=True)
     """Role -> the active reference ("auto" for the language rule)."""
 
+    @dataclass
     class ModelChosen(Message):
         """The user chose ``ref`` (a model name, or "auto")."""
 
-        def __init__(self, ref: str) -> None:
-            super().__init__()
-            self.ref = ref
+        ref: str
 
     def compose(self) -> ComposeResult:
         yield Label("Models", id="sidebar-title")

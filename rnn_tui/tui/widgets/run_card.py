@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -17,7 +19,7 @@ from rnn_tui.tui.run_progress import (
     RunProgress,
 )
 from rnn_tui.tui.verdicts import printable
-from rnn_tui.tui.widgets.curve_plot import CURVE_COLOURS, Curve, CurvePlot, legend_text
+from rnn_tui.tui.curves import CURVE_COLOURS, Curve, legend_text
 
 WIDE_CARD = 44  # cells: room for a second y axis
 STATUS_MARK = {QUEUED: "…", FINISHED: "✓", FAILED: "✗", CANCELLED: "■", CANCELLING: "■"}
@@ -83,10 +85,11 @@ def curves_of(progress: RunProgress, metric: bool = True) -> tuple[Curve, ...]:
 class RunCard(Vertical):
     """Draws a ``RunProgress``; the pane calls ``show()`` after each event."""
 
+    @dataclass
     class StopPressed(Message):
-        def __init__(self, run_id: str) -> None:
-            super().__init__()
-            self.run_id = run_id
+        """The card's Stop button was pressed."""
+
+        run_id: str
 
     def __init__(self, run_id: str, progress: RunProgress, **kwargs) -> None:
         super().__init__(id=run_id, **kwargs)
@@ -95,6 +98,9 @@ class RunCard(Vertical):
         self._composed = False
 
     def compose(self) -> ComposeResult:
+        # plotext is imported with the first card, not with the app (its first paint)
+        from rnn_tui.tui.widgets.curve_plot import CurvePlot
+
         with Horizontal(classes="run-title-row"):
             yield Label(classes="run-title")
             yield Button("Stop", compact=True, classes="run-stop")
@@ -148,7 +154,7 @@ class RunCard(Vertical):
         curves = curves_of(progress, metric=wide)
         self.query_one(".run-legend", Static).update(
             legend_text(curves, self.app.theme_variables))
-        self.query_one(".run-curves", CurvePlot).curves = curves
+        self.query_one(".run-curves").curves = curves  # type: ignore[attr-defined]
 
     def on_resize(self) -> None:
         self.show()

@@ -61,9 +61,8 @@ def layer_table(card: dict[str, Any], width: int | None = None) -> Table:
 
 def card_view(ref: str, card: dict[str, Any], width: int | None = None) -> RenderableType:
     """The layer table, the parameter counts and the card's sections, as ``rnn-tui summary``
-    shows them (the sections come from the CLI's ``card_sections``, so both agree)."""
-    from rnn_tui.cli.summary import format_value
-    from rnn_tui.cli.summary import card_sections, human_bytes
+    shows them (the sections come from ``rnn_tui.views.card``, as the CLI's do)."""
+    from rnn_tui.views.card import card_sections, format_value, human_bytes
 
     parts: list[RenderableType] = [Text(printable(ref), style="bold underline")]
     if card.get("layers"):

@@ -8,6 +8,8 @@ comparison finishes in about the same total time and each card's seconds mean so
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import itertools
 from collections import deque
 from typing import Any
@@ -31,40 +33,38 @@ VISIBLE_RUNS = 3
 LOG_POLL_S = 1.0  # how often the run logs are read for runs started elsewhere
 
 
+@dataclass
 class LogsRead(Message):
     """What the run logs gained (runs started elsewhere; posted from the polling worker)."""
 
-    def __init__(self, updates: list[Any]) -> None:
-        super().__init__()
-        self.updates = updates
+    updates: list[Any]
 
 
+@dataclass
 class RunEvent(Message):
     """A training event read from a run's stdout (posted from the reader thread)."""
 
-    def __init__(self, run_id: str, event: Any) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.event = event
+    run_id: str
+    event: Any
 
 
+@dataclass
 class RunExited(Message):
-    def __init__(self, run_id: str, returncode: int, stderr_tail: str) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.returncode = returncode
-        self.stderr_tail = stderr_tail
+    """A run's process ended with ``returncode``; the last lines of its stderr."""
+
+    run_id: str
+    returncode: int
+    stderr_tail: str
 
 
 class TrainingPane(Vertical):
     """Starts, shows and cancels training runs; posts ``RunEnded`` when one is over."""
 
+    @dataclass
     class RunEnded(Message):
         """A run finished, failed or was cancelled (the app reports it in the transcript)."""
 
-        def __init__(self, progress: RunProgress) -> None:
-            super().__init__()
-            self.progress = progress
+        progress: RunProgress
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -86,7 +86,9 @@ class TrainingPane(Vertical):
         )
         yield Horizontal(id="runs")
 
-    def on_mount(self) -> None:
+    def watch_run_logs(self) -> None:
+        """Start showing the runs of other processes (the app calls this after its first
+        paint)."""
         from rnn_tui.paths import run_logs_root
         from rnn_tui.tui.run_watcher import RunWatcher
 
@@ -269,13 +271,24 @@ class TrainingPane(Vertical):
     def _stop_pressed(self, message: RunCard.StopPressed) -> None:
         self.cancel(message.run_id)
 
-    def cancel_all_now(self) -> None:
-        """On quit: stop this app's runs (blocking up to the grace time per run)."""
+    def cancel_all_on_quit(self) -> list[str]:
+        """On quit: ask this app's runs to stop (SIGINT: the engine stops after its step,
+        publishes nothing and keeps its resume point) without waiting for them, so the app
+        leaves at once; queued runs never start. Returns the labels of the runs asked."""
+        asked = []
         for card in self.query(RunCard):
-            if not card.progress.done and card.run_id not in self._elsewhere_runs:
-                card.progress.status = CANCELLING
-        for process in list(self._processes.values()):
-            process.cancel()
+            progress = card.progress
+            if progress.done or card.run_id in self._elsewhere_runs:
+                continue
+            process = self._processes.get(card.run_id)
+            if process is None:
+                progress.status = CANCELLED
+                continue
+            progress.status = CANCELLING
+            process.request_cancel()
+            process.detach()  # its reader thread returns: nothing keeps the app waiting
+            asked.append(progress.name or progress.label)
+        return asked
 
     def detach_all(self) -> list[str]:
         """On quit: leave this app's running runs training on their own (queued ones are
