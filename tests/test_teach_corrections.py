@@ -1,0 +1,132 @@
+"""The corrections corpus: the store itself (appends from many processes, unreadable lines,
+undo, CSV), and the commands that write and show it (``predict --label``, ``data show
+corrections:MODEL``) as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+
+import pytest
+
+from infer_helpers import publish_sentiment_pair
+from rnn_tui.errors import UserError
+from rnn_tui.teach.corrections import Correction, Corrections, check_teachable, write_csv
+
+
+def _add_many(root, worker, count):
+    store = Corrections.for_model("demo", root=root)
+    for index in range(count):
+        store.add(Correction(f"text {worker}-{index}", "positive", "demo:1"))
+
+
+def test_appends_from_several_processes_all_land(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_add_many, args=(tmp_path, worker, 15))
+               for worker in range(4)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(60)
+        assert process.exitcode == 0
+    found = Corrections.for_model("demo", root=tmp_path).read()
+    assert found.problems == []
+    assert sorted(c.text for c in found.corrections) == sorted(
+        f"text {w}-{i}" for w in range(4) for i in range(15))
+
+
+def test_unreadable_lines_are_named_skipped_and_kept(tmp_path):
+    store = Corrections.for_model("demo", root=tmp_path)
+    store.add(Correction("good one", "positive", "demo:1", was="negative"))
+    with open(store.path, "ab") as handle:
+        handle.write(b'{"text": "no label", "model": "demo:1"}\n\xff\xfe\n[1, 2]\n{"text": "cut')
+    store.add(Correction("second", "negative", "demo:1"))
+    found = store.read()
+    assert [c.text for c in found.corrections] == ["good one", "second"]
+    assert [(p.line, p.problem) for p in found.problems] == [
+        (2, "'label' must be a non-empty string (skipped)"), (3, "not UTF-8 text (skipped)"),
+        (4, "not a JSON object (skipped)"), (5, "not JSON (skipped)")]
+    assert str(found.problems[0]).startswith(f"{store.path}:2: ")
+    # undo takes the last readable correction; the unreadable lines stay byte for byte
+    assert store.undo_last().text == "second"
+    assert store.path.read_bytes().endswith(b'[1, 2]\n{"text": "cut\n')
+    assert store.undo_last().text == "good one"
+    assert store.undo_last() is None
+    assert len(store.read().problems) == 4
+
+
+def test_nothing_yet_and_bad_names(tmp_path):
+    assert Corrections.for_model("demo", root=tmp_path).read().corrections == []
+    with pytest.raises(UserError):
+        Corrections.for_model("../escape", root=tmp_path)
+
+
+def test_csv_quotes_what_needs_quoting():
+    out = io.StringIO()
+    write_csv([Correction('say "no", then\nleave', "negative", "demo:2", time="t")], out)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows == [["text", "label", "was", "model", "time"],
+                    ['say "no", then\nleave', "negative", "", "demo:2", "t"]]
+
+
+def test_only_text_classifiers_and_their_labels():
+    check_teachable("m", "text", "binary", ["negative", "positive"], "positive")
+    with pytest.raises(UserError, match="no label 'neutral'; its labels are: negative, pos"):
+        check_teachable("m", "text", "binary", ["negative", "positive"], "neutral")
+    with pytest.raises(UserError, match="reads numeric sequences"):
+        check_teachable("m", "sequence", "binary", ["a", "b"])
+    with pytest.raises(UserError, match="regression model"):
+        check_teachable("m", "text", "regression", [])
+
+
+# ------------------------------------------------------------------------------ CLI
+@pytest.fixture
+def home(isolated_home, monkeypatch):
+    monkeypatch.setenv("RNN_TUI_SHIPPED_MODELS", "")
+    publish_sentiment_pair(isolated_home / "models")
+    return isolated_home
+
+
+def run(*args):
+    process = subprocess.run([sys.executable, "-m", "rnn_tui", *args], capture_output=True,
+                             timeout=60, env=dict(os.environ, PYTHONIOENCODING="utf-8"))
+    return process.returncode, process.stdout.decode(), process.stderr.decode()
+
+
+def test_predict_label_records_corrections_and_data_show_lists_them(home):
+    code, out, err = run("predict", "great film", "bad film", "", "--label", "negative")
+    assert code == 2  # the empty text is refused, the others recorded
+    assert "argument 3: empty text" in err and "2 correction(s) recorded as negative" in err
+    assert len(out.splitlines()) == 2
+    code, out, err = run("data", "show", "corrections:imdb-sentiment", "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert [(c["text"], c["label"], c["model"]) for c in shown["corrections"]] == [
+        ("great film", "negative", "imdb-sentiment:1"), ("bad film", "negative",
+                                                          "imdb-sentiment:1")]
+    assert all(c["was"] in ("negative", "positive") for c in shown["corrections"])
+
+    path = home / "corrections" / "imdb-sentiment.jsonl"
+    with open(path, "a") as handle:
+        handle.write("{oops\n")
+    code, out, err = run("data", "show", "corrections:imdb-sentiment@best", "--csv", "-")
+    assert code == 2
+    assert err.strip() == f"rnn-tui: {path}:3: not JSON (skipped)"
+    assert out.splitlines()[0] == "text,label,was,model,time" and len(out.splitlines()) == 3
+    code, out, err = run("data", "show", "corrections:imdb-sentiment")
+    assert code == 2 and "great film" in out and "bad film" in out
+
+
+def test_predict_label_refusals(home):
+    code, out, err = run("predict", "great film", "--label", "neutral")
+    assert code == 2 and out == ""
+    assert err.strip() == ("rnn-tui: error: imdb-sentiment has no label 'neutral'; its labels "
+                           "are: negative, positive")
+    assert not (home / "corrections").exists()
+    code, _, err = run("data", "show", "imdb", "--csv", "-")
+    assert code == 2 and "--csv exports corrections" in err
