@@ -130,3 +130,60 @@ def test_predict_label_refusals(home):
     assert not (home / "corrections").exists()
     code, _, err = run("data", "show", "imdb", "--csv", "-")
     assert code == 2 and "--csv exports corrections" in err
+
+
+# ------------------------------------------------------------------------------ teach
+def test_teach_refuses_without_corrections_and_without_training_data(home):
+    code, out, err = run("teach", "imdb-sentiment")
+    assert code == 2 and out == ""
+    assert err.startswith("rnn-tui: error: no corrections of imdb-sentiment in ")
+    assert "tensorflow" not in err.lower()
+    path = home / "corrections" / "imdb-sentiment.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text('{"text": "great film", "label": "neutral", "model": "imdb-sentiment:1"}\n'
+                    '{"text": "???", "label": "negative", "model": "imdb-sentiment:1"}\n')
+    code, _, err = run("teach", "imdb-sentiment")
+    assert code == 2
+    assert err.strip() == (f"rnn-tui: error: no corrections of imdb-sentiment that it can "
+                           f"learn in {path}: mark wrong verdicts in the app, or `rnn-tui "
+                           "predict -m imdb-sentiment TEXT --label LABEL`, then teach")
+    run("predict", "-m", "imdb-sentiment", "great film", "--label", "negative")
+    code, _, err = run("teach", "imdb-sentiment")  # these versions were not trained here
+    assert code == 2 and "imdb-sentiment:1 has no training configuration in its card" in err
+    code, _, err = run("teach", "imdb-sentiment", "--alias", "12")
+    assert code == 2 and "alias '12' must not be a number" in err
+    code, _, err = run("teach", "nope")
+    assert code == 2 and "nope" in err
+
+
+@pytest.mark.slow  # the session's tiny models (~20 s), then a real fine-tuning (~15 s)
+def test_teach_publishes_a_taught_version(tiny_text_models, isolated_home, monkeypatch):
+    from rnn_tui.registry import open_registries
+
+    monkeypatch.setenv("RNN_TUI_SHIPPED_MODELS", str(tiny_text_models))
+    texts = ["the acting was wonderful", "a brilliant plot", "superb and moving film"]
+    code, _, err = run("predict", "-m", "imdb-sentiment", *texts, "--label", "negative")
+    assert code == 0, err
+    path = isolated_home / "corrections" / "imdb-sentiment.jsonl"
+    with open(path, "a") as handle:
+        handle.write("not json\n")
+    code, out, err = run("teach", "imdb-sentiment", "--plain", "--epochs", "10",
+                         "--replay", "100", "--lr", "0.02", "--alias", "taught")
+    assert code == 2, err  # published, and the unreadable line named
+    assert f"rnn-tui: {path}:4: not JSON (skipped)" in err
+    assert "imdb-sentiment:1 is a shipped model: copied into your registry" in out
+    assert "imdb-sentiment:2 (from imdb-sentiment:1): 3/3 corrections right (was 0/3)" in out
+    registries = open_registries()
+    taught = registries.resolve("imdb-sentiment@taught")
+    assert taught.ref == "imdb-sentiment:2" and taught.source == "user"
+    assert registries.resolve("imdb-sentiment@best").version == 1  # no alias moved unasked
+    card = taught.card["teach"]
+    assert card["parent"] == "imdb-sentiment:1" and card["corrections"] == 3
+    assert card["corrections_right_after"] == 3 and card["problems"] == 1
+    assert card["test_accuracy_before"] == registries.resolve("imdb-sentiment:1").card[
+        "metrics"]["test"]["accuracy"]
+    assert 0 <= card["test_accuracy_after"] <= 1
+    assert taught.card["metrics"]["test"]["accuracy"] == card["test_accuracy_after"]
+    code, out, _ = run("predict", "-m", "imdb-sentiment", "--format", "jsonl", *texts)
+    assert code == 0
+    assert [json.loads(line)["label"] for line in out.splitlines()] == ["negative"] * 3

@@ -176,6 +176,11 @@ COMMANDS: dict[str, CommandSpec] = {
             arguments=(MODEL,),
             examples=("/check", "/check nsmc-sentiment"),
         ),
+        CommandSpec(
+            "teach", "/teach [MODEL] [--alias ALIAS] [--epochs N]",
+            "teach a model its corrections (F6/F7 on a verdict): a new version",
+            (MODEL,), {"--alias": "text", "--epochs": "integer", "--replay": "integer"},
+            examples=("/teach", "/teach imdb-sentiment --alias best")),
         CommandSpec("cancel", "/cancel [RUN]", "cancel a training run (default: all)", (RUN,),
                     examples=("/cancel", "/cancel lstm")),
         CommandSpec("clear", "/clear", "clear the transcript"),
