@@ -1,6 +1,8 @@
 """Teaching the shipped sentiment models a kind of text they get wrong.
 
-The kind: praise in slang that reads as abuse ("that film was nuts", "영화 진짜 개미쳤다").
+The kind: praise in slang that reads as abuse ("that film was nuts", "영화 진짜 개미쳤다"),
+in words the models' vocabularies hold (a word outside it cannot be taught, only its
+context: teach counts such words; "bananas" is one for imdb-sentiment).
 For each model and round, 50 corrections are made from one set of frames and things, and
 held-out texts of the same kind from another set of frames and things (same slang, new
 sentences); none of the frames is a ``rnn-tui check`` template. Each round runs in a fresh
@@ -33,8 +35,8 @@ from pathlib import Path
 import numpy as np
 
 SLANG = {
-    "en": ["nuts", "wicked", "bananas", "unreal", "killer", "stupid good",
-           "ridiculously good", "absurdly good", "disgustingly good", "insanely good"],
+    "en": ["nuts", "wicked", "unreal", "sick", "insane", "bonkers", "ridiculously good",
+           "absurdly good", "insanely good", "stupidly good"],
     "ko": ["개미쳤다", "미쳤음", "찢었다", "찢었음", "씹어먹었다", "사기다", "미쳤네",
            "개미쳤음", "찢었네", "사기급이다"],
 }
@@ -96,7 +98,7 @@ def right(predictor, texts: list[str], label: str) -> float:
     return float(np.mean(probabilities.argmax(axis=1) == predictor.labels.index(label)))
 
 
-def one_round(model: str, seed: int, python: str) -> dict[str, float]:
+def one_round(model: str, seed: int, python: str, extra: list[str]) -> dict[str, float]:
     from rnn_tui.infer import Predictor
     from rnn_tui.registry import open_registries
     from rnn_tui.teach.corrections import Correction, Corrections
@@ -111,7 +113,7 @@ def one_round(model: str, seed: int, python: str) -> dict[str, float]:
         [Correction(text, "positive", f"{model}:{parent.version}") for text in teach_texts])
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    process = subprocess.run([python, "-m", "rnn_tui", "teach", model, "--plain"],
+    process = subprocess.run([python, "-m", "rnn_tui", "teach", model, "--plain", *extra],
                              capture_output=True, text=True, env=dict(os.environ))
     seconds = time.perf_counter() - started
     if process.returncode != 0:
@@ -143,14 +145,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--teach-args", default="", help="more options for rnn-tui teach")
     options = parser.parse_args()
     check_distinct()
-    print(f"{os.cpu_count()} CPU(s); {CORRECTIONS} corrections and {HELD_OUT} held-out texts "
+    print(f"{os.cpu_count()} CPU(s); rnn-tui teach MODEL {options.teach_args}".rstrip())
+    print(f"{CORRECTIONS} corrections and {HELD_OUT} held-out texts "
           "per model and round; peer: the shipped model (before)")
     results: dict[str, list[dict[str, float]]] = {model: [] for model in options.models}
     for round_index in range(options.rounds):
         for model in options.models:  # alternating within each round
-            figures = one_round(model, seed=round_index, python=sys.executable)
+            figures = one_round(model, seed=round_index, python=sys.executable,
+                                extra=options.teach_args.split())
             results[model].append(figures)
             print(f"round {round_index + 1} {model}: " + ", ".join(
                 f"{title} {fmt.format(figures[key])}" for key, title, fmt in COLUMNS),

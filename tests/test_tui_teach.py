@@ -107,3 +107,36 @@ def test_fuzzy_labels():
     assert ranked_labels(TOPIC_LABELS, "") == TOPIC_LABELS
     assert ranked_labels(TOPIC_LABELS, "cr") == ["crude"]
     assert ranked_labels(TOPIC_LABELS, "zzz") == []
+
+
+@pytest.mark.slow  # the session's tiny models (~20 s) and a real fine-tuning subprocess
+async def test_the_whole_loop_mark_wrong_teach_rescore(tiny_text_models, isolated_home,
+                                                      monkeypatch):
+    from rnn_tui.registry import open_registries
+    from rnn_tui.tui.run_progress import FINISHED
+    from rnn_tui.tui.widgets.run_card import RunCard
+
+    monkeypatch.setenv("RNN_TUI_SHIPPED_MODELS", str(tiny_text_models))
+    app = RnnTuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        texts = ["the acting was wonderful", "a brilliant plot"]
+        for text in texts:
+            verdict = await sent(pilot, app, text)
+            assert verdict.label == "positive"  # what the tiny model learned
+            count = len(stored("imdb-sentiment"))
+            await pilot.press("f6")
+            await wait_for(pilot, lambda: len(stored("imdb-sentiment")) == count + 1,
+                           what="the correction")
+        assert [label for _, label, _ in stored("imdb-sentiment")] == ["negative"] * 2
+        await submit(pilot, "/teach imdb-sentiment --epochs 10 --replay 100 --lr 0.02")
+        assert app.query_one("#panes").active == "training"
+        [card] = list(app.query(RunCard))
+        await wait_for(pilot, lambda: card.progress.status == FINISHED, timeout=240,
+                       what="teach to finish")
+        assert card.progress.model_ref == "imdb-sentiment:2"
+        await wait_for(pilot, lambda: "imdb-sentiment:2 now gets" in transcript_text(app, 200),
+                       timeout=30, what="the rescoring")
+        said = transcript_text(app, 200)
+        right = int(said.split("imdb-sentiment:2 now gets ")[1].split(" of 2")[0])
+        assert right >= 1 and "test accuracy" in said
+        assert open_registries().resolve("imdb-sentiment").ref == "imdb-sentiment:2"

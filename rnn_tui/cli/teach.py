@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import click
 
+from rnn_tui.teach.teacher import DEFAULT_EPOCHS, LEARNING_RATE, REPLAY_TEXTS  # no TF
 from rnn_tui.terminal import escape
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -18,13 +19,14 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 @click.argument("model_ref", metavar="MODEL")
 @click.option("--alias", default=None, metavar="ALIAS",
               help="Point ALIAS (e.g. best) at the new version. [no alias moves]")
-@click.option("--epochs", type=click.IntRange(1, 50), default=2, show_default=True,
-              help="Passes over the corrections mixed with the replay rows.")
-@click.option("--replay", type=click.IntRange(min=0), default=2000, show_default=True,
+@click.option("--epochs", type=click.IntRange(1, 50), default=DEFAULT_EPOCHS, show_default=True,
+              help="At most this many passes over the corrections and replay rows; it stops "
+                   "sooner once every correction's label is 90% sure.")
+@click.option("--replay", type=click.IntRange(min=0), default=REPLAY_TEXTS, show_default=True,
               help="Training texts of the model's corpus mixed in, so it does not forget "
                    "(0: none, and no test accuracy after).")
 @click.option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True),
-              default=None, help="Learning rate. [0.3 x the one it was trained with]")
+              default=None, help=f"Learning rate of the embedding rows taught. [{LEARNING_RATE}]")
 @click.option("--json", "json_output", is_flag=True,
               help="One JSON event per line on stdout (for programs).")
 @click.option("--plain", is_flag=True, help="Plain lines even on a terminal.")
@@ -34,8 +36,10 @@ def teach(model_ref: str, alias: str | None, epochs: int, replay: int,
 
     The corrections (`rnn-tui predict -m MODEL TEXT --label LABEL`, or marked in the app;
     see `rnn-tui data show corrections:MODEL`) are mixed with a replay sample of the
-    model's own training data. The new version's card records its parent, the number of
-    corrections and the test accuracy before and after. Exit code 2 when a correction
+    model's own training data, answered as the model answers it now. Only the embeddings of
+    the corrections' less common words and n-grams learn; the rest of the model stays as
+    it is. The new version's card records its parent, the number of corrections and the
+    test accuracy before and after; no alias moves unless --alias says so. Exit code 2 when a correction
     could not be used (each is named), 0 otherwise.
 
     \b

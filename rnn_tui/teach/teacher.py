@@ -1,13 +1,15 @@
 """Teaching: a new version of a model, fine-tuned from its weights on its corrections.
 
-The corrections alone would teach the model their words and make it forget the rest, so
-each epoch mixes them (repeated, so that they are ``CORRECTION_SHARE`` of the rows) with a
-replay sample of the model's own training data: the first ``replay`` texts of the corpus
-named in its card, augmented as they were then (crops, negations), encoded with the
-model's own vocabularies. The learning rate is a fraction of the one it was trained with,
-constant. The result is published as a new version of the same name, whose card records
-its parent, the corrections and the test accuracy before (the parent's card) and after
-(measured); no alias moves unless asked.
+What changes is small on purpose: only the embedding rows of the corrections' ids that are
+not among the most frequent of their stream ("nuts", "stupid good", "was nuts"; not "the",
+"was", "good"), so a text without such an id reads exactly as before. Each epoch mixes the
+corrections (repeated, ``CORRECTION_SHARE`` of the rows) with a replay sample of the
+model's own training data (the first ``replay`` texts of the corpus its card names,
+augmented as then, encoded with its own vocabularies) whose targets are the parent's own
+answers (distillation): the taught rows may not change what the parent said on them. The
+result is published as the next version of the same name; its card records the parent,
+the corrections and the test accuracy before (the parent's card) and after (measured on
+the whole test split); no alias moves unless asked.
 
 >>> result = teach("imdb-sentiment", on_event=print)                # doctest: +SKIP
 >>> result.model_ref, result.test_before, result.test_after          # doctest: +SKIP
@@ -36,10 +38,13 @@ from rnn_tui.train.events import (
     RunStarted,
 )
 
-DEFAULT_EPOCHS = 2
-REPLAY_TEXTS = 2000
+DEFAULT_EPOCHS = 5  # at most: teaching stops once the corrections are learnt (CONFIDENT)
+REPLAY_TEXTS = 1000
 CORRECTION_SHARE = 0.1  # of each epoch's rows: enough to learn them, little enough to keep
-LEARNING_RATE_FRACTION = 0.3  # of the rate the model was trained with
+LEARNING_RATE = 0.01  # few embedding rows move: they may move fast
+CONFIDENT = 0.9  # teaching stops once every correction is this sure (or after --epochs)
+COMMON_IDS = 1000  # per stream, the most frequent ids (ids are frequency ranks; at most a
+# tenth of a small vocabulary) stay fixed
 # Card keys the registry stamps again, or that described the parent's files.
 _PARENT_ONLY = ("format", "format_version", "name", "version", "created", "files",
                 "card_sha256", "runtime", "packages")
@@ -177,6 +182,90 @@ def _progress_callback(keras: Any, emit: Callable[[Event], None], epochs: int, s
     return Progress()
 
 
+def editable_rows(model: Any, x: np.ndarray, features: Any
+                  ) -> list[tuple[int, Any, np.ndarray]]:
+    """(stream index, Embedding layer, mask of its rows that may change) per input stream.
+
+    Only the rows of ids in the corrections that are not among the ``COMMON_IDS`` most
+    frequent of their stream (a tenth of a smaller one), nor padding or OOV, may change: "nuts", "stupid good",
+    "was nuts" may learn a new meaning; "the", "was", "good" stay as the rest of the
+    training data taught them, and every text without a taught id reads exactly as before.
+    """
+    from rnn_tui.backend import keras
+
+    embeddings = [layer for layer in model.layers
+                  if isinstance(layer, keras().layers.Embedding)]
+    streams = x if x.ndim == 3 else x[..., None]
+    found = []
+    for index, size in enumerate(features.sizes):
+        layers = [layer for layer in embeddings if int(layer.input_dim) == int(size)]
+        if len(layers) != 1:  # two streams of one size: which is which is unknown
+            continue
+        ids = np.unique(streams[..., index])
+        mask = np.zeros(int(size), dtype=bool)
+        mask[ids[ids > min(COMMON_IDS, int(size) // 10)]] = True
+        found.append((index, layers[0], mask))
+    return found
+
+
+def touched(x: np.ndarray, editable: list[tuple[int, Any, np.ndarray]]) -> np.ndarray:
+    """Which rows of ``x`` hold an id whose embedding may change: only their outputs can
+    differ after teaching (every other weight, and every other row, stays as it was)."""
+    streams = x if x.ndim == 3 else x[..., None]
+    hit = np.zeros(len(x), dtype=bool)
+    for index, _, mask in editable:
+        hit |= mask[streams[..., index]].any(axis=1)
+    return hit
+
+
+def _test_after(before: dict[str, Any], labels: np.ndarray, outputs_before: np.ndarray,
+                outputs_after: np.ndarray) -> dict[str, float]:
+    """The test metrics after teaching, from the parent's (its card) and the change on the
+    rows that could change: exact, since the other rows' outputs are the parent's."""
+    from rnn_tui.train.evaluation import class_probabilities, cross_entropy
+
+    rows = int(before["rows"])
+    old = class_probabilities(outputs_before)
+    new = class_probabilities(outputs_after)
+    right_change = int(np.sum(new.argmax(axis=1) == labels)) \
+        - int(np.sum(old.argmax(axis=1) == labels))
+    metrics = {"accuracy": float(before["accuracy"]) + right_change / rows}
+    if isinstance(before.get("loss"), (int, float)) and len(labels):
+        metrics["loss"] = float(before["loss"]) + len(labels) * (
+            cross_entropy(labels, new) - cross_entropy(labels, old)) / rows
+    return metrics
+
+
+def _stop_when_learnt(keras: Any, score: Callable[[], np.ndarray], labels: np.ndarray) -> Any:
+    """Stop at the end of the first epoch after which every correction's label has at least
+    ``CONFIDENT`` probability: a margin for texts like them, and no more drift than needed."""
+
+    class StopWhenLearnt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            from rnn_tui.train.evaluation import class_probabilities
+
+            probabilities = class_probabilities(score())
+            if probabilities[np.arange(len(labels)), labels].min() >= CONFIDENT:
+                self.model.stop_training = True
+
+    return StopWhenLearnt()
+
+
+def _keep_rows(keras: Any, editable: list[tuple[int, Any, np.ndarray]]) -> Any:
+    """After each step, put back every embedding row outside ``editable``'s masks (Adam
+    moves every row a batch touched)."""
+    class KeepRows(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.kept = [(layer.embeddings, layer.embeddings.numpy(), mask[:, None])
+                         for _, layer, mask in editable]
+
+        def on_train_batch_end(self, batch, logs=None):
+            for variable, original, mask in self.kept:
+                variable.assign(np.where(mask, variable.numpy(), original))
+
+    return KeepRows()
+
+
 def teach(ref: str, *, alias: str | None = None, epochs: int = DEFAULT_EPOCHS,
           replay: int = REPLAY_TEXTS, learning_rate: float | None = None,
           registries: Any = None, corpus: Any = None,
@@ -186,10 +275,11 @@ def teach(ref: str, *, alias: str | None = None, epochs: int = DEFAULT_EPOCHS,
     Args:
         ref: the parent version (``name``, ``name:2``, ``name@best``).
         alias: an alias to point at the new version (none moves otherwise, "best" neither).
-        epochs: passes over the mix of corrections and replay rows.
+        epochs: at most this many passes over the corrections and replay rows (it stops
+            once every correction is ``CONFIDENT``).
         replay: how many training texts of the parent's corpus to mix in (0: none, and no
             test split to measure on either).
-        learning_rate: default ``LEARNING_RATE_FRACTION`` of the parent's rate.
+        learning_rate: Adam's rate for the embedding rows taught (``LEARNING_RATE``).
         corpus: an already loaded corpus (tests); default: the one the card names.
     """
     started_at = time.time()
@@ -248,34 +338,42 @@ def teach(ref: str, *, alias: str | None = None, epochs: int = DEFAULT_EPOCHS,
 
     data = None
     x_replay = np.zeros((0, *lesson.x.shape[1:]), lesson.x.dtype)
-    y_replay = np.zeros((0,), np.int32)
     if replay:
         from rnn_tui.train.prepare import prepare_data
 
         data = prepare_data(config.replace(train_limit=replay, validation="none"),
                             corpus=corpus, vocabulary=features)
-        x_replay, y_replay = data.x_train, np.asarray(data.y_train, np.int32)
+        x_replay = data.x_train
         if x_replay.shape[1:] != lesson.x.shape[1:]:
             raise DataError(f"the training data of {parent.ref} no longer encodes to the "
                             f"model's input ({x_replay.shape[1:]} vs {lesson.x.shape[1:]})")
+    # Replay rows keep the parent's own answers (distillation): what is not corrected
+    # should read as before, which true labels on a small sample would not give.
+    y_replay = predict_in_order(model, x_replay, batch_size=batch_size,
+                                lengths=lengths_of(x_replay), stream_names=names) \
+        if len(x_replay) else np.zeros((0, int(model.outputs[0].shape[-1])), np.float32)
+    width = y_replay.shape[1]
+    y_lesson = lesson.y[:, None].astype(np.float32) if width == 1 \
+        else np.eye(width, dtype=np.float32)[lesson.y]
     stages = {"prepare_s": round(time.time() - started_at, 1)}
     repeats = max(1, round(CORRECTION_SHARE * len(x_replay)
                            / ((1 - CORRECTION_SHARE) * len(lesson.y))))
     x = np.concatenate([x_replay, np.repeat(lesson.x, repeats, axis=0)])
-    y = np.concatenate([y_replay, np.repeat(lesson.y, repeats)])
+    y = np.concatenate([y_replay.astype(np.float32), np.repeat(y_lesson, repeats, axis=0)])
 
-    base_rate = float(training.get("learning_rate") or 0.001)
-    rate = learning_rate if learning_rate is not None else base_rate * LEARNING_RATE_FRACTION
+    rate = learning_rate if learning_rate is not None else LEARNING_RATE
     if config is None:  # no replay: the optimizer as the card describes it
         from rnn_tui.train.config import TrainConfig
 
         config = TrainConfig(optimizer=training.get("optimizer") or "adam",
                              clipnorm=training.get("clipnorm"))
     optimizer_config = config.replace(lr_schedule="constant", ema=None)
-    loss = training.get("loss") or ("binary_crossentropy" if card.get("task") == "binary"
-                                    else "sparse_categorical_crossentropy")
-    model.compile(optimizer=make_optimizer(optimizer_config, rate), loss=loss,
-                  metrics=["accuracy"])
+    loss = "binary_crossentropy" if width == 1 else "categorical_crossentropy"
+    editable = editable_rows(model, lesson.x, features)
+    taught = {id(layer) for _, layer, _ in editable}
+    for layer in model.layers:  # only the taught embeddings learn
+        layer.trainable = id(layer) in taught
+    model.compile(optimizer=make_optimizer(optimizer_config, rate), loss=loss)
     dataset, steps = train_dataset(x, y, batch_size=batch_size, seed=seed, first_epoch=0,
                                    epochs=epochs, lengths=lengths_of(x), stream_names=names)
     emit(RunStarted(name=name, config={"teach": parent.ref, "epochs": epochs,
@@ -283,29 +381,52 @@ def teach(ref: str, *, alias: str | None = None, epochs: int = DEFAULT_EPOCHS,
                     epochs=epochs, steps_per_epoch=steps,
                     params={"total": int(model.count_params())}, train_size=len(x),
                     test_size=0 if data is None else len(data.x_test)))
+    rows_taught = sum(int(mask.sum()) for _, _, mask in editable)
     emit(Note(text=f"teaching {parent.ref}: {len(lesson.y)} corrections (each seen "
                    f"{repeats}x per epoch) + {len(x_replay):,} replay rows of "
-                   f"{card.get('dataset', {}).get('name', '?')}", topic="data"))
+                   f"{card.get('dataset', {}).get('name', '?')}; {rows_taught} embedding "
+                   "rows of the corrections' less common words and n-grams change, the rest "
+                   "of the model stays as it was", topic="data"))
     if lesson.unknown_words:
         emit(Note(text=f"{lesson.unknown_words} of the corrections' {lesson.words} words are "
                        "not in the vocabulary: the model cannot learn those words, only "
                        "their context", topic="data"))
     for problem in lesson.problems:
         emit(Note(text=problem, topic="data"))
+    def outputs(x_rows: np.ndarray) -> np.ndarray:
+        return predict_in_order(model, x_rows, batch_size=batch_size,
+                                lengths=lengths_of(x_rows), stream_names=names)
+
+    test_before_metrics = dict(((card.get("metrics") or {}).get("test") or {}))
+    test_before_metrics["rows"] = (card.get("dataset") or {}).get("test_size")
+    exact = data is not None and isinstance(test_before_metrics.get("accuracy"), float) \
+        and test_before_metrics["rows"] == len(data.x_test)
+    if exact:  # only the rows holding a taught id can change: score them before and after
+        test_rows = touched(data.x_test, editable)
+        outputs_before = outputs(data.x_test[test_rows])
     fit_started = time.time()
     progress = _progress_callback(keras(), emit, epochs, steps, len(x))
     progress.epoch_seconds = []
     history = model.fit(dataset, epochs=epochs, steps_per_epoch=steps, shuffle=False,
-                        verbose=0, callbacks=[progress])
-    right_after = int(np.sum(_classes(predict_in_order(
-        model, lesson.x, batch_size=batch_size, lengths=lengths_of(lesson.x),
-        stream_names=names)) == lesson.y))
+                        verbose=0, callbacks=[progress, _keep_rows(keras(), editable),
+                                              _stop_when_learnt(keras(),
+                                                                lambda: outputs(lesson.x),
+                                                                lesson.y)])
+    epochs_run = len(progress.epoch_seconds)
+    right_after = int(np.sum(_classes(outputs(lesson.x)) == lesson.y))
 
     stages["fit_s"] = round(time.time() - fit_started, 1)
     evaluation_started = time.time()
-    test_before = ((card.get("metrics") or {}).get("test") or {}).get("accuracy")
+    test_before = test_before_metrics.get("accuracy")
     test_metrics: dict[str, float] = {}
-    if data is not None:
+    if exact:
+        test_metrics = _test_after(test_before_metrics, np.asarray(data.y_test)[test_rows],
+                                   outputs_before, outputs(data.x_test[test_rows]))
+        stages["test_rows_scored"] = int(test_rows.sum())
+    elif data is not None:  # no test metrics on the parent's card: the whole split
+        model.compile(loss=training.get("loss") or ("binary_crossentropy" if width == 1 else
+                                                    "sparse_categorical_crossentropy"),
+                      metrics=["accuracy"])  # as trained: the test labels are class ids
         test_metrics = {key: float(value) for key, value in model.evaluate(
             eval_dataset(data.x_test, data.y_test, batch_size=batch_size,
                          lengths=lengths_of(data.x_test), stream_names=names),
@@ -323,7 +444,7 @@ def teach(ref: str, *, alias: str | None = None, epochs: int = DEFAULT_EPOCHS,
                            for key, values in history.history.items()}
     new_card["training"] = {
         **training, "learning_rate": rate, "lr_schedule": None, "ema": None,
-        "epochs": epochs, "epochs_run": epochs, "started": started, "finished": finished,
+        "epochs": epochs, "epochs_run": epochs_run, "started": started, "finished": finished,
         "duration_s": duration, "epoch_seconds": epoch_seconds or [duration],
         "early_stopping": None, "sessions": 1}
     new_card["teach"] = {
@@ -331,14 +452,16 @@ def teach(ref: str, *, alias: str | None = None, epochs: int = DEFAULT_EPOCHS,
         "parent_source": parent.source, "corrections": len(lesson.y),
         "corrections_file": str(Corrections.for_model(name).path),
         "words": lesson.words, "unknown_words": lesson.unknown_words,
-        "replay_rows": int(len(x_replay)), "repeats": repeats, "epochs": epochs,
+        "replay_rows": int(len(x_replay)), "repeats": repeats, "epochs": epochs_run,
+        "embedding_rows_taught": rows_taught,
         "learning_rate": rate, "test_accuracy_before": test_before,
         "test_accuracy_after": test_after, "corrections_right_before": right_before,
         "corrections_right_after": right_after, "problems": len(lesson.problems),
         **stages}
     notes = list(card.get("notes") or [])
     notes.append(f"taught from {parent.ref}: {len(lesson.y)} corrections + "
-                 f"{len(x_replay):,} replay rows, {epochs} epoch(s) at {rate:g}")
+                 f"{len(x_replay):,} replay rows, {epochs_run} epoch(s) at {rate:g}; only "
+                 f"the {rows_taught} embedding rows of its less common ids changed")
     new_card["notes"] = notes
 
     version, aliases = _publish(registries, parent, model, new_card, features,
@@ -353,7 +476,7 @@ def teach(ref: str, *, alias: str | None = None, epochs: int = DEFAULT_EPOCHS,
         seconds=round(time.time() - started_at, 3), aliases=aliases,
         problems=lesson.problems, card=version.card)
     emit(RunFinished(name=name, model_ref=version.ref, test_metrics=test_metrics,
-                     duration_s=result.seconds, epochs_run=epochs, aliases=aliases))
+                     duration_s=result.seconds, epochs_run=epochs_run, aliases=aliases))
     return result
 
 

@@ -179,7 +179,8 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec(
             "teach", "/teach [MODEL] [--alias ALIAS] [--epochs N]",
             "teach a model its corrections (F6/F7 on a verdict): a new version",
-            (MODEL,), {"--alias": "text", "--epochs": "integer", "--replay": "integer"},
+            (MODEL,), {"--alias": "text", "--epochs": "integer", "--replay": "integer",
+             "--lr": "float"},
             examples=("/teach", "/teach imdb-sentiment --alias best")),
         CommandSpec("cancel", "/cancel [RUN]", "cancel a training run (default: all)", (RUN,),
                     examples=("/cancel", "/cancel lstm")),
