@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.binding import Binding
 
 from rnn_tui.errors import RnnTuiError, UserError
@@ -151,8 +151,8 @@ class Correcting:
         self.query_one(TrainingPane).start_plans([plan])
         self.query_one("#panes").active = "training"
 
-    @on(TrainingPane.RunEnded)
-    def _teach_ended(self, message: TrainingPane.RunEnded) -> None:
+    # (named, not @on: Textual collects @on handlers from the app's own class body only)
+    def on_training_pane_run_ended(self, message: TrainingPane.RunEnded) -> None:
         progress = message.progress
         if progress.label.startswith(TEACH_LABEL) and progress.status == FINISHED \
                 and progress.model_ref:
