@@ -144,6 +144,8 @@ COLUMNS = [("held_out_before", "held-out right before %", "{:.1f}"),
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="round k uses seed first-seed + k (which texts, which frames)")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--teach-args", default="", help="more options for rnn-tui teach")
     options = parser.parse_args()
@@ -154,7 +156,8 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {model: [] for model in options.models}
     for round_index in range(options.rounds):
         for model in options.models:  # alternating within each round
-            figures = one_round(model, seed=round_index, python=sys.executable,
+            figures = one_round(model, seed=options.first_seed + round_index,
+                                python=sys.executable,
                                 extra=options.teach_args.split())
             results[model].append(figures)
             print(f"round {round_index + 1} {model}: " + ", ".join(

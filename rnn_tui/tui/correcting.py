@@ -29,7 +29,7 @@ TEACH_LABEL = "teach "
 PREVIEW = 40
 
 CORRECTION_BINDINGS = [
-    Binding("f6", "correct('sentiment')", "Wrong"),
+    Binding("f6", "correct('sentiment')", "Wrong", show=False),  # footer: 80 columns
     Binding("f7", "correct('topics')", "Wrong topic", show=False),
     Binding("f8", "undo_correction", "Undo fix", show=False),
 ]
@@ -52,10 +52,11 @@ class Correcting:
         verdict, else the last text sent."""
         live = getattr(self, "live")
         typed = self.query_one("#input").value
-        verdict = live.verdicts.get(role)
-        if typed.strip() and typed == getattr(self, "live_text") \
-                and isinstance(verdict, Verdict):
-            return typed, verdict, None
+        if typed.strip() and not typed.lstrip().startswith("/"):
+            verdict = live.verdicts.get(role)
+            if typed == getattr(self, "live_text") and isinstance(verdict, Verdict):
+                return typed, verdict, None
+            return None  # its verdict is not in yet: never the last text's instead
         for entry in reversed(list(self.query(TranscriptEntry))):
             exchange = getattr(entry, "exchange", None)
             if exchange is not None:
@@ -67,7 +68,7 @@ class Correcting:
     def action_correct(self, role: str) -> None:
         target = self._correction_target(role)
         if target is None:
-            self.error(f"no {role} verdict to correct: type or send a text first")
+            self.error(f"no {role} verdict to correct yet: type or send a text first")
             return
         text, verdict, entry = target
         label = corrections_flow.flipped(verdict) if role == SENTIMENT else None
