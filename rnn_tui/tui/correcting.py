@@ -105,6 +105,7 @@ class Correcting:
         transcript = getattr(self, "transcript")
         if entry is not None and entry.parent is transcript:
             transcript.mount(note, after=entry)
+            transcript.call_after_refresh(note.scroll_visible, animate=False)
         else:
             transcript.add(note)
         self._correction_notes.append((corrections_flow.model_name(verdict), note))
@@ -166,4 +167,10 @@ class Correcting:
         except RnnTuiError as error:
             self.call_from_thread(self.error, str(error))
             return
-        self.call_from_thread(self.say, "✓ " + rescored.summary())
+        def show() -> None:  # the effect is what /teach was run for: show it in the chat
+            self.query_one("#panes").active = "chat"
+            self.say("✓ " + rescored.summary())
+            transcript = getattr(self, "transcript")
+            transcript.call_after_refresh(transcript.scroll_end, animate=False)
+
+        self.call_from_thread(show)
