@@ -44,8 +44,8 @@ def teach(model_ref: str, alias: str | None, epochs: int, replay: int,
     model's own training data, answered as the model answers it now. Only the embeddings of
     the corrections' less common words and n-grams learn; the rest of the model stays as
     it is. The new version's card records its parent, the number of corrections and the
-    test accuracy before and after; no alias moves unless --alias says so. Exit code 2 when a correction
-    could not be used (each is named), 0 otherwise.
+    test accuracy before and after; no alias moves unless --alias says so. Exit code 2
+    when a correction could not be used (each is named), 0 otherwise.
 
     \b
       rnn-tui predict -m imdb-sentiment "not my cup of tea" --label negative

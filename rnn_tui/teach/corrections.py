@@ -76,10 +76,13 @@ class CorrectionsRead:
 class Corrections:
     """The corrections file of one model name.
 
-    >>> store = Corrections.for_model("demo", root=tmp)                 # doctest: +SKIP
+    >>> import tempfile
+    >>> store = Corrections.for_model("demo", root=Path(tempfile.mkdtemp()))
     >>> store.add(Correction("a dull, lifeless film", "negative", "demo:1", was="positive"))
-    >>> [c.label for c in store.read().corrections]                     # doctest: +SKIP
-    ['negative']
+    >>> [(c.text, c.label) for c in store.read().corrections]
+    [('a dull, lifeless film', 'negative')]
+    >>> store.undo_last().label, store.read().corrections
+    ('negative', [])
     """
 
     def __init__(self, path: Path, lock_path: Path):

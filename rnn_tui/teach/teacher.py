@@ -187,9 +187,10 @@ def editable_rows(model: Any, x: np.ndarray, features: Any
     """(stream index, Embedding layer, mask of its rows that may change) per input stream.
 
     Only the rows of ids in the corrections that are not among the ``COMMON_IDS`` most
-    frequent of their stream (a tenth of a smaller one), nor padding or OOV, may change: "nuts", "stupid good",
-    "was nuts" may learn a new meaning; "the", "was", "good" stay as the rest of the
-    training data taught them, and every text without a taught id reads exactly as before.
+    frequent of their stream (a tenth of a smaller one), nor padding or OOV, may change:
+    "nuts", "stupid good", "was nuts" may learn a new meaning; "the", "was", "good" stay
+    as the rest of the training data taught them, and every text without a taught id
+    reads exactly as before.
     """
     from rnn_tui.backend import keras
 
@@ -353,13 +354,8 @@ def teach(ref: str, *, alias: str | None = None, epochs: int = DEFAULT_EPOCHS,
                                 lengths=lengths_of(x_replay), stream_names=names) \
         if len(x_replay) else np.zeros((0, int(model.outputs[0].shape[-1])), np.float32)
     width = y_replay.shape[1]
-    y_lesson = lesson.y[:, None].astype(np.float32) if width == 1 \
-        else np.eye(width, dtype=np.float32)[lesson.y]
     stages = {"prepare_s": round(time.time() - started_at, 1)}
-    repeats = max(1, round(CORRECTION_SHARE * len(x_replay)
-                           / ((1 - CORRECTION_SHARE) * len(lesson.y))))
-    x = np.concatenate([x_replay, np.repeat(lesson.x, repeats, axis=0)])
-    y = np.concatenate([y_replay.astype(np.float32), np.repeat(y_lesson, repeats, axis=0)])
+    x, y, repeats = _mix(lesson, x_replay, y_replay)
 
     rate = learning_rate if learning_rate is not None else LEARNING_RATE
     if config is None:  # no replay: the optimizer as the card describes it
@@ -382,17 +378,9 @@ def teach(ref: str, *, alias: str | None = None, epochs: int = DEFAULT_EPOCHS,
                     params={"total": int(model.count_params())}, train_size=len(x),
                     test_size=0 if data is None else len(data.x_test)))
     rows_taught = sum(int(mask.sum()) for _, _, mask in editable)
-    emit(Note(text=f"teaching {parent.ref}: {len(lesson.y)} corrections (each seen "
-                   f"{repeats}x per epoch) + {len(x_replay):,} replay rows of "
-                   f"{card.get('dataset', {}).get('name', '?')}; {rows_taught} embedding "
-                   "rows of the corrections' less common words and n-grams change, the rest "
-                   "of the model stays as it was", topic="data"))
-    if lesson.unknown_words:
-        emit(Note(text=f"{lesson.unknown_words} of the corrections' {lesson.words} words are "
-                       "not in the vocabulary: the model cannot learn those words, only "
-                       "their context", topic="data"))
-    for problem in lesson.problems:
-        emit(Note(text=problem, topic="data"))
+    _announce(emit, parent, lesson, repeats=repeats, replay_rows=len(x_replay),
+              rows_taught=rows_taught)
+
     def outputs(x_rows: np.ndarray) -> np.ndarray:
         return predict_in_order(model, x_rows, batch_size=batch_size,
                                 lengths=lengths_of(x_rows), stream_names=names)
@@ -434,20 +422,13 @@ def teach(ref: str, *, alias: str | None = None, epochs: int = DEFAULT_EPOCHS,
     test_after = test_metrics.get("accuracy")
     stages["evaluate_s"] = round(time.time() - evaluation_started, 1)
 
-    epoch_seconds = progress.epoch_seconds
-    finished = _now()
     duration = round(time.time() - started_at, 3)
-    new_card = {key: value for key, value in card.items() if key not in _PARENT_ONLY}
-    new_card["metrics"] = {**(card.get("metrics") or {}), "test": test_metrics} \
-        if test_metrics else {}
-    new_card["history"] = {key: [float(v) for v in values]
-                           for key, values in history.history.items()}
-    new_card["training"] = {
-        **training, "learning_rate": rate, "lr_schedule": None, "ema": None,
-        "epochs": epochs, "epochs_run": epochs_run, "started": started, "finished": finished,
-        "duration_s": duration, "epoch_seconds": epoch_seconds or [duration],
+    training_run = {
+        "learning_rate": rate, "lr_schedule": None, "ema": None, "epochs": epochs,
+        "epochs_run": epochs_run, "started": started, "finished": _now(),
+        "duration_s": duration, "epoch_seconds": progress.epoch_seconds or [duration],
         "early_stopping": None, "sessions": 1}
-    new_card["teach"] = {
+    taught = {
         "parent": parent.ref, "parent_version": parent.version,
         "parent_source": parent.source, "corrections": len(lesson.y),
         "corrections_file": str(Corrections.for_model(name).path),
@@ -458,11 +439,10 @@ def teach(ref: str, *, alias: str | None = None, epochs: int = DEFAULT_EPOCHS,
         "test_accuracy_after": test_after, "corrections_right_before": right_before,
         "corrections_right_after": right_after, "problems": len(lesson.problems),
         **stages}
-    notes = list(card.get("notes") or [])
-    notes.append(f"taught from {parent.ref}: {len(lesson.y)} corrections + "
-                 f"{len(x_replay):,} replay rows, {epochs_run} epoch(s) at {rate:g}; only "
-                 f"the {rows_taught} embedding rows of its less common ids changed")
-    new_card["notes"] = notes
+    note = (f"taught from {parent.ref}: {len(lesson.y)} corrections + {len(x_replay):,} "
+            f"replay rows, {epochs_run} epoch(s) at {rate:g}; only the {rows_taught} "
+            "embedding rows of its less common ids changed")
+    new_card = _taught_card(card, training_run, taught, history.history, test_metrics, note)
 
     version, aliases = _publish(registries, parent, model, new_card, features,
                                 float16=bool(training.get("float16_weights")), emit=emit)
@@ -478,6 +458,51 @@ def teach(ref: str, *, alias: str | None = None, epochs: int = DEFAULT_EPOCHS,
     emit(RunFinished(name=name, model_ref=version.ref, test_metrics=test_metrics,
                      duration_s=result.seconds, epochs_run=epochs_run, aliases=aliases))
     return result
+
+
+def _mix(lesson: Lesson, x_replay: np.ndarray, y_replay: np.ndarray
+         ) -> tuple[np.ndarray, np.ndarray, int]:
+    """(rows, targets, repeats): the replay rows, then the corrections repeated so that
+    they are ``CORRECTION_SHARE`` of the rows (one-hot targets, or one sigmoid column)."""
+    width = y_replay.shape[1]
+    y_lesson = lesson.y[:, None].astype(np.float32) if width == 1 \
+        else np.eye(width, dtype=np.float32)[lesson.y]
+    repeats = max(1, round(CORRECTION_SHARE * len(x_replay)
+                           / ((1 - CORRECTION_SHARE) * len(lesson.y))))
+    x = np.concatenate([x_replay, np.repeat(lesson.x, repeats, axis=0)])
+    y = np.concatenate([y_replay.astype(np.float32), np.repeat(y_lesson, repeats, axis=0)])
+    return x, y, repeats
+
+
+def _announce(emit: Callable[[Event], None], parent: Any, lesson: Lesson, *, repeats: int,
+              replay_rows: int, rows_taught: int) -> None:
+    """The notes a teaching run starts with: what it learns from, what cannot be learnt."""
+    corpus = (parent.card.get("dataset") or {}).get("name", "?")
+    emit(Note(text=f"teaching {parent.ref}: {len(lesson.y)} corrections (each seen "
+                   f"{repeats}x per epoch) + {replay_rows:,} replay rows of {corpus}; "
+                   f"{rows_taught} embedding rows of the corrections' less common words and "
+                   "n-grams change, the rest of the model stays as it was", topic="data"))
+    if lesson.unknown_words:
+        emit(Note(text=f"{lesson.unknown_words} of the corrections' {lesson.words} words are "
+                       "not in the vocabulary: the model cannot learn those words, only "
+                       "their context", topic="data"))
+    for problem in lesson.problems:
+        emit(Note(text=problem, topic="data"))
+
+
+def _taught_card(card: dict[str, Any], training_run: dict[str, Any], taught: dict[str, Any],
+                 history: dict[str, list[float]], test_metrics: dict[str, float], note: str
+                 ) -> dict[str, Any]:
+    """The new version's card: the parent's, less what described its files, with this
+    run's training, history, test metrics, ``teach`` section and one more note."""
+    new_card = {key: value for key, value in card.items() if key not in _PARENT_ONLY}
+    new_card["metrics"] = {**(card.get("metrics") or {}), "test": test_metrics} \
+        if test_metrics else {}
+    new_card["history"] = {key: [float(v) for v in values] for key, values in history.items()}
+    new_card["training"] = {**(card.get("training") or {}), **training_run}
+    new_card["teach"] = taught
+    new_card["notes"] = [*(card.get("notes") or []), note]
+    return new_card
 
 
 def _publish(registries: Any, parent: Any, model: Any, card: dict[str, Any], features: Any,

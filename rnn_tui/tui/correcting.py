@@ -20,7 +20,7 @@ from rnn_tui.tui import corrections_flow
 from rnn_tui.tui.commands import SlashCommand
 from rnn_tui.tui.run_plans import RunPlan
 from rnn_tui.tui.run_progress import FINISHED
-from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Verdict, printable
+from rnn_tui.tui.verdicts import SENTIMENT, Verdict, printable
 from rnn_tui.tui.widgets.label_picker import LabelPicker
 from rnn_tui.tui.widgets.training_pane import TrainingPane
 from rnn_tui.tui.widgets.transcript_entry import TranscriptEntry
@@ -130,8 +130,10 @@ class Correcting:
         def done() -> None:
             if note.parent is not None:
                 note.remove()
-            self.say(f"undone: {printable(undone.label)} for “{printable(undone.text[:PREVIEW])}”"
-                     if undone else f"no correction of {name} left to undo")
+            if undone is None:
+                self.say(f"no correction of {name} left to undo")
+            else:
+                self.say(f"undone: {undone.label} for “{undone.text[:PREVIEW]}”")
 
         self.call_from_thread(done)
 
