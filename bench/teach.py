@@ -26,6 +26,7 @@ import argparse
 import itertools
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -81,16 +82,18 @@ def make_kind(language: str, seed: int) -> tuple[list[str], list[str]]:
 
 
 def check_distinct() -> None:
-    """No frame is a check template (nor a check text)."""
-    import json
-
+    """No frame is a ``rnn-tui check`` template, and no text made here is one of its texts."""
     from rnn_tui.check.suite import Suite
 
     for language in ("en", "ko"):
-        suite = Suite.shipped(language)
-        raw = json.dumps(suite.to_dict() if hasattr(suite, "to_dict") else {}, ensure_ascii=False)
+        cases = Suite.shipped(language).cases
+        sources = {case.source for case in cases}
+        texts = {text for case in cases for text in case.texts}
         for frame in TEACH_FRAMES[language] + HELD_OUT_FRAMES[language]:
-            assert frame.replace("{t}", "{thing}") not in raw, frame
+            assert frame.replace("{t}", "{thing}") not in sources, frame
+        for seed in range(5):
+            for text in sum(make_kind(language, seed), []):
+                assert text not in texts, text
 
 
 def right(predictor, texts: list[str], label: str) -> float:
@@ -121,6 +124,7 @@ def one_round(model: str, seed: int, python: str, extra: list[str]) -> dict[str,
     version = open_registries().resolve(model)
     card = version.card["teach"]
     after = right(Predictor.load(version), held_texts, "positive")
+    shutil.rmtree(home, ignore_errors=True)  # (a copy of the model and its taught version)
     return {"held_out_before": 100 * before, "held_out_after": 100 * after,
             "corrections_before": 100 * card["corrections_right_before"] / CORRECTIONS,
             "corrections_after": 100 * card["corrections_right_after"] / CORRECTIONS,

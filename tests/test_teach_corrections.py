@@ -194,3 +194,39 @@ def test_teach_publishes_a_taught_version(tiny_text_models, isolated_home, monke
     records = [json.loads(line) for line in out.splitlines()]
     assert {record["model"] for record in records} == {"imdb-sentiment:2"}
     assert [record["label"] for record in records].count("negative") >= 1
+
+
+# ------------------------------------------------------------------------------ teacher parts
+def test_touched_rows_are_those_holding_a_taught_id():
+    import numpy as np
+
+    from rnn_tui.teach.teacher import touched
+
+    tokens = np.zeros(10, bool)
+    tokens[7] = True
+    bigrams = np.zeros(20, bool)
+    bigrams[15] = True
+    x = np.array([[[3, 4], [7, 5]], [[2, 15], [0, 0]], [[2, 3], [4, 5]], [[0, 0], [0, 0]]])
+    assert touched(x, [(0, None, tokens), (1, None, bigrams)]).tolist() == [
+        True, True, False, False]
+    assert touched(x[..., 0], [(0, None, tokens)]).tolist() == [True, False, False, False]
+
+
+def test_test_metrics_after_are_the_parents_plus_the_change_on_touched_rows():
+    import numpy as np
+
+    from rnn_tui.teach.teacher import _test_after
+    from rnn_tui.train.evaluation import class_probabilities, cross_entropy
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 200)
+    before = rng.random((200, 1))
+    after = before.copy()
+    rows = np.zeros(200, bool)
+    rows[:30] = True
+    after[rows] = rng.random((30, 1))  # only these rows may change
+    parent = {"rows": 200, "accuracy": float(np.mean((before[:, 0] > 0.5) == labels)),
+              "loss": cross_entropy(labels, class_probabilities(before))}
+    metrics = _test_after(parent, labels[rows], before[rows], after[rows])
+    assert metrics["accuracy"] == pytest.approx(np.mean((after[:, 0] > 0.5) == labels))
+    assert metrics["loss"] == pytest.approx(cross_entropy(labels, class_probabilities(after)))

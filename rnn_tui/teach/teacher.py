@@ -204,7 +204,8 @@ def editable_rows(model: Any, x: np.ndarray, features: Any
             continue
         ids = np.unique(streams[..., index])
         mask = np.zeros(int(size), dtype=bool)
-        mask[ids[ids > min(COMMON_IDS, int(size) // 10)]] = True
+        common = max(min(COMMON_IDS, int(size) // 10), 1)  # never the padding nor OOV (1)
+        mask[ids[ids > common]] = True
         found.append((index, layers[0], mask))
     return found
 
