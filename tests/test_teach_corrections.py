@@ -230,3 +230,14 @@ def test_test_metrics_after_are_the_parents_plus_the_change_on_touched_rows():
     metrics = _test_after(parent, labels[rows], before[rows], after[rows])
     assert metrics["accuracy"] == pytest.approx(np.mean((after[:, 0] > 0.5) == labels))
     assert metrics["loss"] == pytest.approx(cross_entropy(labels, class_probabilities(after)))
+
+
+def test_recording_and_showing_corrections_never_import_tensorflow(home):
+    script = ("import sys\nfrom rnn_tui.cli import main\n"
+              "for argv in (['predict', 'great film', '--label', 'positive'],\n"
+              "             ['data', 'show', 'corrections:imdb-sentiment', '--json']):\n"
+              "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+              "print('tensorflow' in sys.modules, 'keras' in sys.modules, file=sys.stderr)")
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             timeout=60)
+    assert process.stderr.strip().endswith("False False"), process.stderr
