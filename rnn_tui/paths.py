@@ -65,3 +65,9 @@ def shipped_models_dir() -> Path | None:
         return checkout
     packed = package_dir / "_shipped_models"
     return packed if packed.is_dir() else None
+
+
+def corrections_root() -> Path:
+    """Corrections users made to models' verdicts, one JSON-lines file per model name
+    (``rnn_tui.teach.corrections``)."""
+    return home() / "corrections"

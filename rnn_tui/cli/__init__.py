@@ -22,6 +22,8 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "tui": ("rnn_tui.cli.tui", "tui", "Open the terminal app (the default with no command)."),
     "data": ("rnn_tui.cli.data", "data", "List, fetch, import and inspect corpora."),
     "train": ("rnn_tui.cli.train", "train", "Train a model and publish it to the registry."),
+    "teach": ("rnn_tui.cli.teach", "teach",
+              "Fine-tune a new version of a model on its corrections."),
     "evaluate": ("rnn_tui.cli.evaluate", "evaluate", "Score a model on a corpus' test split."),
     "summary": ("rnn_tui.cli.summary", "summary", "Show a model's layers, parameters and card."),
     "predict": ("rnn_tui.cli.predict", "predict", "Classify texts from arguments, stdin or a file."),

@@ -212,6 +212,9 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--examples", "-n", default=3, show_default=True, type=click.IntRange(0, 100),
               help="How many examples to print.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.option("--csv", "csv_path", default=None, metavar="PATH",
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="corrections:MODEL only: write them as CSV to PATH ('-' for stdout).")
 @DATA_HOME_OPTION
 def show_command(
     name: str,
@@ -222,9 +225,19 @@ def show_command(
     extra: tuple[str, ...],
     examples: int,
     as_json: bool,
+    csv_path: str | None,
     data_home: Path | None,
 ) -> None:
-    """Counts per split and label, balance, text lengths with a histogram, and examples."""
+    """Counts per split and label, balance, text lengths with a histogram, and examples.
+
+    ``corrections:MODEL`` shows the corrections made to MODEL's verdicts (``rnn-tui predict
+    --label``, the app's correction key), which ``rnn-tui teach MODEL`` learns from.
+    """
+    if name.startswith(CORRECTIONS_PREFIX):
+        _show_corrections(name[len(CORRECTIONS_PREFIX):], as_json, csv_path)
+        return
+    if csv_path is not None:
+        raise click.UsageError("--csv exports corrections: give corrections:MODEL")
     from rnn_tui.data import load_corpus, stats
 
     options = _parse_options(extra)
@@ -238,6 +251,63 @@ def show_command(
         _echo_json(summary.to_dict())
         return
     _render_summary(summary)
+
+
+CORRECTIONS_PREFIX = "corrections:"
+
+
+def _show_corrections(model: str, as_json: bool, csv_path: str | None) -> None:
+    """The corrections file of a model name: a table, JSON or CSV; unreadable lines are
+    named on stderr (exit code 2) and the rest shown."""
+    from rnn_tui.teach.corrections import Corrections, write_csv
+    from rnn_tui.terminal import escape
+    from rnn_tui.terminal import rich_text as safe
+
+    name = model.split("@")[0].split(":")[0]  # corrections belong to the name
+    store = Corrections.for_model(name)
+    found = store.read()
+    corrections = found.corrections
+    if csv_path == "-":
+        write_csv(corrections, sys.stdout)
+    elif csv_path is not None:
+        from rnn_tui.fileio import atomic_path
+
+        try:
+            with atomic_path(Path(csv_path)) as temp, \
+                    open(temp, "w", encoding="utf-8", newline="") as handle:
+                write_csv(corrections, handle)
+        except OSError as error:
+            raise UserError(f"cannot write {csv_path}: {error.strerror or error}") from None
+        click.echo(f"{len(corrections)} correction(s) written to {escape(csv_path)}", err=True)
+    elif as_json:
+        _echo_json({"model": name, "file": str(store.path),
+                    "corrections": [c.to_dict() for c in corrections],
+                    "problems": [str(problem) for problem in found.problems]})
+    else:
+        from rich.table import Table
+
+        console = _console()
+        if not corrections:
+            console.print(f"no corrections for {safe(name)} yet ({safe(str(store.path))}): "
+                          "mark a verdict wrong in the app, or `rnn-tui predict -m "
+                          f"{safe(name)} TEXT --label LABEL`")
+        else:
+            table = Table(title=f"Corrections of {safe(name)} ({len(corrections)})",
+                          title_justify="left")
+            table.add_column("#", justify="right")
+            table.add_column("text", overflow="fold", min_width=30, ratio=1)
+            for column in ("label", "was", "model", "time"):
+                table.add_column(column, no_wrap=True)
+            for number, correction in enumerate(corrections, start=1):
+                text = " ".join(correction.text.split())
+                table.add_row(str(number), safe(text[:200]) + ("…" if len(text) > 200 else ""),
+                              safe(correction.label), safe(correction.was or "-"),
+                              safe(correction.model), safe(correction.time[:16]))
+            console.print(table)
+    for problem in found.problems:
+        click.echo(f"rnn-tui: {escape(str(problem))}", err=True)
+    if found.problems:
+        sys.exit(2)
 
 
 def _render_summary(summary) -> None:

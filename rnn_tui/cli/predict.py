@@ -64,9 +64,12 @@ class Item:
               help="Also show the prediction after each successive word.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True,
               help="Texts run through the model together.")
+@click.option("--label", "correct_label", metavar="LABEL", default=None,
+              help="Record LABEL as the right answer for every text classified: a correction "
+                   "for `rnn-tui teach` (see `rnn-tui data show corrections:MODEL`).")
 def predict(texts: tuple[str, ...], model_ref: str | None, file_path: str | None,
             output_format: str, top_k: int | None, all_labels: bool, trace: bool,
-            batch_size: int) -> None:
+            batch_size: int, correct_label: str | None) -> None:
     """Classify texts: the label and its probability.
 
     Give texts as arguments, or none (or '-') to read one text per line from stdin, or
@@ -86,13 +89,14 @@ def predict(texts: tuple[str, ...], model_ref: str | None, file_path: str | None
       rnn-tui predict --file reviews.txt --format jsonl > scores.jsonl
       cat reviews.txt | rnn-tui predict --format tsv
       rnn-tui predict -m tutorial-series-simplernn "0.1 0.2 0.3 0.4"
+      rnn-tui predict "not my cup of tea" --label negative    # a correction, for teach
     """
     if top_k is not None and all_labels:
         raise click.UsageError("give either --top-k N or --all, not both")
     if file_path is not None and texts and texts != ("-",):
         raise click.UsageError("give texts as arguments or --file, not both")
     run = PredictRun(model_ref, output_format, top_k, all_labels, trace, batch_size,
-                     sys.stdout)
+                     sys.stdout, correct_label=correct_label)
     if file_path is not None:
         if file_path == "-":
             sources = line_items(sys.stdin.buffer)
@@ -119,6 +123,9 @@ def predict(texts: tuple[str, ...], model_ref: str | None, file_path: str | None
                 run.process(chunk)
         finally:
             run.finish()  # a closed JSON array even when a too-long line stops the input
+            if run.corrected:  # (after finish: stdout's answers come first)
+                click.echo(f"rnn-tui: {run.corrected} correction(s) recorded as "
+                           f"{escape(correct_label)}", err=True)
     except BrokenPipeError:
         reader_went_away()
     finally:
@@ -260,7 +267,8 @@ class PredictRun:
     """Predicts chunk after chunk and writes results in one of the formats."""
 
     def __init__(self, model_ref: str | None, output_format: str, top_k: int | None,
-                 all_labels: bool, trace: bool, batch_size: int, out: IO[str]):
+                 all_labels: bool, trace: bool, batch_size: int, out: IO[str], *,
+                 correct_label: str | None = None):
         self.model_ref = model_ref
         self.output_format = output_format
         self.top_k = top_k
@@ -271,6 +279,8 @@ class PredictRun:
         self.show_text = False
         self.failed = 0
         self.written = 0
+        self.correct_label = correct_label
+        self.corrected = 0
         self._predictors: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ models
@@ -294,6 +304,11 @@ class PredictRun:
         if predictor.input.kind != "text" and self.trace:
             raise UserError(f"{predictor.name} reads numeric sequences: --trace follows the "
                             "words of a text")
+        if self.correct_label is not None:
+            from rnn_tui.teach.corrections import check_teachable
+
+            check_teachable(predictor.name, predictor.input.kind, predictor.task,
+                            predictor.labels, self.correct_label)
         self._predictors[reference] = predictor
         return predictor
 
@@ -337,6 +352,23 @@ class PredictRun:
             else:
                 self.write(item)
         self.out.flush()
+        if self.correct_label is not None:
+            self._record_corrections(items)
+
+    def _record_corrections(self, items: list[Item]) -> None:
+        """``--label``: every text classified in this chunk becomes a correction."""
+        from rnn_tui.teach.corrections import Correction, Corrections
+
+        by_name: dict[str, list[Correction]] = {}
+        for item in items:
+            if item.error is None and not item.header and item.result:
+                predictor = item.result["predictor"]
+                by_name.setdefault(predictor.name, []).append(Correction(
+                    text=item.text, label=self.correct_label, model=item.result["model"],
+                    was=item.result["ranked"][0][0]))
+        for name, corrections in by_name.items():
+            Corrections.for_model(name).add_many(corrections)
+            self.corrected += len(corrections)
 
     def _reads_numbers(self) -> bool:
         return self.model_ref is not None and \

@@ -99,6 +99,7 @@ def publish_model(
     features: Any = None,
     float16: bool = False,
     runtime_check: Callable[[Any], dict[str, Any]] | None = None,
+    claim_best: bool = True,
 ) -> tuple[Any, list[str]]:
     """Publish one version; returns ``(ModelVersion, aliases set)``.
 
@@ -106,7 +107,8 @@ def publish_model(
     (vocabulary.json, vocabulary-ngram2.json ...) instead of ``vocabulary`` alone;
     ``float16`` stores the weights of model.keras and runtime.npz as float16;
     ``runtime_check(path)`` measures the written runtime (its result becomes the card's
-    ``runtime.check``).
+    ``runtime.check``); ``claim_best=False`` leaves the "best" alias where it is (a taught
+    version moves an alias only when its user asks).
     """
     if registries is None:
         from rnn_tui.registry import open_registries
@@ -121,7 +123,8 @@ def publish_model(
     if earlier is not None:
         emit(Note(text=f"this run was published as {earlier.ref} before it was interrupted; "
                        "not publishing it again", topic="publish"))
-        claimed = registries.user.claim_alias(name, BEST_ALIAS, earlier.version, beats)
+        claimed = claim_best and registries.user.claim_alias(name, BEST_ALIAS,
+                                                             earlier.version, beats)
         return earlier, [BEST_ALIAS] if claimed else []
     with registries.staging(name) as stage:
         inference_copy(model).save(str(stage.path / "model.keras"))
@@ -145,5 +148,5 @@ def publish_model(
             if runtime_check is not None:
                 runtime["check"] = runtime_check(stage.path / "runtime.npz")
         # Decided under the registry's lock, against whatever is best at that moment.
-        version = stage.publish(card, claims={BEST_ALIAS: beats})
+        version = stage.publish(card, claims={BEST_ALIAS: beats} if claim_best else {})
     return version, list(stage.claimed)

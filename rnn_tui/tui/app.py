@@ -28,6 +28,7 @@ from textual.worker import get_current_worker
 from rnn_tui.errors import RnnTuiError, UserError
 from rnn_tui.paths import input_history_path
 from rnn_tui.tui.command_handlers import show_summary
+from rnn_tui.tui.correcting import CORRECTION_BINDINGS, Correcting
 from rnn_tui.tui.commands import (
     ARCH,
     COMMANDS,
@@ -64,7 +65,7 @@ WELCOME = ("type a movie review (English or Korean) or a news snippet: the verdi
            "the help, /help CMD explains a command.")
 
 
-class RnnTuiApp(App[None]):
+class RnnTuiApp(Correcting, App[None]):
     """The workspace. ``sentiment``/``topics`` choose the starting models ("auto": by language).
 
     For benchmarks: ``on_first_paint(perf_counter)`` is called once, after the first screen
@@ -93,6 +94,7 @@ class RnnTuiApp(App[None]):
         Binding("ctrl+d", "detach_and_quit", "Leave it training", priority=True, show=False),
         Binding("ctrl+l", "clear_transcript", "Clear", show=False),
         Binding("escape", "focus_input", "Input", show=False),
+        *CORRECTION_BINDINGS,
     ]
 
     def __init__(self, sentiment: str = AUTO, topics: str = DEFAULT_TOPICS,
@@ -106,6 +108,7 @@ class RnnTuiApp(App[None]):
         self._listed = False  # the first listing announces nothing as new
         self._last_text = ""
         self.live_text = ""  # the text the live verdicts shown are about
+        self._correction_notes = []  # (model name, note) of this session's corrections
         self._reported: set[tuple[str, str]] = set()
         self._quit_armed = False
         self._failed_text: str | None = None  # a failed command put back in the input

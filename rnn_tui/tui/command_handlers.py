@@ -134,6 +134,10 @@ def _evaluate(app: Any, ref: str, line: Any) -> None:
     app.call_from_thread(app.say, Group(*evaluation_parts(report)))
 
 
+def run_teach(app: Any, command: SlashCommand) -> None:
+    app.command_teach(command)  # the teach loop lives in tui/correcting.py
+
+
 def run_check(app: Any, command: SlashCommand) -> None:
     from rnn_tui.tui.widgets.progress_line import ProgressLine
 

@@ -187,6 +187,13 @@ COMMANDS: dict[str, CommandSpec] = {
             examples=("/check", "/check nsmc-sentiment"),
             handler=handlers.run_check,
         ),
+        CommandSpec(
+            "teach", "/teach [MODEL] [--alias ALIAS] [--epochs N]",
+            "teach a model its corrections (F6/F7 on a verdict): a new version",
+            (MODEL,), {"--alias": "text", "--epochs": "integer", "--replay": "integer",
+             "--lr": "float"},
+            examples=("/teach", "/teach imdb-sentiment --alias best"),
+            handler=handlers.run_teach),
         CommandSpec("cancel", "/cancel [RUN]", "cancel a training run (default: all)", (RUN,),
                     examples=("/cancel", "/cancel lstm"), handler=handlers.run_cancel),
         CommandSpec("clear", "/clear", "clear the transcript", handler=handlers.run_clear),

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rnn_tui.tui.commands import COMMANDS, command_spec, option_rows
+from rnn_tui.tui.correcting import CORRECTION_KEYS
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("F1, ?", "this help (? in an empty input or away from it); Esc closes it"),
@@ -23,6 +24,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("↑ ↓", "earlier inputs (kept between sessions)"),
     ("Esc", "back to the input"),
     ("Ctrl+L", "clear the transcript"),
+    *CORRECTION_KEYS,
     ("Ctrl+Q", "quit (while a run trains: twice)"),
 )
 

@@ -138,6 +138,10 @@ class TrainingPane(Vertical):
         """Queue SimpleRNN, LSTM and GRU runs on ``dataset`` (see ``run_plans``)."""
         self._enqueue(compare_plans(dataset))
 
+    def start_plans(self, plans: list[RunPlan]) -> None:
+        """Queue runs of any ``rnn-tui`` command that writes training events (``teach``)."""
+        self._enqueue(plans)
+
     def _enqueue(self, plans: list[RunPlan]) -> None:
         self.query_one("#training-empty").display = False
         runs = self.query_one("#runs", Horizontal)

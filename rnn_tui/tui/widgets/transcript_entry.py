@@ -49,6 +49,9 @@ def exchange_view(text: str, verdicts: dict[str, Verdict | Absent], width: int =
 class TranscriptEntry(Static):
     """A sent text (filled in when its verdicts arrive) or a note from the app."""
 
+    exchange: tuple[str, dict[str, Verdict | Absent]] | None = None
+    """(text, verdicts) once the verdicts are in: what a correction key corrects."""
+
     @classmethod
     def pending(cls, text: str) -> TranscriptEntry:
         """The sent text, waiting for its verdicts (so entries keep the order of sending)."""
@@ -59,6 +62,7 @@ class TranscriptEntry(Static):
                       ) -> None:
         """Fill in the verdicts, in the colours of the app's theme."""
         palette = Palette.from_theme(self.app.theme_variables)
+        self.exchange = (text, verdicts)
         self.update(exchange_view(text, verdicts, width, palette))
 
     @classmethod
