@@ -32,7 +32,6 @@ starting every worker again with the same command resumes from the last finished
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import shutil
 import tempfile
@@ -130,21 +129,6 @@ def seed_everything(seed: int) -> None:
 
     keras().utils.set_random_seed(seed)
     tensorflow().config.experimental.enable_op_determinism()
-
-
-def device_name() -> str:
-    """"GPU (name)" when TensorFlow sees a GPU, else "CPU"."""
-    from rnn_tui.backend import tensorflow
-
-    tf = tensorflow()
-    gpus = tf.config.list_physical_devices("GPU")
-    if not gpus:
-        return "CPU"
-    with contextlib.suppress(Exception):
-        name = tf.config.experimental.get_device_details(gpus[0]).get("device_name")
-        if name:
-            return f"GPU ({name})"
-    return "GPU"
 
 
 def learning_rate_schedule(config: TrainConfig, rate: float, total_steps: int | None) -> Any:

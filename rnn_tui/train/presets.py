@@ -246,7 +246,7 @@ def get_preset(name: str) -> Preset:
     try:
         return PRESETS[name]
     except KeyError:
-        from rnn_tui.registry.names import close_matches
+        from rnn_tui.suggestions import close_matches
 
         raise NotFoundError(f"no preset named {name!r}{close_matches(name, PRESETS)} "
                             f"(see rnn-tui train --list-presets)") from None
