@@ -136,9 +136,10 @@ def import_keras(registry: Registry, name: str, model_path: str | Path,
     The model is loaded (safe mode unless ``trust``) to read its layers, parameters, input
     and output; an ``.h5`` is re-saved as ``model.keras``. ``runtime.npz`` is exported for the
     TensorFlow-free runtime when it supports every layer (else the card's ``notes`` say
-    why). ``task``/``labels`` default to what the output layer implies. A vocabulary (rnn-tui JSON, Keras ``Tokenizer.to_json()``
-    or a plain ``{word: id}`` index, whose OOV token is ``oov_token``) is checked against the
-    Embedding's size and stored beside the model. Padding defaults to Keras' ``"pre"``.
+    why). ``task``/``labels`` default to what the output layer implies. A vocabulary
+    (rnn-tui JSON, Keras ``Tokenizer.to_json()`` or a plain ``{word: id}`` index, whose OOV
+    token is ``oov_token``) is checked against the Embedding's size and stored beside the
+    model. Padding defaults to Keras' ``"pre"``.
 
     >>> import_keras(registry, "naver", "naver_review.h5", "vocab.json",   # doctest: +SKIP
     ...              labels=["negative", "positive"], language="ko").ref
