@@ -102,6 +102,7 @@ def model_graph(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     }
     weights: dict[str, np.ndarray] = {}
     ranks: dict[str, int] = {}
+    given_masks: set[str] = set()  # nodes whose mask is a recorded call argument
     for model_input in functional.inputs:
         input_shape = [None if d is None else int(d) for d in model_input.shape]
         graph["inputs"].append({"name": _input_name(model_input),
@@ -132,6 +133,12 @@ def model_graph(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         entry, named = kinds.describe_layer(keras, layer,
                                             [ranks.get(tensor_name(t)) for t in inputs])
         output = node.outputs[0]
+        for key in ("use_causal_mask", "return_attention_scores"):
+            if node.arguments.kwargs.get(key) is True:
+                raise UnsupportedModelError(f"layer {layer.name!r} is called with {key}=True, "
+                                            "which the runtime does not support")
+        if node.arguments.kwargs.get("mask") is not None:
+            given_masks.add(layer.name)
         entry.update({
             "name": layer.name,
             "inputs": [tensor_name(t) for t in inputs],
@@ -151,6 +158,7 @@ def model_graph(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         graph["nodes"].append(entry)
     graph["outputs"] = [tensor_name(functional.outputs[0])]
     _check_masks(graph)
+    _attention_masks(graph, given_masks)
     return graph, weights
 
 
@@ -286,3 +294,33 @@ def _check_masks(graph: dict[str, Any]) -> None:
             raise UnsupportedModelError(
                 f"layer {node['name']!r}: Keras {'attaches' if node['mask'] else 'drops'} a "
                 "mask here that the runtime would not; this combination is not supported")
+
+
+def _attention_masks(graph: dict[str, Any], given_masks: set[str]) -> None:
+    """Record, on each attention node, which of its inputs' masks Keras applies when it runs.
+
+    Keras hands a layer its mask either as a recorded call argument (pools, recurrent
+    layers: built from the graph's mask ops, always there) or through the mask attached to
+    the input tensor while the model runs, which is how MultiHeadAttention gets its own.
+    And MultiHeadAttention, running, detaches the masks of the tensors it reads: a later
+    layer that reads the same tensor (a residual Add) sees no mask there, nor does anything
+    after it that gets its mask that way (a second attention layer). This replays that.
+    """
+    live = {item["tensor"]: False for item in graph["inputs"]}
+    for node in graph["nodes"]:
+        incoming = [live.get(name, False) for name in node["inputs"]]
+        if node["name"] in given_masks:
+            has_mask = node["mask"]
+        else:
+            try:
+                has_mask = kinds.op(node["op"]).mask(node.get("config", {}), incoming, node)
+            except UnsupportedModelError:  # an Add of a masked and a detached tensor
+                has_mask = False
+        if node["op"] == "multi_head_attention":
+            value = incoming[1] if len(incoming) > 1 else incoming[0]
+            node["config"]["query_mask"], node["config"]["value_mask"] = incoming[0], value
+            for name in node["inputs"]:
+                live[name] = False
+        live[node["output"]] = has_mask
+        for state in node.get("states") or []:
+            live[state] = False

@@ -1,8 +1,11 @@
 """A normalised spec -> a Keras 3 functional model, with predictable layer names.
 
-Only the layers the TensorFlow-free runtime implements are used: Input, Embedding, Dropout,
-SpatialDropout1D, SimpleRNN, LSTM, GRU, Bidirectional (concat), Conv1D, MaxPooling1D,
-GlobalMaxPooling1D, GlobalAveragePooling1D, Flatten, Concatenate, Dense and Activation.
+Each spec layer is built by its kind's module (``rnn_tui.nets.layers``), from the layers
+the TensorFlow-free runtime implements (``rnn_tui.infer.layers``): Input, Embedding,
+Dropout, SpatialDropout1D, SimpleRNN, LSTM, GRU, Bidirectional (concat), Conv1D,
+MaxPooling1D, GlobalMaxPooling1D, GlobalAveragePooling1D, Flatten, Concatenate, Dense,
+Activation, and for ``transformer`` MultiHeadAttention, Add and LayerNormalization
+(``transformer_<n>_attention``, ``_add_1``, ``_norm_1``, ``_ff_1`` ...).
 
 Names: the input is ``tokens`` or ``sequence``; ``embedding`` (or ``one_hot``); every other
 body layer is ``<kind>_<n>``, counted per kind from 1 (``lstm_1``, ``lstm_2``, ``dropout_1``;

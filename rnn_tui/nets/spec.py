@@ -126,7 +126,9 @@ def _normalize_layer(raw: Any, index: int) -> dict[str, Any]:
             layer[name] = default
             continue
         value = raw[name]
-        if name in ("dim", "units", "filters", "kernel_size", "strides", "pool_size"):
+        if name in KINDS[kind].parsers:
+            value = KINDS[kind].parsers[name](value, name, where)
+        elif name in ("dim", "units", "filters", "kernel_size", "strides", "pool_size"):
             value = _as_int(value, name, where)
         elif name == "input_dim":
             value = "auto" if value in ("auto", None) else _as_int(value, name, where, 2)

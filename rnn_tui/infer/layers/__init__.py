@@ -22,11 +22,12 @@ from rnn_tui.infer.layers import (
     identity,
     pooling,
     recurrent,
+    transformer,
 )
 from rnn_tui.infer.layers.base import RuntimeOp, UnsupportedModelError, no_adapters
 
 # In the order the exporter tries them (and lists them in its messages).
-KINDS = (embedding, identity, recurrent, convolution, pooling, concatenate, dense)
+KINDS = (embedding, identity, recurrent, convolution, pooling, concatenate, dense, transformer)
 OPS: dict[str, RuntimeOp] = {op.name: op for kind in KINDS for op in kind.OPS}
 SUPPORTED = ", ".join(["InputLayer", *(name for kind in KINDS for name in kind.KERAS_LAYERS)])
 

@@ -11,10 +11,18 @@ The runtime's side of a kind is ``rnn_tui.infer.layers``.
 
 from __future__ import annotations
 
-from rnn_tui.nets.layers import convolution, dense, dropout, embedding, pooling, recurrent
+from rnn_tui.nets.layers import (
+    convolution,
+    dense,
+    dropout,
+    embedding,
+    pooling,
+    recurrent,
+    transformer,
+)
 from rnn_tui.nets.layers.base import LayerKind
 
-MODULES = (embedding, recurrent, convolution, dropout, pooling, dense)
+MODULES = (embedding, recurrent, convolution, dropout, pooling, dense, transformer)
 KINDS: dict[str, LayerKind] = {kind.name: kind for module in MODULES for kind in module.KINDS}
 
 __all__ = ["KINDS", "MODULES", "LayerKind"]

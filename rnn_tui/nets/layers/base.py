@@ -63,6 +63,8 @@ class LayerKind:
             so models with them never mask the pads).
         choices: per field, the values it accepts (activation names, modes).
         check: ``(layers, index) -> None``: raise a spec error for a misplaced layer.
+        parsers: per field, ``(value, name, where) -> value`` for fields the spec's common
+            rules do not know (``as_int`` for a count).
     """
 
     name: str
@@ -78,6 +80,7 @@ class LayerKind:
     carries_mask: bool = True
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     check: Callable[[list[dict[str, Any]], int], None] | None = None
+    parsers: dict[str, Callable[[Any, str, str], Any]] = field(default_factory=dict)
 
 
 def spec_error(message: str, where: str | None = None):
