@@ -151,7 +151,7 @@ class Runtime:
             named = {role: weights[key] for role, key in entry.get("weights", {}).items()}
             self._prepare(node, named, lookup, widths)
             self.nodes.append(node)
-        readers = {node.inputs[0] for node in self.nodes if node.op == "embedding"}
+        readers = {node.inputs[0] for node in self.nodes if layers.OPS[node.op].reads_ids}
         self.input_kind = "ids" if self.input_tensor in readers else "features"
         if self.stream_count > 1:
             unread = [name for name, tensor in zip(self.stream_names, self.input_tensors)
@@ -236,7 +236,7 @@ class Runtime:
         """Per input stream, the ids its embeddings accept (ids < limit)."""
         limits = [None] * self.stream_count
         for node in self.nodes:
-            if node.op != "embedding" or node.inputs[0] not in self.input_tensors:
+            if "table_rows" not in node.params or node.inputs[0] not in self.input_tensors:
                 continue
             stream = node.params.get("stream", 0)
             size = node.params["table_rows"]

@@ -140,6 +140,7 @@ def build_model(
     padding: str = "post",
     embedding_weights: np.ndarray | None = None,
     name: str = "rnn_tui_model",
+    vocabulary: Any = None,
 ) -> Any:
     """Build the Keras model of a normalised spec (see ``rnn_tui.nets.spec``).
 
@@ -151,6 +152,8 @@ def build_model(
         padding: how the ids are padded ("post" or "pre"); decides ``mask_zero="auto"``.
         embedding_weights: pretrained (input_dim, dim) matrix for the embedding, if any.
         name: the model's name.
+        vocabulary: the training vocabulary, for layers that read its statistics
+            (``bag:tfidf``'s document frequencies).
     """
     from rnn_tui.backend import keras as get_keras
 
@@ -167,7 +170,8 @@ def build_model(
         inputs = layers_module.Input(shape=(model_input.length, model_input.channels),
                                      dtype="float32", name="sequence")
     context = BuildContext(layers_module, spec, model_input, padding, embedding_weights,
-                           tensor=inputs, mask_zero=mask_zero_for(spec, padding))
+                           tensor=inputs, mask_zero=mask_zero_for(spec, padding),
+                           vocabulary=vocabulary)
     # whether each recurrent layer returns its whole sequence (the next layer reads one)
     context.sequences = [return_sequences(spec["layers"], index)
                          for index in range(len(spec["layers"]))]

@@ -92,7 +92,7 @@ COMPACT_HELP = "\n".join([
                       after training; its logit is added to the network's, times W
                       (keys: c=C, the inverse regularisation, 1000 by default). The
                       streams need no ngram-emb: the channel alone may read them
-Input: emb/onehot take token ids; otherwise the model reads numeric sequences.
+Input: emb/onehot/bag take token ids; otherwise the model reads numeric sequences.
 return_sequences is set automatically between layers."""])
 
 

@@ -224,7 +224,8 @@ def build_compiled_model(config: TrainConfig, data: PreparedData, spec: dict[str
         model = build_model(spec, model_input or data.model_input, task=data.task,
                             num_classes=data.num_classes, padding=config.padding,
                             embedding_weights=embedding_weights,
-                            name=(config.default_name.replace("-", "_").replace(".", "_")))
+                            name=(config.default_name.replace("-", "_").replace(".", "_")),
+                            vocabulary=data.vocabulary)
         loss, metrics = compile_settings(config, spec, data)
         # Under mixed_float16 Keras wraps the optimizer in a LossScaleOptimizer here.
         model.compile(optimizer=make_optimizer(config, learning_rate, total_steps), loss=loss,

@@ -154,6 +154,14 @@ PRESETS: dict[str, Preset] = {
          "truncating": "post", "arch": "emb:300,mask=false lstm:50 head:softmax",
          "optimizer": "adam", "batch_size": 120, "epochs": 5, "validation": 0.2},
         "000 (6.7-6.13)"),
+    "tutorial-imdb-bag-dense": Preset(
+        "IMDB, 10000 words as one binary bag-of-words vector (texts_to_matrix), Dense(16) x 2, "
+        "RMSprop(1e-3), batch 512, early stopping (patience 3)",
+        {"dataset": "imdb", "num_words": 10000, "maxlen": 2000, "padding": "post",
+         "truncating": "post", "arch": "bag:binary dense:16 dense:16", "optimizer": "rmsprop",
+         "learning_rate": 1e-3, "batch_size": 512, "epochs": 20, "validation": 0.2,
+         "early_stopping": 3, "restore_best_weights": True},
+        "the tutorials' texts_to_matrix(mode='binary') with a Dense model"),
     "tutorial-imdb-onehot-simplernn": Preset(
         "IMDB, 300 words, maxlen 100: one-hot tokens + SimpleRNN(8), RMSprop(1e-4), batch 64, "
         "early stopping (patience 3)",

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from rnn_tui.infer.layers import (
+    bag,
     concatenate,
     convolution,
     dense,
@@ -27,7 +28,8 @@ from rnn_tui.infer.layers import (
 from rnn_tui.infer.layers.base import RuntimeOp, UnsupportedModelError, no_adapters
 
 # In the order the exporter tries them (and lists them in its messages).
-KINDS = (embedding, identity, recurrent, convolution, pooling, concatenate, dense, transformer)
+KINDS = (embedding, identity, recurrent, convolution, pooling, concatenate, dense, transformer,
+         bag)
 OPS: dict[str, RuntimeOp] = {op.name: op for kind in KINDS for op in kind.OPS}
 SUPPORTED = ", ".join(["InputLayer", *(name for kind in KINDS for name in kind.KERAS_LAYERS)])
 

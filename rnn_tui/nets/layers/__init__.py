@@ -12,6 +12,7 @@ The runtime's side of a kind is ``rnn_tui.infer.layers``.
 from __future__ import annotations
 
 from rnn_tui.nets.layers import (
+    bag,
     convolution,
     dense,
     dropout,
@@ -22,7 +23,7 @@ from rnn_tui.nets.layers import (
 )
 from rnn_tui.nets.layers.base import LayerKind
 
-MODULES = (embedding, recurrent, convolution, dropout, pooling, dense, transformer)
+MODULES = (embedding, recurrent, convolution, dropout, pooling, dense, transformer, bag)
 KINDS: dict[str, LayerKind] = {kind.name: kind for module in MODULES for kind in module.KINDS}
 
 __all__ = ["KINDS", "MODULES", "LayerKind"]

@@ -27,6 +27,7 @@ class BuildContext:
     padding: str
     embedding_weights: Any = None
     mask_zero: bool = False  # the embeddings mask id 0 (``build.mask_zero_for``)
+    vocabulary: Any = None  # the training vocabulary (``text.Vocabulary``), if known
     tensor: Any = None  # the output so far
     state: Any = None  # the final state of a recurrent layer built for pool:...+last
     assignment: dict[int, int] = field(default_factory=dict)  # n-gram order -> layer index
