@@ -63,6 +63,7 @@ PRESET_PARAMS = {
     "tutorial-imdb-embedding-simplernn": (ModelInput.tokens(100, 300), 5009),
     "tutorial-imdb-small-simplernn": (ModelInput.tokens(100, 1000), 32337),
     "tutorial-imdb-flatten": (ModelInput.tokens(500, 10000), 336001),
+    "tutorial-imdb-bag-dense": (ModelInput.tokens(2000, 10000), 160305),
     "tutorial-imdb-lstm": (ModelInput.tokens(350, 10000), 357281),
     "tutorial-imdb-conv-lstm": (ModelInput.tokens(100, 5000), 598165),
     "tutorial-reuters-lstm": (ModelInput.tokens(100, 1000), 185046),
