@@ -123,43 +123,51 @@ def model_graph(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             raise UnsupportedModelError(
                 f"operation {layer.name!r} ({type(layer).__name__}) is not supported by the "
                 f"TensorFlow-free runtime (supported layers: {SUPPORTED})")
-        inputs = _data_inputs(node, layer)
-        returns_state = isinstance(layer, keras.layers.RNN) and getattr(
-            layer, "return_state", False)
-        if len(node.outputs) != 1 and not returns_state:
-            raise UnsupportedModelError(
-                f"layer {layer.name!r} ({type(layer).__name__}) returns several tensors "
-                "(only a recurrent layer's return_state is supported)")
-        entry, named = kinds.describe_layer(keras, layer,
-                                            [ranks.get(tensor_name(t)) for t in inputs])
-        output = node.outputs[0]
-        for key in ("use_causal_mask", "return_attention_scores"):
-            if node.arguments.kwargs.get(key) is True:
-                raise UnsupportedModelError(f"layer {layer.name!r} is called with {key}=True, "
-                                            "which the runtime does not support")
+        entry = _node_entry(keras, node, layer, tensor_name, ranks, weights)
         if node.arguments.kwargs.get("mask") is not None:
             given_masks.add(layer.name)
-        entry.update({
-            "name": layer.name,
-            "inputs": [tensor_name(t) for t in inputs],
-            "output": tensor_name(output),
-            "mask": getattr(output, "_keras_mask", None) is not None,
-        })
-        if returns_state:
-            entry["states"] = [tensor_name(t) for t in node.outputs[1:]]
-            for state in node.outputs[1:]:
-                ranks[tensor_name(state)] = len(state.shape)
-        entry["weights"] = {}
-        for role, array in named.items():
-            key = f"{layer.name}/{role}"
-            weights[key] = np.asarray(array, np.float32)
-            entry["weights"][role] = key
-        ranks[entry["output"]] = len(output.shape)
         graph["nodes"].append(entry)
     graph["outputs"] = [tensor_name(functional.outputs[0])]
     _check_masks(graph)
     _attention_masks(graph, given_masks)
     return graph, weights
+
+
+def _node_entry(keras: Any, node: Any, layer: Any, tensor_name, ranks: dict[str, int],
+                weights: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The graph node of one Keras layer call; its weights go to ``weights`` (by
+    ``<layer>/<role>``) and its outputs' ranks to ``ranks``."""
+    inputs = _data_inputs(node, layer)
+    returns_state = isinstance(layer, keras.layers.RNN) and getattr(
+        layer, "return_state", False)
+    if len(node.outputs) != 1 and not returns_state:
+        raise UnsupportedModelError(
+            f"layer {layer.name!r} ({type(layer).__name__}) returns several tensors "
+            "(only a recurrent layer's return_state is supported)")
+    entry, named = kinds.describe_layer(keras, layer,
+                                        [ranks.get(tensor_name(t)) for t in inputs])
+    output = node.outputs[0]
+    for key in ("use_causal_mask", "return_attention_scores"):
+        if node.arguments.kwargs.get(key) is True:
+            raise UnsupportedModelError(f"layer {layer.name!r} is called with {key}=True, "
+                                        "which the runtime does not support")
+    entry.update({
+        "name": layer.name,
+        "inputs": [tensor_name(t) for t in inputs],
+        "output": tensor_name(output),
+        "mask": getattr(output, "_keras_mask", None) is not None,
+    })
+    if returns_state:
+        entry["states"] = [tensor_name(t) for t in node.outputs[1:]]
+        for state in node.outputs[1:]:
+            ranks[tensor_name(state)] = len(state.shape)
+    entry["weights"] = {}
+    for role, array in named.items():
+        key = f"{layer.name}/{role}"
+        weights[key] = np.asarray(array, np.float32)
+        entry["weights"][role] = key
+    ranks[entry["output"]] = len(output.shape)
+    return entry
 
 
 def _input_name(tensor: Any) -> str:

@@ -1,40 +1,11 @@
 """The TensorFlow-free runtime: an exported layer graph evaluated with NumPy.
 
-Why NumPy, and not onnxruntime on an exported ONNX graph: we measured both on the same
-weights (bench/predict_engines.py; figures in bench/README.md, "predict_engines.py"). For
-Embedding(20000, 128) + LSTM/GRU(128) + pooling, on two shared CPU cores:
-
-- import + load in a fresh process: the same (~0.10-0.16 s each; NumPy is loaded anyway);
-- per keystroke on a 100-token review: NumPy streaming p50 ~0.18 ms; onnxruntime running
-  the whole graph ~0.55 ms, and streaming through a one-step graph ~0.20 ms (a session
-  call costs ~20-40 us of fixed overhead, about a NumPy step's worth);
-- batch throughput on IMDB reviews, one thread each: the same (1,800-2,200 reviews/s);
-  onnxruntime's second thread helped the GRU (+30%) and slowed the LSTM on this busy
-  machine;
-- one long text recomputed whole: onnxruntime is faster (0.8 ms against 2 ms for 175
-  tokens: its loop is in C++), which a command-line call (0.15 s process) and the live
-  session (streaming) never notice.
-
-Streaming needs step-level control that a whole-graph engine does not give, and one engine
-means one implementation of Keras' semantics to keep exact (masks, go_backwards,
-padding); every path here passes the same parity tests. So: NumPy, with no onnxruntime
-dependency.
-
-What makes it fast:
-
-- token-determined values (embeddings, the input half of recurrent steps) are computed once
-  per vocabulary id and gathered (``rows.RowSource``);
-- rows are sorted by length, so at every step the rows that still compute are a prefix of the
-  batch (a slice, no copies), and masked steps past a text's end cost nothing;
-- left padding without a mask makes every text start with the same run over pad ids: that
-  run is computed once per sequence length (the "pad record") and every row joins it at its
-  own first real token, so a review of 100 tokens costs 100 steps, not ``maxlen``.
-
-- NumPy's BLAS runs on one thread (``single_threaded_blas``): the products are small, and
-  waking OpenBLAS' threads cost more than the arithmetic (up to 12x on a busy machine).
-
-None of this changes a result: each is an exact rewrite of what Keras computes (the pad
-record is the same arithmetic on the same inputs).
+Each node is prepared and evaluated by its layer kind's module (``rnn_tui.infer.layers``);
+this module runs the graph: input checks, sorting rows by length so the rows still computing
+form a prefix of the batch, the pad record (the graph over one all-pad row, shared by every
+left-padded row), and a live session's memo. Every shortcut is an exact rewrite of what Keras
+computes; why the runtime is NumPy and how fast it is: bench/README.md ("Why the runtime is
+NumPy").
 
 Several input streams (tokens and n-grams, ``rnn_tui.text.features``): the graph has one
 input per stream, each read by an Embedding; ``run`` takes ids of shape (batch, steps,
@@ -101,10 +72,8 @@ def single_threaded_blas() -> None:
     wanted = os.environ.get("RNN_TUI_BLAS_THREADS", "1")
     if wanted == "auto" or os.environ.get("OPENBLAS_NUM_THREADS") == wanted:
         return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # an optional speed-up: without it BLAS keeps its default
-        return
+    from threadpoolctl import threadpool_limits  # a dependency (pyproject.toml)
+
     try:
         threadpool_limits(int(wanted), user_api="blas")
     except ValueError:

@@ -6,8 +6,8 @@ Each module exports Keras layers (``describe``) and defines the graph ops they b
 prepares and evaluates nodes and ``streaming`` decides what streams, all by looping over
 this table: a new kind is a new module added to ``KINDS``, nothing else.
 
->>> sorted(OPS)[:3]
-['activation', 'bidirectional', 'concatenate']
+>>> OPS["dense"].required, OPS["dense"].stream
+(('kernel',), 'causal')
 """
 
 from __future__ import annotations

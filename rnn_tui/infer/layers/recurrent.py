@@ -225,11 +225,9 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
         are (batch, steps, units) in processing order with ``return_sequences``, else
         (batch, units); the final states (``return_state``) are (batch, units) each.
     """
-    cell = direction.cell
     reverse = direction.reverse
     ids = value.ids if value.is_lookup else None
     batch, steps = (ids.shape[:2] if ids is not None else value.data.shape[:2])
-    units = cell.units
     mask = value.mask
     if reverse:
         mask = None if mask is None else mask[:, ::-1]
@@ -243,6 +241,18 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
                                       None if shared is None else int(shared[0]), trajectory,
                                       memo, loops)
         return outputs, None, None, final
+    return _run_batch(direction, value, active, mask, shared, trajectory, record)
+
+
+def _run_batch(direction: Direction, value: Value, active: Array, mask: Array | None,
+               shared: Array | None, trajectory: tuple[list[Array], Array] | None,
+               record: bool
+               ) -> tuple[Array, list[Array] | None, Array | None, tuple[Array, ...]]:
+    """``run_direction`` over several rows (or one, recorded): ``active[b, t]``, whether
+    row b computes step t, in processing order; ``mask`` in processing order too."""
+    cell = direction.cell
+    batch, steps = active.shape
+    units = cell.units
     counts = active.sum(axis=0)
     prefix = np.all(active[1:] <= active[:-1], axis=0) if batch > 1 else np.ones(steps, bool)
     joined_counts = None
@@ -252,16 +262,7 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
         shared_sorted = bool(np.all(shared[1:] >= shared[:-1]))
     track_masked = mask is not None and (direction.zero_output_for_mask or shared is not None)
 
-    # input projections: lookup tables, or blocks of dense inputs
-    if ids is not None:
-        gather = direction.projection.step_gather(ids, reverse)
-        dense = None
-    else:
-        dense = value.data[:, ::-1] if reverse else value.data
-        gather = None
-    block = 32
-    block_start, block_proj = -block, None
-
+    project = _step_projector(direction, value)
     states = list(cell.initial_state(batch))
     outputs = np.empty((batch, steps, units), np.float32) if direction.return_sequences \
         else None
@@ -287,14 +288,7 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
         count = counts[t]
         if count:
             rows = slice(0, count) if prefix[t] else np.flatnonzero(active[:, t])
-            if gather is not None:
-                projected = gather(t, rows)
-            else:
-                if not block_start <= t < block_start + block:
-                    block_start = t
-                    block_proj = cell.project(dense[:, t: t + block])
-                projected = block_proj[rows, t - block_start]
-            new_states = cell.step(projected, tuple(state[rows] for state in states))
+            new_states = cell.step(project(t, rows), tuple(state[rows] for state in states))
             for state, new in zip(states, new_states):
                 state[rows] = new
         # the output of step t for every row
@@ -321,12 +315,28 @@ def run_direction(direction: Direction, value: Value, shared: Array | None,
         if never.any():
             for state, recorded in zip(states, trajectory[0]):
                 state[never] = recorded[steps]
-    final = tuple(states)
-    if outputs is not None:
-        return outputs, recorded_states, recorded_outputs, final
-    if last is None:  # zero steps
-        last = np.zeros((batch, units), np.float32)
-    return last, recorded_states, recorded_outputs, final
+    if outputs is None:
+        outputs = last if last is not None else np.zeros((batch, units), np.float32)
+    return outputs, recorded_states, recorded_outputs, tuple(states)
+
+
+def _step_projector(direction: Direction, value: Value):
+    """``project(t, rows)``: the input projection of step ``t`` (processing order) for those
+    rows: gathered per id (lookup form), or from blocks of 32 dense steps projected at once."""
+    if value.is_lookup:
+        return direction.projection.step_gather(value.ids, direction.reverse)
+    cell = direction.cell
+    dense = value.data[:, ::-1] if direction.reverse else value.data
+    block = 32
+    cache = {"start": -block, "projected": None}
+
+    def project(t: int, rows: Any) -> Array:
+        if not cache["start"] <= t < cache["start"] + block:
+            cache["start"] = t
+            cache["projected"] = cell.project(dense[:, t: t + block])
+        return cache["projected"][rows, t - cache["start"]]
+
+    return project
 
 
 def _run_one_row(direction: Direction, value: Value, active: Array, masked: bool,
