@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from rnn_tui.nets import to_compact
+from rnn_tui.nets import mask_zero_for, to_compact
 from rnn_tui.train.config import TrainConfig
-from rnn_tui.train.prepare import PreparedData
+from rnn_tui.train.plan import Evaluation, FitOutcome, RunFacts, RunPlan, Training
 
 DEFAULT_LEARNING_RATES = {"adam": 0.001, "rmsprop": 0.001, "sgd": 0.01}
 
@@ -64,43 +64,96 @@ def clean_metrics(metrics: dict[str, Any]) -> dict[str, float | None]:
     return {str(k): _finite(v) for k, v in metrics.items()}
 
 
-def build_card(
-    *,
-    config: TrainConfig,
-    data: PreparedData,
-    spec: dict[str, Any],
-    model: Any,
-    history: dict[str, list[float]],
-    test_metrics: dict[str, Any],
-    epoch_seconds: list[float],
-    best_epoch: int | None,
-    stopped_early: bool,
-    started: str,
-    finished: str,
-    duration_s: float,
-    evaluation_s: float,
-    sessions: int,
-    device: str,
-    mask_zero: bool,
-    loss: str,
-    metric_names: list[str],
-    vectors: dict[str, Any] | None,
-    notes: list[str],
-    distribution: dict[str, Any] | None = None,
-    mixed_precision: dict[str, Any] | None = None,
-    schedule: dict[str, Any] | None = None,
-    bucketing: bool = False,
-) -> dict[str, Any]:
+def build_card(plan: RunPlan, training: Training, outcome: FitOutcome,
+               evaluation: Evaluation, record: RunFacts) -> dict[str, Any]:
     """Every section of the card except the ones the registry stamps.
 
-    ``distribution`` (``Distribution.describe``) gives the learning rate actually used and
-    the global batch; without it the run was on one device with the config's values.
-    ``schedule`` holds ``lr_schedule`` and ``ema`` (``engine.schedule_card``); ``bucketing``
-    says whether batches were padded to their own longest text.
+    The learning rate and global batch come from the plan's placement
+    (``Distribution.describe``); ``lr_schedule`` and ``ema`` from ``engine.schedule_card``.
     """
-    epochs_run = len(epoch_seconds)
+    config, data = plan.config, plan.data
+    card: dict[str, Any] = {
+        "task": data.task,
+        "labels": list(data.label_names),
+        "language": data.corpus.language,
+        "input": data.input_card(config),
+        "dataset": data.dataset_card(config),
+        "architecture": _architecture_section(plan, training),
+        "training": _training_section(plan, training, outcome, evaluation, record),
+        "metrics": _metrics_section(config, outcome, evaluation, record),
+        "history": {key: [_finite(v) for v in series]
+                    for key, series in record.history.items()},
+        "layers": layer_table(training.model),
+        "params": param_counts(training.model),
+        "notes": list(plan.notes),
+    }
+    vocabulary = data.vocabulary_card()
+    if vocabulary is not None:
+        card["vocabulary"] = vocabulary
+    return card
+
+
+def _architecture_section(plan: RunPlan, training: Training) -> dict[str, Any]:
+    config = plan.config
+    return {
+        "arch": config.arch if config.arch_spec is None else "custom",
+        "preset": config.preset,
+        "compact": to_compact(plan.spec),
+        "options": dict(config.arch_options),
+        "spec": plan.spec,
+        "mask_zero": mask_zero_for(plan.spec, config.padding),
+        "vectors": training.vectors_card,
+    }
+
+
+def _training_section(plan: RunPlan, training: Training, outcome: FitOutcome,
+                      evaluation: Evaluation, record: RunFacts) -> dict[str, Any]:
+    config, placement = plan.config, plan.placement or {}
+    epoch_seconds = record.epoch_seconds
+    return {
+        "optimizer": config.optimizer,
+        "learning_rate": placement.get("learning_rate")
+        or config.learning_rate or DEFAULT_LEARNING_RATES[config.optimizer],
+        "clipnorm": config.clipnorm,
+        "loss": evaluation.loss,
+        "metrics": evaluation.metric_names,
+        "batch_size": config.batch_size,
+        "global_batch_size": placement.get("global_batch_size", config.batch_size),
+        "epochs": config.epochs,
+        "epochs_run": len(epoch_seconds),
+        "seed": config.seed,
+        "validation": plan.data.dataset_card(config)["validation"],
+        "early_stopping": {
+            "patience": config.early_stopping, "monitor": "val_loss",
+            "restore_best_weights": config.restore_best_weights,
+            "best_epoch": outcome.best_epoch, "stopped_early": outcome.stopped_early,
+        } if config.early_stopping else None,
+        "started": record.started,
+        "finished": record.finished,
+        "duration_s": round(record.duration_s, 3),
+        "train_s": round(float(sum(epoch_seconds)), 3),
+        "evaluation_s": round(evaluation.seconds, 3),
+        "epoch_seconds": [round(float(s), 3) for s in epoch_seconds],
+        "sessions": record.sessions,
+        "device": training.device,
+        "distribution": plan.placement,
+        "mixed_precision": {"requested": config.mixed_precision,
+                            "policy": plan.policy or "float32"},
+        **(plan.schedule or {"lr_schedule": {"kind": config.lr_schedule}, "ema": None}),
+        "length_buckets": bool(plan.bucketing),
+        "float16_weights": config.float16_weights,
+        "config": config.to_dict(),
+    }
+
+
+def _metrics_section(config: TrainConfig, outcome: FitOutcome, evaluation: Evaluation,
+                     record: RunFacts) -> dict[str, Any]:
+    """Test metrics, and the validation and training metrics of the epoch whose weights
+    were kept (the best one when early stopping restores it, else the last)."""
+    history, best_epoch = record.history, outcome.best_epoch
     chosen_epoch = best_epoch if (best_epoch and config.early_stopping
-                                  and config.restore_best_weights) else epochs_run
+                                  and config.restore_best_weights) \
+        else len(record.epoch_seconds)
     validation_metrics = {}
     if chosen_epoch:
         validation_metrics = {key[4:]: series[chosen_epoch - 1]
@@ -109,69 +162,11 @@ def build_card(
     train_metrics = {key: series[chosen_epoch - 1] for key, series in history.items()
                      if not key.startswith("val_") and chosen_epoch
                      and len(series) >= chosen_epoch}
-    card: dict[str, Any] = {
-        "task": data.task,
-        "labels": list(data.label_names),
-        "language": data.corpus.language,
-        "input": data.input_card(config),
-        "dataset": data.dataset_card(config),
-        "architecture": {
-            "arch": config.arch if config.arch_spec is None else "custom",
-            "preset": config.preset,
-            "compact": to_compact(spec),
-            "options": dict(config.arch_options),
-            "spec": spec,
-            "mask_zero": mask_zero,
-            "vectors": vectors,
-        },
-        "training": {
-            "optimizer": config.optimizer,
-            "learning_rate": (distribution or {}).get("learning_rate")
-            or config.learning_rate or DEFAULT_LEARNING_RATES[config.optimizer],
-            "clipnorm": config.clipnorm,
-            "loss": loss,
-            "metrics": metric_names,
-            "batch_size": config.batch_size,
-            "global_batch_size": (distribution or {}).get("global_batch_size",
-                                                          config.batch_size),
-            "epochs": config.epochs,
-            "epochs_run": epochs_run,
-            "seed": config.seed,
-            "validation": data.dataset_card(config)["validation"],
-            "early_stopping": {
-                "patience": config.early_stopping, "monitor": "val_loss",
-                "restore_best_weights": config.restore_best_weights,
-                "best_epoch": best_epoch, "stopped_early": stopped_early,
-            } if config.early_stopping else None,
-            "started": started,
-            "finished": finished,
-            "duration_s": round(duration_s, 3),
-            "train_s": round(float(sum(epoch_seconds)), 3),
-            "evaluation_s": round(evaluation_s, 3),
-            "epoch_seconds": [round(float(s), 3) for s in epoch_seconds],
-            "sessions": sessions,
-            "device": device,
-            "distribution": distribution,
-            "mixed_precision": mixed_precision,
-            **(schedule or {"lr_schedule": {"kind": config.lr_schedule}, "ema": None}),
-            "length_buckets": bool(bucketing),
-            "float16_weights": config.float16_weights,
-            "config": config.to_dict(),
-        },
-        "metrics": {
-            "test": clean_metrics(test_metrics),
-            "validation": clean_metrics(validation_metrics),
-            "train": clean_metrics(train_metrics),
-        },
-        "history": {key: [_finite(v) for v in series] for key, series in history.items()},
-        "layers": layer_table(model),
-        "params": param_counts(model),
-        "notes": list(notes),
+    return {
+        "test": clean_metrics(evaluation.test_metrics),
+        "validation": clean_metrics(validation_metrics),
+        "train": clean_metrics(train_metrics),
     }
-    vocabulary = data.vocabulary_card()
-    if vocabulary is not None:
-        card["vocabulary"] = vocabulary
-    return card
 
 
 def better_than(card: dict[str, Any], previous: dict[str, Any] | None) -> bool:
