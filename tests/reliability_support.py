@@ -827,7 +827,7 @@ def two_trainers(base: Path, *, epochs: int = 2, train_size: int = 128) -> Campa
     but one registry folder (``<home>/models`` is a link to it), with different seeds: both
     must finish, as two distinct complete versions, and @best must end on the better one."""
     from rnn_tui.registry import Registry
-    from rnn_tui.train.card import better_than
+    from rnn_tui.train.card_builder import better_than
 
     result = CampaignResult()
     shared = base / "shared-models"

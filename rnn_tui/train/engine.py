@@ -65,7 +65,7 @@ from rnn_tui.train.callbacks import (
     ensure_room,
     weights_file_bytes,
 )
-from rnn_tui.train.card import DEFAULT_LEARNING_RATES, build_card
+from rnn_tui.train.card_builder import DEFAULT_LEARNING_RATES, build_card
 from rnn_tui.train.config import LR_FINAL_FRACTION, TrainConfig
 from rnn_tui.train.distribute import (
     Distribution,
@@ -800,7 +800,7 @@ def run_epochs(card: dict[str, Any]) -> int:
 
 
 def _params(model: Any) -> dict[str, int]:
-    from rnn_tui.train.card import param_counts
+    from rnn_tui.train.card_builder import param_counts
 
     return param_counts(model)
 

@@ -1,6 +1,6 @@
 """The objects a training run passes between its stages (``engine._run``: plan -> build ->
 fit -> finish): what was decided, what was built, how fitting ended, how the model scored
-and what the run folder recorded. The card (``train.card.build_card``) is written from them.
+and what the run folder recorded. The card (``train.card_builder.build_card``) is written from them.
 """
 
 from __future__ import annotations

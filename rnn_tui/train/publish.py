@@ -18,7 +18,7 @@ from typing import Any
 
 from rnn_tui.errors import NotFoundError
 from rnn_tui.text import Vocabulary
-from rnn_tui.train.card import better_than
+from rnn_tui.train.card_builder import better_than
 from rnn_tui.train.events import Event, Note
 
 BEST_ALIAS = "best"
