@@ -407,7 +407,7 @@ TRAIN_CHILD = textwrap.dedent("""
             return result
         os.replace = replace
     elif kind == "publish":
-        from rnn_tui.registry import store
+        from rnn_tui.registry import folder as store
         from rnn_tui.train import publish
         if what == "files":                   # model.keras staged, the rest not yet
             publish.export_runtime_weights = lambda *args, **kwargs: die()

@@ -25,7 +25,7 @@ from rnn_tui.registry.keras_io import (
     load_keras_file,
 )
 from rnn_tui.registry.names import check_name
-from rnn_tui.registry.store import Registry
+from rnn_tui.registry.folder import Registry
 from rnn_tui.registry.versions import ModelVersion
 from rnn_tui.text.foreign import read_vocabulary
 

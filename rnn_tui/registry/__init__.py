@@ -25,7 +25,7 @@ from rnn_tui.registry.card import (
 from rnn_tui.registry.keras_io import describe_keras_model, load_keras_model
 from rnn_tui.registry.names import ModelRef, check_alias, check_name, check_tag
 from rnn_tui.registry.registries import Registries, default_registry, open_registries
-from rnn_tui.registry.store import Registry, Stage
+from rnn_tui.registry.folder import Registry, Stage
 from rnn_tui.registry.versions import ModelList, ModelSummary, ModelVersion, RegistryWarning
 
 __all__ = [

@@ -43,7 +43,7 @@ from rnn_tui.registry.card import (
 from rnn_tui.registry.names import check_name
 
 if TYPE_CHECKING:
-    from rnn_tui.registry.store import Registry
+    from rnn_tui.registry.folder import Registry
     from rnn_tui.registry.versions import ModelVersion
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".zip")

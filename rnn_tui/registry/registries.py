@@ -19,7 +19,7 @@ from rnn_tui import paths
 from rnn_tui.errors import NotFoundError, UserError
 from rnn_tui.registry.names import ModelRef, check_name
 from rnn_tui.suggestions import close_matches
-from rnn_tui.registry.store import Build, Registry, Stage
+from rnn_tui.registry.folder import Build, Registry, Stage
 from rnn_tui.registry.versions import ModelList, ModelVersion
 
 
