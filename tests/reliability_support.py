@@ -219,7 +219,8 @@ def disk_full_after(root: Path, budget: int) -> Iterator[DiskMeter]:
 PUBLISH_CHILD = textwrap.dedent("""
     import os, signal, sys, time
     from pathlib import Path
-    from rnn_tui.registry import Registry, store
+    from rnn_tui.registry import Registry
+    from rnn_tui.registry import folder as store
     from rnn_tui import fileio
 
     root, source, name, point = sys.argv[1:5]
