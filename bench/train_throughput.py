@@ -119,7 +119,8 @@ def main() -> None:
 
     from rnn_tui.backend import tensorflow
     from rnn_tui.train import TrainConfig
-    from rnn_tui.train.engine import device_name, resolve_spec
+    from rnn_tui.train.distribute import device_name
+    from rnn_tui.train.engine import resolve_spec
     from rnn_tui.train.prepare import prepare_data
 
     corpus = None if args.dataset else synthetic_corpus(args.rows, args.maxlen, seed=0)

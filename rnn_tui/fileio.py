@@ -56,11 +56,6 @@ def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
         temp.write_text(text, encoding=encoding)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    with atomic_path(path) as temp:
-        temp.write_bytes(data)
-
-
 # What a filesystem answers when it cannot sync this kind of file (EINVAL: "bound to a
 # special file which does not support synchronization") or folder: nothing to flush.
 _NO_SYNC = (errno.EINVAL, errno.ENOTSUP)

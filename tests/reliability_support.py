@@ -219,7 +219,8 @@ def disk_full_after(root: Path, budget: int) -> Iterator[DiskMeter]:
 PUBLISH_CHILD = textwrap.dedent("""
     import os, signal, sys, time
     from pathlib import Path
-    from rnn_tui.registry import Registry, store
+    from rnn_tui.registry import Registry
+    from rnn_tui.registry import folder as store
     from rnn_tui import fileio
 
     root, source, name, point = sys.argv[1:5]
@@ -407,7 +408,7 @@ TRAIN_CHILD = textwrap.dedent("""
             return result
         os.replace = replace
     elif kind == "publish":
-        from rnn_tui.registry import store
+        from rnn_tui.registry import folder as store
         from rnn_tui.train import publish
         if what == "files":                   # model.keras staged, the rest not yet
             publish.export_runtime_weights = lambda *args, **kwargs: die()
@@ -827,7 +828,7 @@ def two_trainers(base: Path, *, epochs: int = 2, train_size: int = 128) -> Campa
     but one registry folder (``<home>/models`` is a link to it), with different seeds: both
     must finish, as two distinct complete versions, and @best must end on the better one."""
     from rnn_tui.registry import Registry
-    from rnn_tui.train.card import better_than
+    from rnn_tui.train.card_builder import better_than
 
     result = CampaignResult()
     shared = base / "shared-models"

@@ -231,7 +231,7 @@ def test_help_and_listings_do_not_import_tensorflow():
 # The research config {"vocab": 30000, "maxlen": 600, "trunc": "pre", "emb": 64, "sdrop": 0.5,
 # "rnn": "gru", "units": 64, "pool": "max,avg,last", "drop": 0.5, "lr": 0.001,
 # "clipnorm": 1.0, "batch": 64, "epochs": 3, "bigram": 100000, "bemb": 32, "decay": "lin",
-# tok "en"} as flags (see /work/research/train.py and data.en_tokens).
+# tok "en"} as flags (the recipe study's train.py and data.en_tokens).
 RESEARCH_FLAGS = dict(
     dataset="imdb", cleaner="html", pattern="[a-z0-9]+(?:'[a-z0-9]+)*|[!?]", num_words=30000,
     maxlen=600, padding="post", truncating="pre", ngrams="2", ngram_words="100000",

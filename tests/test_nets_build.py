@@ -190,7 +190,7 @@ RESEARCH_ARCH = "emb:64 ngram-emb:32 spatial-dropout:0.5 gru:64 pool:max+average
 
 
 def test_the_research_model_has_its_parameter_count():
-    """/work/research's IMDB model (vocab 30000, bigram 100000 x 32): 5,151,297 params."""
+    """the recipe study's IMDB model (vocab 30000, bigram 100000 x 32): 5,151,297 params."""
     model = build(RESEARCH_ARCH, ModelInput.tokens(None, 30000, ngrams=((2, 100000),)))
     assert model.count_params() == 5151297
     assert [tensor.name for tensor in model.inputs] == ["tokens", "ngrams2"]

@@ -52,7 +52,7 @@ def publish_then_die_while_writing(root: str) -> None:
 
 
 def publish_then_die_while_renaming(root: str) -> None:
-    from rnn_tui.registry import store
+    from rnn_tui.registry import folder as store
 
     def die(source, target):
         os.kill(os.getpid(), signal.SIGKILL)

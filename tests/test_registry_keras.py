@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from rnn_tui.errors import DataError, UserError
-from rnn_tui.registry import Registry, describe_keras_model, infer_task, load_keras_model
+from rnn_tui.infer.importing import import_keras, infer_task
+from rnn_tui.registry import Registry, describe_keras_model, load_keras_model
 from rnn_tui.text.vocabulary import Vocabulary
 
 
@@ -50,7 +51,7 @@ def test_h5_import_predicts_identically(keras, registry, tmp_path):
     vocabulary.save(tmp_path / "vocab.json")
     expected = model.predict(ids, verbose=0)
 
-    version = registry.import_keras("tutorial", tmp_path / "best-simplernn-model.h5",
+    version = import_keras(registry, "tutorial", tmp_path / "best-simplernn-model.h5",
                                     tmp_path / "vocab.json", maxlen=6,
                                     labels=["negative", "positive"], language="en")
     card = version.card
@@ -78,7 +79,7 @@ def test_a_too_large_vocabulary_is_refused(keras, registry, tmp_path):
     model.save(tmp_path / "small.keras")
     Vocabulary().fit(TEXTS).save(tmp_path / "vocab.json")
     with pytest.raises(DataError, match="the model's Embedding takes only 5"):
-        registry.import_keras("small", tmp_path / "small.keras", tmp_path / "vocab.json")
+        import_keras(registry, "small", tmp_path / "small.keras", tmp_path / "vocab.json")
     assert registry.names() == []
 
 
@@ -94,10 +95,10 @@ def test_lambda_layers_are_refused_unless_trusted(keras, registry, tmp_path):
     model = lambda_model(keras)
     model.save(tmp_path / "lambda.keras")
     with pytest.raises(UserError, match=r"lambda\.keras: refused a Lambda layer"):
-        registry.import_keras("lam", tmp_path / "lambda.keras")
+        import_keras(registry, "lam", tmp_path / "lambda.keras")
     assert registry.names() == []
 
-    version = registry.import_keras("lam", tmp_path / "lambda.keras", trust=True,
+    version = import_keras(registry, "lam", tmp_path / "lambda.keras", trust=True,
                                     labels=["x", "y", "z"])
     assert version.card["input"] == {"kind": "sequence", "timesteps": 6, "channels": 2}
     assert (version.card["task"], version.card["labels"]) == ("multiclass", ["x", "y", "z"])
@@ -127,14 +128,14 @@ def test_unknown_custom_objects_are_refused(keras, registry, tmp_path):
     object_registration.GLOBAL_CUSTOM_OBJECTS.pop("rnntuitest>Twice")
     object_registration.GLOBAL_CUSTOM_NAMES.pop(Twice, None)
     with pytest.raises(UserError, match="refused unknown custom object 'Twice'"):
-        registry.import_keras("custom", tmp_path / "custom.keras", trust=True)
+        import_keras(registry, "custom", tmp_path / "custom.keras", trust=True)
 
 
 def test_a_changed_model_file_is_not_loaded(keras, registry, tmp_path):
     model = tutorial_model(keras)
     model.build((None, 6))
     model.save(tmp_path / "m.keras")
-    version = registry.import_keras("m", tmp_path / "m.keras")
+    version = import_keras(registry, "m", tmp_path / "m.keras")
     assert version.card["input"]["maxlen"] == 6 and version.card["vocabulary"] is None
     (version.path / "model.keras").write_bytes(b"PK not the model any more")
     with pytest.raises(DataError, match="does not match the sha256 in its card"):
@@ -170,7 +171,7 @@ def test_sequence_models_and_describe(keras, registry, tmp_path):
     assert description["params"]["total"] == model.count_params()
     assert description["params"]["non_trainable"] == 0
     model.save(tmp_path / "adding.keras")
-    version = registry.import_keras("adding", tmp_path / "adding.keras")
+    version = import_keras(registry, "adding", tmp_path / "adding.keras")
     card = version.card
     assert card["task"] == "regression"
     assert card["input"] == {"kind": "sequence", "timesteps": 20, "channels": 2}
@@ -178,18 +179,18 @@ def test_sequence_models_and_describe(keras, registry, tmp_path):
     assert "vocabulary" not in card
     Vocabulary().fit(TEXTS).save(tmp_path / "v.json")
     with pytest.raises(UserError, match="takes no vocabulary"):
-        registry.import_keras("adding", tmp_path / "adding.keras", tmp_path / "v.json")
+        import_keras(registry, "adding", tmp_path / "adding.keras", tmp_path / "v.json")
 
 
 def test_bad_model_files(keras, registry, tmp_path):
     with pytest.raises(DataError, match="model file not found"):
-        registry.import_keras("x", tmp_path / "missing.h5")
+        import_keras(registry, "x", tmp_path / "missing.h5")
     (tmp_path / "notes.txt").write_text("hi")
     with pytest.raises(UserError, match="expected a .keras or .h5"):
-        registry.import_keras("x", tmp_path / "notes.txt")
+        import_keras(registry, "x", tmp_path / "notes.txt")
     (tmp_path / "broken.h5").write_bytes(b"not hdf5 at all")
     with pytest.raises(DataError, match="cannot load the Keras model"):
-        registry.import_keras("x", tmp_path / "broken.h5")
+        import_keras(registry, "x", tmp_path / "broken.h5")
     assert registry.names() == []
 
 
@@ -198,13 +199,13 @@ def test_import_exports_the_runtime_weights(keras, registry, tmp_path):
     model = tutorial_model(keras)
     model.build((None, 6))
     model.save(tmp_path / "tutorial.h5")
-    version = registry.import_keras("tutorial", tmp_path / "tutorial.h5")
+    version = import_keras(registry, "tutorial", tmp_path / "tutorial.h5")
     assert "runtime.npz" in version.card["files"]
     assert version.card["runtime"]["engine"] == "numpy"
     assert "notes" not in version.card
 
     lambda_model(keras).save(tmp_path / "lambda.keras")
-    version = registry.import_keras("lam", tmp_path / "lambda.keras", trust=True)
+    version = import_keras(registry, "lam", tmp_path / "lambda.keras", trust=True)
     assert "runtime.npz" not in version.card["files"]
     assert not version.has_file("runtime.npz")
     assert "runtime.npz not written" in version.card["notes"][0]

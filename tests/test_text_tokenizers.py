@@ -2,7 +2,7 @@
 squeezed repeats, syllables with a word-boundary token, regex words and stem + suffix
 splits, and n-gram streams.
 
-The references below are copies of /work/research's data.en_tokens, ko_tok.tokens and
+The references below are copies of the recipe study's data.en_tokens, ko_tok.tokens and
 train.bigrams/trigrams (the research code is not imported: it is not part of the product).
 """
 

@@ -63,6 +63,7 @@ PRESET_PARAMS = {
     "tutorial-imdb-embedding-simplernn": (ModelInput.tokens(100, 300), 5009),
     "tutorial-imdb-small-simplernn": (ModelInput.tokens(100, 1000), 32337),
     "tutorial-imdb-flatten": (ModelInput.tokens(500, 10000), 336001),
+    "tutorial-imdb-bag-dense": (ModelInput.tokens(2000, 10000), 160305),
     "tutorial-imdb-lstm": (ModelInput.tokens(350, 10000), 357281),
     "tutorial-imdb-conv-lstm": (ModelInput.tokens(100, 5000), 598165),
     "tutorial-reuters-lstm": (ModelInput.tokens(100, 1000), 185046),
@@ -157,7 +158,7 @@ def test_the_research_preset_builds_the_research_model():
     spec = resolve_arch(config.arch, input_kind="tokens")
     model = build_model(spec, ModelInput.tokens(None, 30000, ngrams=((2, 100000),)),
                         task="binary", padding=config.padding)
-    assert model.count_params() == 5151297  # as /work/research/results.jsonl reports
+    assert model.count_params() == 5151297  # as the recipe study's results report
 
 
 SHIPPED = {  # preset: (vocabulary size, n-gram orders and sizes, task, classes)
@@ -185,5 +186,5 @@ def test_the_multiplication_presets_build_the_research_models():
         config = preset_config(name)
         spec = resolve_arch(config.arch, input_kind="sequence")
         model = build_model(spec, ModelInput.sequence(100, 2), task="regression")
-        assert model.count_params() == params  # as /work/research/FINDINGS.md reports
+        assert model.count_params() == params  # as the recipe study's findings report
         assert config.dataset_options == {"train_size": 2560} and config.validation == "none"

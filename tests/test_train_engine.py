@@ -13,7 +13,7 @@ from rnn_tui.errors import UserError
 from rnn_tui.nets import NAMED_ARCHS
 from rnn_tui.registry import load_keras_model, open_registries
 from rnn_tui.train import TrainConfig, train
-from rnn_tui.train.card import better_than
+from rnn_tui.train.card_builder import better_than
 from rnn_tui.train.engine import RunCancelledError
 from rnn_tui.train.events import (
     BatchEnded,

@@ -390,8 +390,10 @@ def import_command(name: str, path: Path, vocabulary: Path | None, oov_token: st
         label_list = [x.strip() for x in labels.split(",")] if labels else None
         if label_list is not None and not all(label_list):
             raise UserError(f"--labels {labels!r} has an empty label")
-        version = registries.import_keras(
-            name, path, vocabulary, task=task, labels=label_list, language=language,
+        from rnn_tui.infer.importing import import_keras
+
+        version = import_keras(
+            registries.user, name, path, vocabulary, task=task, labels=label_list, language=language,
             maxlen=maxlen, padding=padding, truncating=truncating, trust=trust,
             aliases=aliases, oov_token=oov_token)
     card = version.card

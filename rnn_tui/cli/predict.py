@@ -295,10 +295,12 @@ class PredictRun:
         except NotFoundError as error:
             if self.model_ref is None:
                 from rnn_tui.infer.defaults import how_to_train
+                from rnn_tui.train.presets import PRESETS
 
                 raise NotFoundError(
                     f"no model named {reference!r}, the default for this text's language: "
-                    f"train it with `{how_to_train(reference)}`, or name a model with -m") \
+                    f"train it with `{how_to_train(reference, PRESETS)}`, or name a model "
+                    "with -m") \
                     from None
             raise error
         if predictor.input.kind != "text" and self.trace:

@@ -21,7 +21,7 @@ Order: reviews are sorted (negative then positive, by review id) and then shuffl
 validation holds both classes, and the order is the same on every machine. ``seed=None``
 keeps the sorted order.
 
->>> corpus = load("/work/shared/datasets")
+>>> corpus = load("~/corpora")
 >>> len(corpus.train), len(corpus.test)
 (24996, 24996)
 """

@@ -11,7 +11,7 @@ default, with a note saying how many from each split: an empty text carries no s
 only teaches the model its bias. ``keep_empty=True`` keeps them. The file order (already
 shuffled by the publisher) is kept.
 
->>> corpus = load("/work/shared/datasets")
+>>> corpus = load("~/corpora")
 >>> len(corpus.train), len(corpus.test)   # 150,000 / 50,000 lines, less the empty reviews
 """
 

@@ -66,7 +66,7 @@ def load_padded(
     >>> load_padded("imdb", num_words=10000, maxlen=200).x_test.shape
     (24996, 200)
     """
-    from rnn_tui.data import load_corpus
+    from rnn_tui.data.loading import load_corpus
 
     corpus = load_corpus(name_or_path, **corpus_options)
     if not corpus.is_text:

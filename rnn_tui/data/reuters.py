@@ -28,7 +28,7 @@ From the SGML:
 - ``split="modapte"``: the ModApte split, ``LEWISSPLIT="TRAIN"`` / ``"TEST"`` with
   ``TOPICS="YES"`` (wires marked NOT-USED are left out), in NEWID order.
 
->>> corpus = load("/work/shared/datasets")
+>>> corpus = load("~/corpora")
 >>> corpus.num_classes, len(corpus.train) + len(corpus.test)
 (46, 11228)
 """

@@ -111,7 +111,7 @@ def find(name: str, data_home: Path | str | None = None, kind: str = "auto") -> 
 
     ``kind`` limits the search to one loader form ("raw", "npz", "sgml" ...).
 
-    >>> find("imdb", "/work/shared/datasets").form.name
+    >>> find("imdb", "~/corpora").form.name
     'aclImdb_labeled.tar.gz'
     """
     info = catalog.get(name)

@@ -2,7 +2,8 @@
 
 Keras is imported lazily (the model passed in has already imported it); importing this
 module costs nothing. Sequential and functional models are walked node by node in Keras'
-own evaluation order. Every layer must be one the runtime implements; anything else is an
+own evaluation order; each layer is described by its kind's module (``infer.layers``).
+Every layer must be one the runtime implements; anything else is an
 error that names the layer, so a model is never published with a runtime that would give
 different answers.
 
@@ -18,21 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from rnn_tui.errors import UserError
+from rnn_tui.infer import layers as kinds
 from rnn_tui.infer.format import FORMAT, FORMAT_VERSION, write_runtime
+from rnn_tui.infer.layers import SUPPORTED, UnsupportedModelError
 
-SUPPORTED = (
-    "InputLayer, Embedding, Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, "
-    "AlphaDropout, SimpleRNN, LSTM, GRU, Bidirectional, Conv1D, MaxPooling1D, "
-    "GlobalMaxPooling1D, GlobalAveragePooling1D, Flatten, Concatenate, Dense, Activation"
-)
-# Layers that do nothing at inference (dropout and noise are training-time only).
-_IDENTITY = ("Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
-             "ActivityRegularization")
-
-
-class UnsupportedModelError(UserError):
-    """The model has a layer (or a setting) the runtime cannot reproduce."""
+__all__ = ["SUPPORTED", "UnsupportedModelError", "expected_masks", "export_runtime",
+           "model_graph"]
 
 
 def export_runtime(model: Any, path: str | Path, *, float16: bool = False) -> dict[str, Any]:
@@ -110,6 +102,7 @@ def model_graph(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     }
     weights: dict[str, np.ndarray] = {}
     ranks: dict[str, int] = {}
+    given_masks: set[str] = set()  # nodes whose mask is a recorded call argument
     for model_input in functional.inputs:
         input_shape = [None if d is None else int(d) for d in model_input.shape]
         graph["inputs"].append({"name": _input_name(model_input),
@@ -130,35 +123,51 @@ def model_graph(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             raise UnsupportedModelError(
                 f"operation {layer.name!r} ({type(layer).__name__}) is not supported by the "
                 f"TensorFlow-free runtime (supported layers: {SUPPORTED})")
-        inputs = _data_inputs(node, layer)
-        returns_state = isinstance(layer, keras.layers.RNN) and getattr(
-            layer, "return_state", False)
-        if len(node.outputs) != 1 and not returns_state:
-            raise UnsupportedModelError(
-                f"layer {layer.name!r} ({type(layer).__name__}) returns several tensors "
-                "(only a recurrent layer's return_state is supported)")
-        entry, named = _describe(keras, layer, [ranks.get(tensor_name(t)) for t in inputs])
-        output = node.outputs[0]
-        entry.update({
-            "name": layer.name,
-            "inputs": [tensor_name(t) for t in inputs],
-            "output": tensor_name(output),
-            "mask": getattr(output, "_keras_mask", None) is not None,
-        })
-        if returns_state:
-            entry["states"] = [tensor_name(t) for t in node.outputs[1:]]
-            for state in node.outputs[1:]:
-                ranks[tensor_name(state)] = len(state.shape)
-        entry["weights"] = {}
-        for role, array in named.items():
-            key = f"{layer.name}/{role}"
-            weights[key] = np.asarray(array, np.float32)
-            entry["weights"][role] = key
-        ranks[entry["output"]] = len(output.shape)
+        entry = _node_entry(keras, node, layer, tensor_name, ranks, weights)
+        if node.arguments.kwargs.get("mask") is not None:
+            given_masks.add(layer.name)
         graph["nodes"].append(entry)
     graph["outputs"] = [tensor_name(functional.outputs[0])]
     _check_masks(graph)
+    _attention_masks(graph, given_masks)
     return graph, weights
+
+
+def _node_entry(keras: Any, node: Any, layer: Any, tensor_name, ranks: dict[str, int],
+                weights: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The graph node of one Keras layer call; its weights go to ``weights`` (by
+    ``<layer>/<role>``) and its outputs' ranks to ``ranks``."""
+    inputs = _data_inputs(node, layer)
+    returns_state = isinstance(layer, keras.layers.RNN) and getattr(
+        layer, "return_state", False)
+    if len(node.outputs) != 1 and not returns_state:
+        raise UnsupportedModelError(
+            f"layer {layer.name!r} ({type(layer).__name__}) returns several tensors "
+            "(only a recurrent layer's return_state is supported)")
+    entry, named = kinds.describe_layer(keras, layer,
+                                        [ranks.get(tensor_name(t)) for t in inputs])
+    output = node.outputs[0]
+    for key in ("use_causal_mask", "return_attention_scores"):
+        if node.arguments.kwargs.get(key) is True:
+            raise UnsupportedModelError(f"layer {layer.name!r} is called with {key}=True, "
+                                        "which the runtime does not support")
+    entry.update({
+        "name": layer.name,
+        "inputs": [tensor_name(t) for t in inputs],
+        "output": tensor_name(output),
+        "mask": getattr(output, "_keras_mask", None) is not None,
+    })
+    if returns_state:
+        entry["states"] = [tensor_name(t) for t in node.outputs[1:]]
+        for state in node.outputs[1:]:
+            ranks[tensor_name(state)] = len(state.shape)
+    entry["weights"] = {}
+    for role, array in named.items():
+        key = f"{layer.name}/{role}"
+        weights[key] = np.asarray(array, np.float32)
+        entry["weights"][role] = key
+    ranks[entry["output"]] = len(output.shape)
+    return entry
 
 
 def _input_name(tensor: Any) -> str:
@@ -272,188 +281,15 @@ def _data_inputs(node: Any, layer: Any) -> list[Any]:
     return inputs
 
 
-def _config_activation(config: dict[str, Any], key: str, layer: Any) -> str:
-    from rnn_tui.infer.ops import ACTIVATIONS
-
-    name = config.get(key, "linear")
-    if name is None:
-        name = "linear"
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise UnsupportedModelError(
-            f"layer {layer.name!r} uses the activation {name!r}, which the runtime does not "
-            f"implement (supported: {', '.join(sorted(ACTIVATIONS))})")
-    return name
-
-
-def _numpy(variable: Any) -> np.ndarray:
-    from rnn_tui.backend import keras as get_keras
-
-    return np.asarray(get_keras().ops.convert_to_numpy(variable), dtype=np.float32)
-
-
-def _no_adapters(layer: Any) -> None:
-    if getattr(layer, "lora_enabled", False):
-        raise UnsupportedModelError(f"layer {layer.name!r} has LoRA weights; merge them first")
-    if getattr(layer, "quantization_mode", None):
-        raise UnsupportedModelError(f"layer {layer.name!r} is quantized "
-                                    f"({layer.quantization_mode}); export the float model")
-
-
-def _describe(keras: Any, layer: Any, input_ranks: list[int | None]
-              ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The node entry (op + config) and the weights of one layer."""
-    layers = keras.layers
-    kind = type(layer).__name__
-    config = layer.get_config()
-    _no_adapters(layer)
-    if isinstance(layer, layers.Embedding):
-        return ({"op": "embedding", "config": {
-            "input_dim": int(layer.input_dim), "output_dim": int(layer.output_dim),
-            "mask_zero": bool(layer.mask_zero)}}, {"embeddings": _numpy(layer.embeddings)})
-    if kind in _IDENTITY:
-        return {"op": "identity", "config": {"layer": kind}}, {}
-    if isinstance(layer, layers.Bidirectional):
-        merge_mode = layer.merge_mode
-        if merge_mode not in ("concat", "sum", "ave", "mul"):
-            raise UnsupportedModelError(
-                f"layer {layer.name!r}: Bidirectional merge_mode {merge_mode!r} is not "
-                "supported (concat, sum, ave, mul)")
-        if getattr(layer, "return_state", False):
-            raise UnsupportedModelError(f"layer {layer.name!r}: a Bidirectional layer's "
-                                        "return_state is not supported")
-        forward, forward_weights = _recurrent(keras, layer.forward_layer)
-        backward, backward_weights = _recurrent(keras, layer.backward_layer)
-        if forward["go_backwards"] == backward["go_backwards"]:
-            raise UnsupportedModelError(f"layer {layer.name!r}: both halves read the same way")
-        named = {f"forward/{k}": v for k, v in forward_weights.items()}
-        named.update({f"backward/{k}": v for k, v in backward_weights.items()})
-        return ({"op": "bidirectional", "config": {"merge_mode": merge_mode,
-                                                    "forward": forward,
-                                                    "backward": backward}}, named)
-    if isinstance(layer, layers.RNN):
-        rnn_config, named = _recurrent(keras, layer)
-        return {"op": "rnn", "config": rnn_config}, named
-    if isinstance(layer, layers.Conv1D) and kind == "Conv1D":
-        if config.get("data_format", "channels_last") != "channels_last":
-            raise UnsupportedModelError(f"layer {layer.name!r}: only channels_last Conv1D")
-        if config.get("groups", 1) != 1:
-            raise UnsupportedModelError(f"layer {layer.name!r}: grouped Conv1D is not supported")
-        named = {"kernel": _numpy(layer.kernel)}
-        if layer.use_bias:
-            named["bias"] = _numpy(layer.bias)
-        return ({"op": "conv1d", "config": {
-            "filters": int(config["filters"]), "kernel_size": int(config["kernel_size"][0]),
-            "strides": int(config["strides"][0]), "padding": config["padding"],
-            "dilation_rate": int(config["dilation_rate"][0]),
-            "activation": _config_activation(config, "activation", layer)}}, named)
-    if kind == "MaxPooling1D":
-        _channels_last(config, layer)
-        pool = int(config["pool_size"][0])
-        strides = config.get("strides")
-        stride = int(strides[0]) if strides else pool
-        return ({"op": "max_pooling1d", "config": {"pool_size": pool, "strides": stride,
-                                                   "padding": config["padding"]}}, {})
-    if kind in ("GlobalMaxPooling1D", "GlobalAveragePooling1D"):
-        _channels_last(config, layer)
-        op = "global_max_pooling1d" if kind == "GlobalMaxPooling1D" else \
-            "global_average_pooling1d"
-        return {"op": op, "config": {"keepdims": bool(config.get("keepdims", False))}}, {}
-    if kind == "Flatten":
-        _channels_last(config, layer)
-        return {"op": "flatten", "config": {}}, {}
-    if kind == "Concatenate":
-        axis = int(config.get("axis", -1))
-        rank = input_ranks[0] or 0
-        if axis not in (-1, rank - 1):
-            raise UnsupportedModelError(f"layer {layer.name!r}: Concatenate is supported on the "
-                                        "last axis only")
-        return {"op": "concatenate", "config": {"axis": -1}}, {}
-    if kind == "Dense":
-        named = {"kernel": _numpy(layer.kernel)}
-        if layer.use_bias:
-            named["bias"] = _numpy(layer.bias)
-        return ({"op": "dense", "config": {
-            "units": int(config["units"]),
-            "activation": _config_activation(config, "activation", layer)}}, named)
-    if kind == "Activation":
-        return ({"op": "activation", "config": {
-            "activation": _config_activation(config, "activation", layer)}}, {})
-    raise UnsupportedModelError(
-        f"layer {layer.name!r} ({kind}) is not supported by the TensorFlow-free runtime "
-        f"(supported: {SUPPORTED})")
-
-
-def _channels_last(config: dict[str, Any], layer: Any) -> None:
-    if config.get("data_format") not in (None, "channels_last"):
-        raise UnsupportedModelError(f"layer {layer.name!r}: only channels_last is supported")
-
-
-def _recurrent(keras: Any, layer: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    layers = keras.layers
-    cell = layer.cell
-    if isinstance(cell, layers.LSTMCell):
-        kind = "lstm"
-    elif isinstance(cell, layers.GRUCell):
-        kind = "gru"
-    elif isinstance(cell, layers.SimpleRNNCell):
-        kind = "simplernn"
-    else:
-        raise UnsupportedModelError(
-            f"layer {layer.name!r}: the recurrent cell {type(cell).__name__} is not supported "
-            "(SimpleRNN, LSTM, GRU)")
-    if layer.stateful:
-        raise UnsupportedModelError(f"layer {layer.name!r} is stateful; export a stateless copy")
-    cell_config = cell.get_config()
-    config = {
-        "cell": kind,
-        "units": int(cell.units),
-        "activation": _config_activation(cell_config, "activation", layer),
-        "recurrent_activation": (_config_activation(cell_config, "recurrent_activation", layer)
-                                 if kind != "simplernn" else "sigmoid"),
-        "return_sequences": bool(layer.return_sequences),
-        "return_state": bool(layer.return_state),
-        "go_backwards": bool(layer.go_backwards),
-        "zero_output_for_mask": bool(layer.zero_output_for_mask),
-    }
-    if kind == "gru":
-        config["reset_after"] = bool(cell.reset_after)
-    named = {"kernel": _numpy(cell.kernel), "recurrent_kernel": _numpy(cell.recurrent_kernel)}
-    if cell.use_bias:
-        named["bias"] = _numpy(cell.bias)
-    return config, named
-
-
 # ------------------------------------------------------------------ mask rules
-
-_MASK_KEEPERS = {"identity", "activation", "dense"}
-
 
 def expected_masks(graph: dict[str, Any]) -> dict[str, bool]:
     """Which tensors carry a mask, by the runtime's rules (mirroring Keras 3)."""
     masked = {item["tensor"]: False for item in graph["inputs"]}
     for node in graph["nodes"]:
-        op, config = node["op"], node.get("config", {})
         incoming = [masked.get(name, False) for name in node["inputs"]]
-        if op == "embedding":
-            has_mask = bool(config.get("mask_zero"))
-        elif op in _MASK_KEEPERS:
-            has_mask = incoming[0]
-        elif op == "rnn":
-            has_mask = incoming[0] and config.get("return_sequences", False)
-        elif op == "bidirectional":
-            has_mask = incoming[0] and config["forward"].get("return_sequences", False)
-        elif op == "concatenate":
-            has_mask = any(incoming)
-            if has_mask and not all(incoming):
-                # Keras ORs the masks, an unmasked input counting as all True: the mask
-                # says nothing, but is attached; the runtime would mask. Refused.
-                raise UnsupportedModelError(
-                    f"layer {node['name']!r} concatenates masked and unmasked sequences; "
-                    "the runtime supports concatenating sequences that are all masked (or "
-                    "none)")
-        else:  # conv, pooling, flatten drop the mask
-            has_mask = False
-        masked[node["output"]] = has_mask
+        rule = kinds.op(node["op"]).mask
+        masked[node["output"]] = rule(node.get("config", {}), incoming, node)
         for state in node.get("states") or []:
             masked[state] = False
     return masked
@@ -466,3 +302,33 @@ def _check_masks(graph: dict[str, Any]) -> None:
             raise UnsupportedModelError(
                 f"layer {node['name']!r}: Keras {'attaches' if node['mask'] else 'drops'} a "
                 "mask here that the runtime would not; this combination is not supported")
+
+
+def _attention_masks(graph: dict[str, Any], given_masks: set[str]) -> None:
+    """Record, on each attention node, which of its inputs' masks Keras applies when it runs.
+
+    Keras hands a layer its mask either as a recorded call argument (pools, recurrent
+    layers: built from the graph's mask ops, always there) or through the mask attached to
+    the input tensor while the model runs, which is how MultiHeadAttention gets its own.
+    And MultiHeadAttention, running, detaches the masks of the tensors it reads: a later
+    layer that reads the same tensor (a residual Add) sees no mask there, nor does anything
+    after it that gets its mask that way (a second attention layer). This replays that.
+    """
+    live = {item["tensor"]: False for item in graph["inputs"]}
+    for node in graph["nodes"]:
+        incoming = [live.get(name, False) for name in node["inputs"]]
+        if node["name"] in given_masks:
+            has_mask = node["mask"]
+        else:
+            try:
+                has_mask = kinds.op(node["op"]).mask(node.get("config", {}), incoming, node)
+            except UnsupportedModelError:  # an Add of a masked and a detached tensor
+                has_mask = False
+        if node["op"] == "multi_head_attention":
+            value = incoming[1] if len(incoming) > 1 else incoming[0]
+            node["config"]["query_mask"], node["config"]["value_mask"] = incoming[0], value
+            for name in node["inputs"]:
+                live[name] = False
+        live[node["output"]] = has_mask
+        for state in node.get("states") or []:
+            live[state] = False

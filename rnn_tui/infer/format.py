@@ -39,32 +39,12 @@ from typing import Any
 import numpy as np
 
 from rnn_tui.errors import DataError
+from rnn_tui.infer.layers import OPS  # op -> its weights (bias-like ones are optional)
 
 FORMAT = "rnn-tui-runtime"
 FORMAT_VERSION = 1
 RUNTIME_FILE = "runtime.npz"
 GRAPH_KEY = "graph.json"
-
-# op -> the weights it must have (bias-like weights are optional: use_bias=False drops them)
-OPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "embedding": (("embeddings",), ()),
-    "identity": ((), ()),
-    "rnn": (("kernel", "recurrent_kernel"), ("bias",)),
-    "bidirectional": (
-        ("forward/kernel", "forward/recurrent_kernel", "backward/kernel",
-         "backward/recurrent_kernel"),
-        ("forward/bias", "backward/bias"),
-    ),
-    "conv1d": (("kernel",), ("bias",)),
-    "max_pooling1d": ((), ()),
-    "global_max_pooling1d": ((), ()),
-    "global_average_pooling1d": ((), ()),
-    "flatten": ((), ()),
-    "concatenate": ((), ()),
-    "dense": (("kernel",), ("bias",)),
-    "activation": ((), ()),
-}
-
 
 def encode_graph(graph: dict[str, Any]) -> np.ndarray:
     return np.frombuffer(json.dumps(graph, ensure_ascii=False).encode("utf-8"), np.uint8)
@@ -140,7 +120,7 @@ def check_graph(graph: Any, weights: dict[str, np.ndarray]) -> None:
         if not isinstance(node, dict):
             raise ValueError("every node must be an object")
         op = node.get("op")
-        if op not in OPS:
+        if not isinstance(op, str) or op not in OPS:
             raise ValueError(f"node {node.get('name')!r} has an unknown op {op!r}")
         for tensor in node.get("inputs", []):
             if tensor not in known:
@@ -150,7 +130,7 @@ def check_graph(graph: Any, weights: dict[str, np.ndarray]) -> None:
         if not isinstance(states, list) or (states and op != "rnn"):
             raise ValueError(f"node {node.get('name')!r}: only a recurrent layer has states")
         known.update(states)
-        required, optional = OPS[op]
+        required, optional = OPS[op].required, OPS[op].optional
         named = node.get("weights", {})
         for role in required:
             if named.get(role) not in weights:

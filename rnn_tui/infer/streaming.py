@@ -42,11 +42,14 @@ from typing import Any
 import numpy as np
 
 from rnn_tui.infer import kernels
+from rnn_tui.infer.layers import OPS
+from rnn_tui.infer.layers.base import CAUSAL, RECURRENT, REDUCER
 from rnn_tui.infer.runtime import Node, Runtime, Value, rows_differ
 
 Array = np.ndarray
-CAUSAL_OPS = {"embedding", "identity", "activation", "dense"}
-REDUCERS = {"global_max_pooling1d", "global_average_pooling1d"}
+# by each op's streaming role in the layer table (``rnn_tui.infer.layers``)
+CAUSAL_OPS = {name for name, op in OPS.items() if op.stream == CAUSAL}
+REDUCERS = {name for name, op in OPS.items() if op.stream == REDUCER}
 
 
 def streaming_support(graph: dict[str, Any]) -> tuple[bool, str]:
@@ -59,43 +62,32 @@ def streaming_support(graph: dict[str, Any]) -> tuple[bool, str]:
     kinds = {item["tensor"]: "seq" for item in graph["inputs"]}
     embedded = False
     for node in graph["nodes"]:
-        op, name = node["op"], node["name"]
+        name = node["name"]
+        op = OPS.get(node["op"])
         incoming = {kinds.get(tensor) for tensor in node["inputs"]}
         config = node.get("config", {})
-        if op == "embedding":
+        if op is not None and op.reads_ids:
             embedded = True
         if incoming == {"vec"}:
-            if op in CAUSAL_OPS or op == "concatenate":
+            if op is not None and op.stream == CAUSAL:
                 kinds[node["output"]] = "vec"
                 continue
-            return False, f"layer {name!r} ({op}) is not supported after pooling"
+            return False, f"layer {name!r} ({node['op']}) is not supported after pooling"
         if len(incoming) > 1:
             return False, f"layer {name!r} joins sequences with vectors"
-        if op in CAUSAL_OPS or op == "concatenate":
+        problem = op.stream_problem(node) if op is not None else None
+        if problem:
+            return False, problem
+        if op is None or op.stream not in (CAUSAL, RECURRENT, REDUCER):
+            return False, f"layer {name!r} ({node['op']}) cannot stream"
+        if op.stream == CAUSAL:
             kinds[node["output"]] = "seq"
-        elif op == "rnn":
-            if config.get("go_backwards"):
-                return False, (f"layer {name!r} reads the text backwards: every update "
-                               "recomputes it")
+        elif op.stream == RECURRENT:
             kinds[node["output"]] = "seq" if config.get("return_sequences") else "vec"
             for state in node.get("states") or []:
                 kinds[state] = "vec"
-        elif op == "bidirectional":
-            return False, (f"layer {name!r} (Bidirectional) also reads the text backwards: "
-                           "every update recomputes it")
-        elif op in REDUCERS:
-            if config.get("keepdims"):
-                return False, f"layer {name!r} keeps the steps axis"
+        else:  # a pooling over time
             kinds[node["output"]] = "vec"
-        elif op in ("conv1d", "max_pooling1d"):
-            label = "Conv1D" if op == "conv1d" else "MaxPooling1D"
-            return False, (f"layer {name!r} ({label}) mixes neighbouring tokens: every update "
-                           "recomputes the text")
-        elif op == "flatten":
-            return False, (f"layer {name!r} (Flatten) weighs every position separately: every "
-                           "update recomputes the text")
-        else:
-            return False, f"layer {name!r} ({op}) cannot stream"
     if not embedded:
         return False, "the model reads numeric sequences, not text"
     outputs = graph.get("outputs")
@@ -409,23 +401,10 @@ class IdStream(_Stream):
         steps = 0
         for node in self.sequence_nodes:
             source = values[node.inputs[0]]
-            if node.op == "embedding":
-                values[node.output] = Value(ids=ids, rows=node.params["rows"])
-            elif node.op == "identity":
-                values[node.output] = source
-            elif node.op in ("activation", "dense"):
-                if isinstance(source, Value) and source.is_lookup and "lookup" in node.params:
-                    values[node.output] = Value(ids=ids, rows=node.params["lookup"])
-                else:
-                    values[node.output] = node.params["function"](_dense(source))
-            elif node.op == "concatenate":
-                sources = [values[name] for name in node.inputs]
-                if "lookup" in node.params and all(isinstance(item, Value) and item.is_lookup
-                                                   for item in sources):
-                    values[node.output] = Value(ids=ids, rows=node.params["lookup"])
-                else:
-                    values[node.output] = np.concatenate([_dense(item) for item in sources],
-                                                         axis=-1)
+            if node.op in CAUSAL_OPS:  # per position: the runtime's own evaluation
+                inputs = [_as_value(values[name]) for name in node.inputs]
+                values[node.output] = OPS[node.op].evaluate(self.runtime, node, inputs,
+                                                            _StepContext(ids), None)
             else:  # rnn
                 direction = node.params["directions"][0]
                 if isinstance(source, Value) and direction.projection is not None:
@@ -649,14 +628,10 @@ class IdStream(_Stream):
     def _run_head(self, reduced: dict[str, Array]) -> Array:
         """The layers after pooling, on plain (rows, width) arrays."""
         values = dict(reduced)
-        for node in self.head:
-            if node.op == "identity":
-                values[node.output] = values[node.inputs[0]]
-            elif node.op == "concatenate":
-                values[node.output] = np.concatenate([values[name] for name in node.inputs],
-                                                     axis=-1)
-            else:  # dense, activation
-                values[node.output] = node.params["function"](values[node.inputs[0]])
+        for node in self.head:  # causal ops only (streaming_support checked it)
+            inputs = [Value(data=values[name]) for name in node.inputs]
+            values[node.output] = OPS[node.op].evaluate(self.runtime, node, inputs, None,
+                                                        None).materialize()
         return values[self.runtime.output_tensor]
 
     # ------------------------------------------------------------------ the trace
@@ -693,6 +668,19 @@ class IdStream(_Stream):
 
 def _dense(value: Any) -> Array:
     return value.materialize() if isinstance(value, Value) else value
+
+
+def _as_value(value: Any) -> Value:
+    return value if isinstance(value, Value) else Value(data=value)
+
+
+class _StepContext:
+    """What a causal op may ask of the evaluation: every stream's ids."""
+
+    memo = None
+
+    def __init__(self, ids: Array):
+        self.ids = ids
 
 
 def _run_cell(direction, projected: Array, states: tuple[Array, ...], is_pad: Array | None,

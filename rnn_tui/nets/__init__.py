@@ -64,8 +64,8 @@ def resolve_arch(
         raise UserError(f"{flags} only apply to a named architecture "
                         f"({', '.join(NAMED_ARCHS)}); write them into the spec instead")
     if isinstance(arch, str) and ":" not in arch and " " not in arch.strip() \
-            and arch.strip() not in ("onehot", "flatten"):
-        from rnn_tui.registry.names import close_matches
+            and arch.strip() not in ("onehot", "flatten", "bag"):
+        from rnn_tui.suggestions import close_matches
 
         raise UserError(f"unknown architecture {arch!r}{close_matches(arch, NAMED_ARCHS)} "
                         f"(named: {', '.join(NAMED_ARCHS)}; or a compact spec such as "

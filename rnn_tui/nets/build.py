@@ -1,8 +1,11 @@
 """A normalised spec -> a Keras 3 functional model, with predictable layer names.
 
-Only the layers the TensorFlow-free runtime implements are used: Input, Embedding, Dropout,
-SpatialDropout1D, SimpleRNN, LSTM, GRU, Bidirectional (concat), Conv1D, MaxPooling1D,
-GlobalMaxPooling1D, GlobalAveragePooling1D, Flatten, Concatenate, Dense and Activation.
+Each spec layer is built by its kind's module (``rnn_tui.nets.layers``), from the layers
+the TensorFlow-free runtime implements (``rnn_tui.infer.layers``): Input, Embedding,
+Dropout, SpatialDropout1D, SimpleRNN, LSTM, GRU, Bidirectional (concat), Conv1D,
+MaxPooling1D, GlobalMaxPooling1D, GlobalAveragePooling1D, Flatten, Concatenate, Dense,
+Activation, and for ``transformer`` MultiHeadAttention, Add and LayerNormalization
+(``transformer_<n>_attention``, ``_add_1``, ``_norm_1``, ``_ff_1`` ...).
 
 Names: the input is ``tokens`` or ``sequence``; ``embedding`` (or ``one_hot``); every other
 body layer is ``<kind>_<n>``, counted per kind from 1 (``lstm_1``, ``lstm_2``, ``dropout_1``;
@@ -27,19 +30,19 @@ average, last.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from rnn_tui.errors import UserError
+from rnn_tui.nets.layers import KINDS
+from rnn_tui.nets.layers.base import SEQUENCE, VECTOR, BuildContext
+from rnn_tui.nets.layers.embedding import MAX_ONEHOT_VOCABULARY
 from rnn_tui.nets.spec import RECURRENT, ngram_assignment, return_sequences
 
-# One-hot input is a frozen identity Embedding; past this size a learned Embedding is the
-# sane choice (the identity matrix grows with the square of the vocabulary).
-MAX_ONEHOT_VOCABULARY = 5000
-_KERAS_RNN = {"simplernn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+__all__ = ["MAX_ONEHOT_VOCABULARY", "Head", "ModelInput", "build_model",
+           "dynamic_padding_exact", "generic_kernel_reasons", "mask_zero_for", "resolve_head"]
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,7 @@ def mask_zero_for(spec: dict[str, Any], padding: str) -> bool:
         return bool(first["mask_zero"])
     if padding != "post":
         return False
-    return not any(layer["type"] in ("conv1d", "maxpool1d", "flatten")
-                   for layer in spec["layers"])
+    return all(KINDS[layer["type"]].carries_mask for layer in spec["layers"])
 
 
 def build_model(
@@ -138,6 +140,7 @@ def build_model(
     padding: str = "post",
     embedding_weights: np.ndarray | None = None,
     name: str = "rnn_tui_model",
+    vocabulary: Any = None,
 ) -> Any:
     """Build the Keras model of a normalised spec (see ``rnn_tui.nets.spec``).
 
@@ -149,6 +152,8 @@ def build_model(
         padding: how the ids are padded ("post" or "pre"); decides ``mask_zero="auto"``.
         embedding_weights: pretrained (input_dim, dim) matrix for the embedding, if any.
         name: the model's name.
+        vocabulary: the training vocabulary, for layers that read its statistics
+            (``bag:tfidf``'s document frequencies).
     """
     from rnn_tui.backend import keras as get_keras
 
@@ -159,89 +164,32 @@ def build_model(
         given = "token ids" if model_input.kind == "tokens" else "numeric sequences"
         raise UserError(f"architecture: the spec reads {wanted} but the dataset gives {given}")
     head = resolve_head(spec["head"], task, num_classes)
-    counts: Counter[str] = Counter()
-
-    def next_name(kind: str) -> str:
-        counts[kind] += 1
-        return f"{kind}_{counts[kind]}"
-
     if model_input.kind == "tokens":
         inputs = layers_module.Input(shape=(model_input.length,), dtype="int32", name="tokens")
     else:
         inputs = layers_module.Input(shape=(model_input.length, model_input.channels),
                                      dtype="float32", name="sequence")
-    tensor = inputs
-    body = spec["layers"]
-    assignment = ngram_assignment(spec, [n for n, _ in model_input.ngrams]) \
-        if spec["input"] == "tokens" else {}
-    # one Input per n-gram stream, read by the ngram-emb items and/or the linear channel
-    stream_inputs = {n: layers_module.Input(shape=(model_input.length,), dtype="int32",
-                                            name=f"ngrams{n}")
-                     for n, _ in model_input.ngrams} if spec["input"] == "tokens" else {}
+    context = BuildContext(layers_module, spec, model_input, padding, embedding_weights,
+                           tensor=inputs, mask_zero=mask_zero_for(spec, padding),
+                           vocabulary=vocabulary)
+    # whether each recurrent layer returns its whole sequence (the next layer reads one)
+    context.sequences = [return_sequences(spec["layers"], index)
+                         for index in range(len(spec["layers"]))]
+    if spec["input"] == "tokens":
+        context.assignment = ngram_assignment(spec, [n for n, _ in model_input.ngrams])
+        # one Input per n-gram stream, read by the ngram-emb items and/or the linear channel
+        context.stream_inputs = {n: layers_module.Input(shape=(model_input.length,),
+                                                        dtype="int32", name=f"ngrams{n}")
+                                 for n, _ in model_input.ngrams}
+    stream_inputs = context.stream_inputs
     ngram_inputs = list(stream_inputs.values())
-    state = None  # the final state of a recurrent layer built for pool:...+last
-    for index, layer in enumerate(body):
-        kind = layer["type"]
-        if kind == "embedding":
-            tensor = _embedding(layers_module, layer, model_input, padding, spec,
-                                embedding_weights)(tensor)
-            if assignment:
-                tensor = _ngram_streams(layers_module, tensor, body, assignment, model_input,
-                                        stream_inputs, mask_zero_for(spec, padding))
-        elif kind == "ngram_embedding":
-            continue  # built with the embedding: every stream's Embedding, concatenated
-        elif kind == "onehot":
-            tensor = _one_hot(layers_module, model_input)(tensor)
-        elif kind in RECURRENT:
-            following = body[index + 1] if index + 1 < len(body) else None
-            with_state = following is not None and following["type"] == "pool" \
-                and "last" in following["mode"].split("+")
-            recurrent = _recurrent(layers_module, layer, return_sequences(body, index),
-                                   next_name(kind), return_state=with_state)
-            if with_state:
-                tensor, state, *_ = recurrent(tensor)  # an LSTM also gives c, not pooled
-            else:
-                tensor = recurrent(tensor)
-        elif kind == "conv1d":
-            tensor = layers_module.Conv1D(
-                layer["filters"], layer["kernel_size"], strides=layer["strides"],
-                padding=layer["padding"], activation=layer["activation"],
-                name=next_name("conv1d"))(tensor)
-        elif kind == "maxpool1d":
-            tensor = layers_module.MaxPooling1D(
-                pool_size=layer["pool_size"], padding=layer["padding"],
-                name=next_name("max_pooling1d"))(tensor)
-        elif kind == "dropout":
-            tensor = layers_module.Dropout(layer["rate"], name=next_name("dropout"))(tensor)
-        elif kind == "spatial_dropout":
-            tensor = layers_module.SpatialDropout1D(
-                layer["rate"], name=next_name("spatial_dropout1d"))(tensor)
-        elif kind == "flatten":
-            tensor = layers_module.Flatten(name=next_name("flatten"))(tensor)
-        elif kind == "pool":
-            pooled = []
-            for mode in layer["mode"].split("+"):
-                if mode == "max":
-                    # Keras' max ignores the mask (and says so). Not made mask-aware: after
-                    # a post-padded RNN the masked steps repeat the last output, so the max is
-                    # the masked max already; the runtime mirrors Keras exactly, and a custom
-                    # layer would change every trained model and their safe-mode loading.
-                    pooled.append(layers_module.GlobalMaxPooling1D(
-                        name=next_name("global_max_pooling1d"))(tensor))
-                elif mode == "average":
-                    pooled.append(layers_module.GlobalAveragePooling1D(
-                        name=next_name("global_average_pooling1d"))(tensor))
-                else:  # last: the state the recurrent layer before returned
-                    pooled.append(state)
-            # With n-gram streams Keras merges their masks with ops it names
-            # "concatenate_<n>" itself, so the pools' layer takes another name.
-            tensor = pooled[0] if len(pooled) == 1 else layers_module.Concatenate(
-                name=next_name("concatenate_pools" if ngram_inputs else "concatenate"))(pooled)
-        elif kind == "dense":
-            tensor = layers_module.Dense(layer["units"], activation=layer["activation"],
-                                         name=next_name("dense"))(tensor)
-        else:  # normalize_spec rejects unknown kinds; this guards a hand-made spec
-            raise UserError(f"architecture: unknown layer type {kind!r}")
+    for index, layer in enumerate(spec["layers"]):
+        kind = KINDS.get(layer["type"])
+        if kind is None:  # normalize_spec rejects unknown kinds; this guards a hand-made spec
+            raise UserError(f"architecture: unknown layer type {layer['type']!r}")
+        if kind.build is not None:  # (ngram-emb is built with the embedding)
+            kind.build(context, layer, index)
+    tensor = context.tensor
     # The head computes in float32 even under a mixed_float16 policy (softmax/sigmoid and
     # the loss need the range); with the default float32 policy this changes nothing.
     if spec.get("linear"):
@@ -255,23 +203,6 @@ def build_model(
         outputs = layers_module.Dense(head.units, activation=head.activation,
                                       name="output", dtype="float32")(tensor)
     return keras.Model([inputs, *ngram_inputs] if ngram_inputs else inputs, outputs, name=name)
-
-
-def _ngram_streams(layers_module, embedded, body, assignment, model_input, stream_inputs,
-                   mask_zero):
-    """An Embedding per n-gram order, concatenated after the word embedding."""
-    sizes = dict(model_input.ngrams)
-    tensors = [embedded]
-    for n, index in assignment.items():
-        layer = body[index]
-        input_dim = sizes[n] if layer["input_dim"] == "auto" else layer["input_dim"]
-        if input_dim < sizes[n]:
-            raise UserError(f"architecture: ngram-emb input_dim {input_dim} is smaller than the "
-                            f"{n}-gram vocabulary ({sizes[n]} ids)")
-        tensors.append(layers_module.Embedding(
-            input_dim, layer["dim"], mask_zero=mask_zero, trainable=layer["trainable"],
-            name=f"embedding_ngrams{n}")(stream_inputs[n]))
-    return layers_module.Concatenate(name="concatenate_streams")(tensors)
 
 
 def _with_linear_channel(layers_module, features, head, tokens, stream_inputs, model_input):
@@ -303,48 +234,6 @@ def _with_linear_channel(layers_module, features, head, tokens, stream_inputs, m
     outputs = mixing(logits)
     mixing.set_weights([np.array([[1.0], [0.0]], np.float32), np.zeros(1, np.float32)])
     return outputs
-
-
-def _embedding(layers_module, layer, model_input, padding, spec, weights):
-    if model_input.kind != "tokens" or not model_input.vocab_size:
-        raise UserError("architecture: an embedding needs token ids and a vocabulary size")
-    input_dim = model_input.vocab_size if layer["input_dim"] == "auto" else layer["input_dim"]
-    if input_dim < model_input.vocab_size:
-        raise UserError(f"architecture: embedding input_dim {input_dim} is smaller than the "
-                        f"vocabulary ({model_input.vocab_size} ids)")
-    options: dict[str, Any] = {}
-    if weights is not None:
-        if weights.shape != (input_dim, layer["dim"]):
-            raise UserError(f"architecture: pretrained matrix has shape {weights.shape}, the "
-                            f"embedding needs ({input_dim}, {layer['dim']})")
-        options["weights"] = [np.asarray(weights, dtype=np.float32)]
-    return layers_module.Embedding(
-        input_dim, layer["dim"], mask_zero=mask_zero_for(spec, padding),
-        trainable=layer["trainable"], name="embedding", **options)
-
-
-def _one_hot(layers_module, model_input):
-    depth = model_input.vocab_size
-    if model_input.kind != "tokens" or not depth:
-        raise UserError("architecture: one-hot input needs token ids and a vocabulary size")
-    if depth > MAX_ONEHOT_VOCABULARY:
-        raise UserError(f"architecture: one-hot input over {depth:,} words would hold a "
-                        f"{depth:,} x {depth:,} matrix; use at most "
-                        f"{MAX_ONEHOT_VOCABULARY:,} words (--num-words) or an embedding")
-    # keras.utils.to_categorical(ids): id 0 (padding) is a real one-hot row, as in the tutorial.
-    return layers_module.Embedding(
-        depth, depth, embeddings_initializer="identity", trainable=False, name="one_hot")
-
-
-def _recurrent(layers_module, layer, sequences, name, return_state=False):
-    kind = layer["type"]
-    cell_class = getattr(layers_module, _KERAS_RNN[kind])
-    recurrent = cell_class(layer["units"], dropout=layer["dropout"],
-                           recurrent_dropout=layer["recurrent_dropout"],
-                           return_sequences=sequences, return_state=return_state, name=name)
-    if not layer["bidirectional"]:
-        return recurrent
-    return layers_module.Bidirectional(recurrent, merge_mode="concat", name=f"bi{name}")
 
 
 def dynamic_padding_exact(spec: dict[str, Any], padding: str) -> tuple[bool, str]:
@@ -393,10 +282,10 @@ def _reads_sequence(layers: list[dict[str, Any]], index: int) -> bool:
         kind = layers[position]["type"]
         if kind in RECURRENT:
             return return_sequences(layers, position)
-        if kind in ("pool", "flatten", "dense"):
+        gives = KINDS[kind].gives
+        if gives == VECTOR:
             return False
-        if kind in ("embedding", "onehot", "ngram_embedding", "conv1d", "maxpool1d",
-                    "spatial_dropout"):
+        if gives == SEQUENCE:
             return True
     return True
 

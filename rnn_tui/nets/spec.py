@@ -32,175 +32,68 @@ Each item is ``kind[:positional...][,key=value...]``; see ``COMPACT_HELP`` for t
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
 
 from rnn_tui.errors import DataError, UserError
+from rnn_tui.nets.layers import KINDS
+from rnn_tui.nets.layers.base import REQUIRED as _REQUIRED
+from rnn_tui.nets.layers.base import SEQUENCE, VECTOR
+from rnn_tui.nets.layers.base import as_bool as _as_bool
+from rnn_tui.nets.layers.base import as_choice as _as_choice
+from rnn_tui.nets.layers.base import as_int as _as_int
+from rnn_tui.nets.layers.base import as_rate as _as_rate
+from rnn_tui.nets.layers.base import spec_error as _spec_error
+from rnn_tui.nets.layers.convolution import CONV_ACTIVATIONS
+from rnn_tui.nets.layers.dense import DENSE_ACTIVATIONS
+from rnn_tui.nets.layers.pooling import POOL_MODES
+from rnn_tui.nets.layers.pooling import pool_mode as _pool_mode
+from rnn_tui.nets.layers.recurrent import BIDIRECTIONAL as _BIDIRECTIONAL
+from rnn_tui.nets.layers.recurrent import RECURRENT
 
 SPEC_FORMAT_VERSION = 1
-RECURRENT = ("simplernn", "lstm", "gru")
-POOL_MODES = ("max", "average", "last")
-DENSE_ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid", "softmax")
-CONV_ACTIVATIONS = ("relu", "linear", "tanh")
 HEAD_ACTIVATIONS = ("auto", "sigmoid", "softmax", "linear")
+__all__ = ["CONV_ACTIVATIONS", "DENSE_ACTIVATIONS", "HEAD_ACTIVATIONS", "POOL_MODES",
+           "RECURRENT", "COMPACT_HELP", "LAYER_FIELDS", "load_spec_file", "ngram_assignment",
+           "normalize_spec", "parse_compact", "return_sequences", "to_compact"]
 
-# type -> {field: default}; a default of _REQUIRED must be given.
-_REQUIRED = object()
-LAYER_FIELDS: dict[str, dict[str, Any]] = {
-    "embedding": {
-        "dim": _REQUIRED, "mask_zero": "auto", "input_dim": "auto", "vectors": None,
-        "vectors_format": "auto", "trainable": True,
-    },
-    "ngram_embedding": {"dim": _REQUIRED, "n": "auto", "input_dim": "auto", "trainable": True},
-    "onehot": {},
-    "simplernn": {"units": _REQUIRED, "dropout": 0.0, "recurrent_dropout": 0.0,
-                  "bidirectional": False},
-    "lstm": {"units": _REQUIRED, "dropout": 0.0, "recurrent_dropout": 0.0,
-             "bidirectional": False},
-    "gru": {"units": _REQUIRED, "dropout": 0.0, "recurrent_dropout": 0.0,
-            "bidirectional": False},
-    "conv1d": {"filters": _REQUIRED, "kernel_size": _REQUIRED, "strides": 1,
-               "padding": "valid", "activation": "relu"},
-    "maxpool1d": {"pool_size": _REQUIRED, "padding": "valid"},
-    "dropout": {"rate": _REQUIRED},
-    "spatial_dropout": {"rate": _REQUIRED},
-    "flatten": {},
-    "pool": {"mode": "max"},
-    "dense": {"units": _REQUIRED, "activation": "relu"},
-}
+# type -> {field: default}; a default of _REQUIRED must be given (each kind's module says).
+LAYER_FIELDS: dict[str, dict[str, Any]] = {name: kind.fields for name, kind in KINDS.items()}
 HEAD_FIELDS: dict[str, Any] = {"activation": "auto", "units": "auto", "separate_activation": False}
 # The linear n-gram channel (``linear:WEIGHT,c=C``): a naive-Bayes-weighted logistic regression
 # on the mean of every stream's ids, fitted after the network and added to its logit.
 LINEAR_FIELDS: dict[str, Any] = {"weight": 1.0, "c": 1000.0}
 
 # Layers that need a (batch, time, features) input, and what they give.
-_TAKES_SEQUENCE = {"simplernn", "lstm", "gru", "conv1d", "maxpool1d", "spatial_dropout", "pool",
-                   "flatten"}
-_GIVES_VECTOR = {"pool", "flatten", "dense"}
-_INPUT_LAYERS = {"embedding", "onehot", "ngram_embedding"}
+_TAKES_SEQUENCE = {name for name, kind in KINDS.items() if kind.takes == SEQUENCE}
+_TAKES_VECTOR = {name for name, kind in KINDS.items() if kind.takes == VECTOR}
+_GIVES_VECTOR = {name for name, kind in KINDS.items() if kind.gives == VECTOR}
+_INPUT_LAYERS = {name for name, kind in KINDS.items() if kind.is_input}
 
 # Compact syntax: aliases and the positional fields of each kind.
-_ALIASES = {
-    "emb": "embedding", "embed": "embedding", "one-hot": "onehot", "one_hot": "onehot",
-    "rnn": "simplernn", "simple_rnn": "simplernn", "simple-rnn": "simplernn",
-    "conv": "conv1d", "maxpool": "maxpool1d", "max_pooling1d": "maxpool1d",
-    "spatialdropout": "spatial_dropout", "spatial-dropout": "spatial_dropout",
-    "sdropout": "spatial_dropout", "drop": "dropout", "ngram-emb": "ngram_embedding",
-    "ngram_emb": "ngram_embedding", "ngram-embedding": "ngram_embedding",
-    "ngramemb": "ngram_embedding",
-}
-_BIDIRECTIONAL = {"birnn": "simplernn", "bisimplernn": "simplernn", "bilstm": "lstm",
-                  "bigru": "gru"}
+_ALIASES = {alias: name for name, kind in KINDS.items() for alias in kind.aliases}
 _POSITIONAL: dict[str, tuple[str, ...]] = {
-    "embedding": ("dim",), "ngram_embedding": ("dim",), "onehot": (),
-    "simplernn": ("units",), "lstm": ("units",),
-    "gru": ("units",), "conv1d": ("filters", "kernel_size"), "maxpool1d": ("pool_size",),
-    "dropout": ("rate",), "spatial_dropout": ("rate",), "flatten": (), "pool": ("mode",),
-    "dense": ("units", "activation"), "head": ("activation", "units"),
-    "linear": ("weight",),
+    **{name: kind.positional for name, kind in KINDS.items()},
+    "head": ("activation", "units"), "linear": ("weight",),
 }
 # Short keys accepted in compact items.
 _KEY_ALIASES = {"mask": "mask_zero", "rd": "recurrent_dropout", "bi": "bidirectional",
                 "kernel": "kernel_size", "format": "vectors_format",
                 "separate": "separate_activation"}
 
-COMPACT_HELP = """\
-Compact architecture syntax: items separated by spaces, each KIND[:ARG...][,KEY=VALUE...].
-  emb:DIM             Embedding (keys: mask=auto|true|false, vectors=PATH, trainable=false,
-                      format=auto|word2vec|word2vec-binary|glove, input_dim=N)
-  ngram-emb:DIM       Embedding of the n-gram stream(s) (--ngrams N), right after emb;
-                      concatenated with the word embedding at each position (keys: n=N
-                      for one order only, input_dim=N, trainable=false)
-  onehot              one-hot token input (a frozen identity Embedding)
-  simplernn:U lstm:U gru:U    recurrent layers (keys: dropout=R, rd=R recurrent dropout)
-  birnn:U bilstm:U bigru:U    the same, Bidirectional (outputs concatenated)
-  conv1d:F:K          Conv1D, F filters of width K (keys: padding=valid|same,
-                      activation=relu|linear|tanh, strides=N)
-  maxpool:P           MaxPooling1D of size P
-  dropout:R  spatial-dropout:R
-  pool:MODES          pooling over time after the last recurrent layer: max, average,
-                      or a combination with + (max+average, max+average+last: last is
-                      the final state, concatenated with the pools; needs the pool right
-                      after a unidirectional recurrent layer)
-  flatten             Flatten (Embedding + Flatten + Dense baseline)
-  dense:U[:ACT]       hidden Dense (relu unless ACT is given)
+COMPACT_HELP = "\n".join([
+    "Compact architecture syntax: items separated by spaces, each KIND[:ARG...][,KEY=VALUE...].",
+    *(kind.help for kind in KINDS.values() if kind.help),
+    """\
   head:ACT[:U]        the output layer; default follows the task (sigmoid, softmax, linear)
   linear[:W]          binary tasks: add a linear n-gram channel, a naive-Bayes-weighted
                       logistic regression on every id stream (tokens, --ngrams), fitted
                       after training; its logit is added to the network's, times W
                       (keys: c=C, the inverse regularisation, 1000 by default). The
                       streams need no ngram-emb: the channel alone may read them
-Input: emb/onehot take token ids; otherwise the model reads numeric sequences.
-return_sequences is set automatically between layers."""
-
-
-def _spec_error(message: str, where: str | None = None) -> UserError:
-    return UserError(f"architecture: {where}: {message}" if where else f"architecture: {message}")
-
-
-# ---------------------------------------------------------------------------- values
-def _as_int(value: Any, name: str, where: str, minimum: int = 1) -> int:
-    if isinstance(value, bool):
-        raise _spec_error(f"{name} must be a whole number, not {value!r}", where)
-    if isinstance(value, str):
-        value = value.strip()
-        if not (value.lstrip("-").isdigit() and value.isascii()):  # not "²", not "１"
-            raise _spec_error(f"{name} must be a whole number, not {value!r}", where)
-        value = int(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or value < minimum:
-        raise _spec_error(f"{name} must be a whole number >= {minimum}, not {value!r}", where)
-    return value
-
-
-def _as_rate(value: Any, name: str, where: str) -> float:
-    try:
-        rate = float(value)
-    except (TypeError, ValueError):
-        raise _spec_error(f"{name} must be a number in [0, 1), not {value!r}", where) from None
-    if isinstance(value, bool) or not 0.0 <= rate < 1.0:
-        raise _spec_error(f"{name} must be a number in [0, 1), not {value!r}", where)
-    return rate
-
-
-def _as_bool(value: Any, name: str, where: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "yes", "1", "on"):
-        return True
-    if isinstance(value, str) and value.lower() in ("false", "no", "0", "off"):
-        return False
-    raise _spec_error(f"{name} must be true or false, not {value!r}", where)
-
-
-def _as_choice(value: Any, name: str, choices: tuple[str, ...], where: str) -> str:
-    if not isinstance(value, str) or value.lower() not in choices:
-        raise _spec_error(f"{name} must be one of {', '.join(choices)}, not {value!r}", where)
-    return value.lower()
-
-
-def _pool_mode(value: Any, where: str) -> str:
-    """Pooling modes joined by "+" in the order max, average, last (also "avg", "mean",
-    "state" and "," as the separator): "max", "max+average", "max+average+last" ..."""
-    wrong = f"pool mode must be max, average, last or a combination such as max+average+last, " \
-        f"not {value!r}"
-    if not isinstance(value, str) or not value:
-        raise _spec_error(wrong, where)
-    parts = []
-    for part in value.lower().replace(",", "+").split("+"):
-        part = {"avg": "average", "mean": "average", "state": "last"}.get(part, part)
-        if part not in POOL_MODES:
-            raise _spec_error(wrong, where)
-        if part not in parts:
-            parts.append(part)
-    if parts == ["last"]:
-        raise _spec_error(
-            "the last state alone is what a recurrent layer gives without a pool: drop the "
-            "pool item (last combines with max and average: pool:max+average+last)", where)
-    return "+".join(p for p in POOL_MODES if p in parts)
+Input: emb/onehot/bag take token ids; otherwise the model reads numeric sequences.
+return_sequences is set automatically between layers."""])
 
 
 # ---------------------------------------------------------------------------- normalising
@@ -233,7 +126,9 @@ def _normalize_layer(raw: Any, index: int) -> dict[str, Any]:
             layer[name] = default
             continue
         value = raw[name]
-        if name in ("dim", "units", "filters", "kernel_size", "strides", "pool_size"):
+        if name in KINDS[kind].parsers:
+            value = KINDS[kind].parsers[name](value, name, where)
+        elif name in ("dim", "units", "filters", "kernel_size", "strides", "pool_size"):
             value = _as_int(value, name, where)
         elif name == "input_dim":
             value = "auto" if value in ("auto", None) else _as_int(value, name, where, 2)
@@ -243,11 +138,8 @@ def _normalize_layer(raw: Any, index: int) -> dict[str, Any]:
             value = _as_bool(value, name, where)
         elif name == "mask_zero":
             value = "auto" if value in ("auto", None) else _as_bool(value, name, where)
-        elif name == "padding":
-            value = _as_choice(value, name, ("valid", "same"), where)
-        elif name == "activation":
-            choices = CONV_ACTIVATIONS if kind == "conv1d" else DENSE_ACTIVATIONS
-            value = _as_choice(value, name, choices, where)
+        elif name in KINDS[kind].choices:
+            value = _as_choice(value, name, KINDS[kind].choices[name], where)
         elif name == "mode":
             value = _pool_mode(value, where)
         elif name == "vectors":
@@ -331,23 +223,9 @@ def normalize_spec(spec: Any) -> dict[str, Any]:
         raise _spec_error("'layers' must be a non-empty list")
     layers = [_normalize_layer(raw, index) for index, raw in enumerate(raw_layers)]
     for index, layer in enumerate(layers):
-        kind = layer["type"]
-        where = f"layer {index + 1} ({kind})"
-        if kind == "ngram_embedding":
-            if layers[0]["type"] != "embedding" or any(
-                    other["type"] != "ngram_embedding" for other in layers[1:index]):
-                raise _spec_error("an n-gram embedding comes right after the word embedding "
-                                  "(emb:64 ngram-emb:32 ...)", where)
-            if layer["n"] != "auto":
-                layer["n"] = _as_int(layer["n"], "n", where, 2)
-        elif kind in _INPUT_LAYERS and index != 0:
-            raise _spec_error(f"{kind} must be the first layer", where)
-        if kind == "pool" and "last" in layer["mode"].split("+"):
-            source = layers[index - 1] if index else None
-            if source is None or source["type"] not in RECURRENT or source["bidirectional"]:
-                raise _spec_error(
-                    "pooling the last state needs the pool right after a unidirectional "
-                    "recurrent layer (gru:64 pool:max+average+last)", where)
+        check = KINDS[layer["type"]].check
+        if check is not None:  # a kind's own placement rules
+            check(layers, index)
     explicit = [layer["n"] for layer in layers if layer["type"] == "ngram_embedding"
                 and layer["n"] != "auto"]
     if len(explicit) != len(set(explicit)):
@@ -377,18 +255,22 @@ def _check_shapes(layers: list[dict[str, Any]]) -> None:
         kind = layer["type"]
         where = f"layer {index + 1} ({kind})"
         if kind in _INPUT_LAYERS:
+            is_sequence = KINDS[kind].gives != VECTOR
             continue
         if kind in _TAKES_SEQUENCE and not is_sequence:
             raise _spec_error(
                 "needs a sequence but gets a vector: an earlier recurrent layer, pool or "
                 "flatten already removed the time axis", where)
-        if kind == "dense" and is_sequence:
+        if kind in _TAKES_VECTOR and is_sequence:
             raise _spec_error(
-                "gets a sequence: put a recurrent layer, a pool or flatten before dense", where)
+                f"gets a sequence: put a recurrent layer, a pool or flatten before {kind}",
+                where)
         if kind in RECURRENT:
             is_sequence = return_sequences(layers, index)
         elif kind in _GIVES_VECTOR:
             is_sequence = False
+        elif KINDS[kind].gives == SEQUENCE:
+            is_sequence = True
     if is_sequence:
         raise _spec_error("the layers end with a sequence; end with a recurrent layer, "
                           "a pool or flatten (the head needs one vector per sample)")
@@ -485,13 +367,11 @@ def to_compact(spec: dict[str, Any]) -> str:
     """
     spec = normalize_spec(spec)
     items = []
-    short = {"embedding": "emb", "maxpool1d": "maxpool", "spatial_dropout": "spatial-dropout",
-             "ngram_embedding": "ngram-emb"}
     for layer in spec["layers"]:
         kind = layer["type"]
         fields = LAYER_FIELDS[kind]
         positional = _POSITIONAL[kind]
-        name = short.get(kind, kind)
+        name = KINDS[kind].short or kind
         if kind in RECURRENT and layer["bidirectional"]:
             name = "bi" + ("rnn" if kind == "simplernn" else kind)
         values = [layer[p] for p in positional]
@@ -594,7 +474,3 @@ def ngram_assignment(spec: dict[str, Any], orders: list[int]) -> dict[int, int]:
                           f"orders {', '.join(map(str, remaining)) or 'none'}: give one item "
                           "for all, one per order, or n=N on each")
     return dict(sorted(assignment.items()))
-
-
-def copy_spec(spec: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(spec)

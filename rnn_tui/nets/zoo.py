@@ -111,7 +111,7 @@ def named_spec(
     """
     arch = NAMED_ARCHS.get(name)
     if arch is None:
-        from rnn_tui.registry.names import close_matches
+        from rnn_tui.suggestions import close_matches
 
         raise UserError(f"unknown architecture {name!r}{close_matches(name, NAMED_ARCHS)} "
                         f"(known: {', '.join(NAMED_ARCHS)})")

@@ -1,7 +1,7 @@
 """The model registry: immutable versions, aliases, tags and cards, published atomically.
 
-Importing this package never imports TensorFlow; only ``load_keras_model`` and the Keras
-import do, inside the call.
+Importing this package never imports TensorFlow; only ``load_keras_model`` does, inside the
+call. Importing an outside Keras model is ``rnn_tui.infer.importing.import_keras``.
 
 >>> from rnn_tui.registry import open_registries
 >>> registries = open_registries()                                   # doctest: +SKIP
@@ -22,15 +22,10 @@ from rnn_tui.registry.card import (
     sha256_file,
     validate_card,
 )
-from rnn_tui.registry.keras_io import (
-    describe_keras_model,
-    import_keras,
-    infer_task,
-    load_keras_model,
-)
+from rnn_tui.registry.keras_io import describe_keras_model, load_keras_model
 from rnn_tui.registry.names import ModelRef, check_alias, check_name, check_tag
 from rnn_tui.registry.registries import Registries, default_registry, open_registries
-from rnn_tui.registry.store import Registry, Stage
+from rnn_tui.registry.folder import Registry, Stage
 from rnn_tui.registry.versions import ModelList, ModelSummary, ModelVersion, RegistryWarning
 
 __all__ = [
@@ -38,6 +33,6 @@ __all__ = [
     "ModelList", "ModelRef", "ModelSummary", "ModelVersion", "Registries", "Registry",
     "RegistryWarning", "Stage",
     "check_alias", "check_name", "check_tag", "default_registry", "describe_keras_model",
-    "import_keras", "infer_task", "load_keras_model", "main_metric", "open_registries",
+    "load_keras_model", "main_metric", "open_registries",
     "read_card", "sha256_file", "validate_card",
 ]

@@ -43,7 +43,8 @@ from rnn_tui.registry.card import (
 from rnn_tui.registry.names import check_name
 
 if TYPE_CHECKING:
-    from rnn_tui.registry.store import ModelVersion, Registry
+    from rnn_tui.registry.folder import Registry
+    from rnn_tui.registry.versions import ModelVersion
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".zip")
 MAX_ARCHIVE_BYTES = 8 << 30  # a model this large is a mistake or a zip bomb

@@ -16,9 +16,7 @@ ModelRef(name='imdb-lstm', version=None, alias='best')
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rnn_tui.errors import UserError
@@ -154,9 +152,3 @@ class ModelRef:
         if self.alias is not None:
             return f"{self.name}@{self.alias}"
         return self.name
-
-
-def close_matches(word: str, candidates: Iterable[str]) -> str:
-    """A ``" (did you mean a, b?)"`` suffix for NotFoundError messages, or ``""``."""
-    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=0.6)
-    return f" (did you mean {', '.join(matches)}?)" if matches else ""

@@ -17,8 +17,9 @@ from typing import Any
 
 from rnn_tui import paths
 from rnn_tui.errors import NotFoundError, UserError
-from rnn_tui.registry.names import ModelRef, check_name, close_matches
-from rnn_tui.registry.store import Build, Registry, Stage
+from rnn_tui.registry.names import ModelRef, check_name
+from rnn_tui.suggestions import close_matches
+from rnn_tui.registry.folder import Build, Registry, Stage
 from rnn_tui.registry.versions import ModelList, ModelVersion
 
 
@@ -111,10 +112,6 @@ class Registries:
     def import_archive(self, path: str | Path, name: str | None = None, **options: Any
                        ) -> ModelVersion:
         return self.user.import_archive(path, name, **options)
-
-    def import_keras(self, name: str, model_path: str | Path, vocabulary_path=None,
-                     **options: Any) -> ModelVersion:
-        return self.user.import_keras(name, model_path, vocabulary_path, **options)
 
 
 def open_registries() -> Registries:

@@ -18,7 +18,7 @@ from rnn_tui.errors import DataError, NotFoundError
 from rnn_tui.registry.card import CARD_FILE, read_card, sha256_file
 
 if TYPE_CHECKING:
-    from rnn_tui.registry.store import Registry
+    from rnn_tui.registry.folder import Registry
 
 
 @dataclass(frozen=True)

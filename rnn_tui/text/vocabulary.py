@@ -305,15 +305,6 @@ class Vocabulary:
         chunks.append(pad_sequences(sequences, maxlen, padding=padding, truncating=truncating))
         return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
 
-    def sequences_to_texts(self, sequences: Iterable[Sequence[int]]) -> list[str]:
-        """Ids back to space-joined tokens (padding 0 is skipped)."""
-        index_word = self.index_word
-        joiner = "" if self.level == "char" else " "
-        return [
-            joiner.join(index_word.get(int(i), "") for i in sequence if int(i) != 0)
-            for sequence in sequences
-        ]
-
     def sequences_to_matrix(self, sequences: Sequence[Sequence[int]], mode: str = "binary"):
         """One row per sequence over the vocabulary: binary, count, freq or tfidf.
 

@@ -33,7 +33,7 @@ from rnn_tui.errors import UserError
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 LR_SCHEDULES = ("constant", "linear", "cosine")
-# linear and cosine decay end at this fraction of the rate (as /work/research's "lin"/"cos")
+# linear and cosine decay end at this fraction of the rate (as the recipe study's "lin"/"cos")
 LR_FINAL_FRACTION = 0.05
 DEFAULT_NGRAM_DIM = 32  # ngram-emb size added to a named architecture by --ngrams
 PADDINGS = ("pre", "post")
@@ -42,6 +42,13 @@ MAX_CROPS = 8
 CONFIG_FORMAT_VERSION = 1
 # Settings that do not change what is trained: a resumed run may differ in these.
 _NOT_IDENTITY = ("name",)
+
+
+def _positive(name: str, value: Any, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UserError(f"{name} must be a whole number >= 1, not {value!r}")
 
 
 @dataclass
@@ -158,17 +165,27 @@ class TrainConfig:
     # ------------------------------------------------------------------ checks
     def validate(self) -> None:
         """Raise a UserError naming the first bad setting."""
-        def positive(name: str, value: Any, allow_none: bool = True) -> None:
-            if value is None and allow_none:
-                return
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise UserError(f"{name} must be a whole number >= 1, not {value!r}")
+        self._check_data()
+        self._check_optimization()
+        self._check_text_features()
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise UserError(f"seed must be a whole number >= 0, not {self.seed!r}")
+        if self.name is not None:
+            from rnn_tui.registry.names import check_name
 
+            check_name(self.name)
+        self._check_architecture()
+        if self.format_version != CONFIG_FORMAT_VERSION:
+            raise UserError(f"training config format_version {self.format_version!r} is not "
+                            "supported")
+
+    def _check_data(self) -> None:
+        """The corpus, the augmentations, the vocabulary and the padding."""
         if not isinstance(self.dataset, str) or not self.dataset:
             raise UserError("no dataset given (--dataset NAME or --preset NAME)")
         if not isinstance(self.dataset_options, dict):
             raise UserError("dataset_options must be a mapping")
-        positive("train_limit", self.train_limit)
+        _positive("train_limit", self.train_limit)
         for key in ("crops", "negations"):
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or \
@@ -177,14 +194,17 @@ class TrainConfig:
                                 f"{value!r}")
         if self.level not in LEVELS:
             raise UserError(f"level must be one of {', '.join(LEVELS)}, not {self.level!r}")
-        positive("num_words", self.num_words)
+        _positive("num_words", self.num_words)
         if self.num_words is not None and self.num_words < 2:
             raise UserError("num_words must be at least 2 (id 0 is padding)")
-        positive("max_token_chars", self.max_token_chars)
-        positive("maxlen", self.maxlen)
+        _positive("max_token_chars", self.max_token_chars)
+        _positive("maxlen", self.maxlen)
         for name in ("padding", "truncating"):
             if getattr(self, name) not in PADDINGS:
                 raise UserError(f"{name} must be pre or post, not {getattr(self, name)!r}")
+
+    def _check_optimization(self) -> None:
+        """The optimizer, epochs and batches, validation, early stopping, precision, EMA."""
         if self.optimizer not in OPTIMIZERS:
             raise UserError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
                             f"not {self.optimizer!r}")
@@ -193,8 +213,8 @@ class TrainConfig:
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                       or value <= 0):
                 raise UserError(f"{name} must be a positive number, not {value!r}")
-        positive("epochs", self.epochs, allow_none=False)
-        positive("batch_size", self.batch_size, allow_none=False)
+        _positive("epochs", self.epochs, allow_none=False)
+        _positive("batch_size", self.batch_size, allow_none=False)
         if isinstance(self.validation, str):
             text = self.validation.strip().lower()
             try:
@@ -209,7 +229,7 @@ class TrainConfig:
                 raise UserError(f"validation fraction must be in (0, 1), not {self.validation}")
             self.validation = float(self.validation)
         if self.early_stopping is not None:
-            positive("early_stopping (patience)", self.early_stopping)
+            _positive("early_stopping (patience)", self.early_stopping)
         for name in ("scale_lr", "mixed_precision", "squeeze_repeats", "float16_weights"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"{name} must be true or false, not {getattr(self, name)!r}")
@@ -228,17 +248,6 @@ class TrainConfig:
                 raise UserError("--ema and early stopping's best-weight restore both choose "
                                 "the final weights: use one (the EMA weights replace the "
                                 "trained ones when fitting ends)")
-        self._check_text_features()
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise UserError(f"seed must be a whole number >= 0, not {self.seed!r}")
-        if self.name is not None:
-            from rnn_tui.registry.names import check_name
-
-            check_name(self.name)
-        self._check_architecture()
-        if self.format_version != CONFIG_FORMAT_VERSION:
-            raise UserError(f"training config format_version {self.format_version!r} is not "
-                            "supported")
 
     def _check_text_features(self) -> None:
         if self.pattern is not None:

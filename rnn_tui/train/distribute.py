@@ -129,6 +129,21 @@ class Placement:
         return config
 
 
+def device_name() -> str:
+    """"GPU (name)" when TensorFlow sees a GPU, else "CPU"."""
+    from rnn_tui.backend import tensorflow
+
+    tf = tensorflow()
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "CPU"
+    with contextlib.suppress(Exception):
+        name = tf.config.experimental.get_device_details(gpus[0]).get("device_name")
+        if name:
+            return f"GPU ({name})"
+    return "GPU"
+
+
 def cluster_size(tf_config: dict[str, Any] | None) -> int:
     """Workers (and a chief, if named) in a TF_CONFIG."""
     if not tf_config:
@@ -256,8 +271,6 @@ def setup_distribution(placement: Placement | None = None) -> Distribution:
                             f"{placement.devices} needs --strategy mirrored (or auto)")
         if placement.devices == 1 and gpus:
             _limit_gpus(tf, gpus, 1)
-        from rnn_tui.train.engine import device_name
-
         return Distribution(kind="one", strategy=None, replicas=1, device=device_name())
     if kind == "mirrored":
         return _mirrored(tf, gpus, placement.devices)

@@ -32,7 +32,6 @@ starting every worker again with the same command resumes from the last finished
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import shutil
 import tempfile
@@ -52,7 +51,6 @@ from rnn_tui.nets import (
     dynamic_padding_exact,
     generic_kernel_reasons,
     load_embedding_matrix,
-    mask_zero_for,
     normalize_spec,
     resolve_arch,
     resolve_head,
@@ -61,13 +59,13 @@ from rnn_tui.nets import (
 from rnn_tui.text import Vocabulary
 from rnn_tui.text.features import FeatureStream, TextFeatures, stream_file
 from rnn_tui.train.callbacks import (
+    EngineCallbacks,
     TrainingCancelled,
     early_stopping_resume_state,
     ensure_room,
-    make_callbacks,
     weights_file_bytes,
 )
-from rnn_tui.train.card import DEFAULT_LEARNING_RATES, build_card
+from rnn_tui.train.card_builder import DEFAULT_LEARNING_RATES, build_card
 from rnn_tui.train.config import LR_FINAL_FRACTION, TrainConfig
 from rnn_tui.train.distribute import (
     Distribution,
@@ -97,9 +95,9 @@ from rnn_tui.train.pipeline import (
     model_feed,
     predict_in_order,
     steps_for,
-    text_lengths,
     train_dataset,
 )
+from rnn_tui.train.plan import Evaluation, FitOutcome, RunFacts, RunPlan, Training
 from rnn_tui.train.prepare import PreparedData, prepare_data
 from rnn_tui.train.runs import RunFolder
 
@@ -132,27 +130,12 @@ def seed_everything(seed: int) -> None:
     tensorflow().config.experimental.enable_op_determinism()
 
 
-def device_name() -> str:
-    """"GPU (name)" when TensorFlow sees a GPU, else "CPU"."""
-    from rnn_tui.backend import tensorflow
-
-    tf = tensorflow()
-    gpus = tf.config.list_physical_devices("GPU")
-    if not gpus:
-        return "CPU"
-    with contextlib.suppress(Exception):
-        name = tf.config.experimental.get_device_details(gpus[0]).get("device_name")
-        if name:
-            return f"GPU ({name})"
-    return "GPU"
-
-
 def learning_rate_schedule(config: TrainConfig, rate: float, total_steps: int | None) -> Any:
     """The rate, or a Keras schedule over ``total_steps`` optimizer steps (serialisable: a
     resumed run restores the optimizer's step count with its state and goes on from there).
 
     linear: ``PolynomialDecay(rate, total_steps, end_learning_rate=0.05 * rate, power=1)``;
-    cosine: ``CosineDecay(rate, total_steps, alpha=0.05)``; no warm-up (as /work/research).
+    cosine: ``CosineDecay(rate, total_steps, alpha=0.05)``; no warm-up (as the recipe study).
     """
     if config.lr_schedule == "constant" or not total_steps:
         return rate
@@ -240,7 +223,8 @@ def build_compiled_model(config: TrainConfig, data: PreparedData, spec: dict[str
         model = build_model(spec, model_input or data.model_input, task=data.task,
                             num_classes=data.num_classes, padding=config.padding,
                             embedding_weights=embedding_weights,
-                            name=(config.default_name.replace("-", "_").replace(".", "_")))
+                            name=(config.default_name.replace("-", "_").replace(".", "_")),
+                            vocabulary=data.vocabulary)
         loss, metrics = compile_settings(config, spec, data)
         # Under mixed_float16 Keras wraps the optimizer in a LossScaleOptimizer here.
         model.compile(optimizer=make_optimizer(config, learning_rate, total_steps), loss=loss,
@@ -443,81 +427,110 @@ def _train_locked(config: TrainConfig, run: RunFolder, emit: Callable[[Event], N
 def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
          distribution: Distribution, epochs_done: int, should_stop, corpus, publish: bool,
          registries, session_start: float, started: str) -> RunResult:
+    """plan -> build -> fit -> finish (evaluate, card, publish)."""
+    plan = _plan(config, run, distribution, epochs_done, corpus)
+    training = _build(plan, distribution, epochs_done)
+    callbacks, early_stopping = _callbacks(plan, training, run, emit, epochs_done, should_stop)
+    run.begin_session(started, global_batch_size=plan.global_batch)
+    _announce(plan, training, run, emit, epochs_done)
+    outcome = _fit(plan, training, callbacks, early_stopping, run, emit, epochs_done)
+    if plan.spec.get("linear") and distribution.is_chief:
+        _fit_linear_channel(training.model, plan.data, plan.spec["linear"], config.seed, emit)
+    previous_seconds = float(sum(run.state.get("epoch_seconds", [])[:epochs_done]))
+    if not distribution.is_chief:  # the chief evaluates and publishes
+        return _finish_worker(plan, training, outcome, run, emit, distribution,
+                              session_start - previous_seconds)
+    return _finish(plan, training, outcome, run, emit, distribution, publish=publish,
+                   registries=registries, started=started,
+                   since=session_start - previous_seconds)
+
+
+def _plan(config: TrainConfig, run: RunFolder, distribution: Distribution, epochs_done: int,
+          corpus) -> RunPlan:
+    """Prepare the data and decide the spec, buckets, precision, placement and steps."""
     features = None
     if (epochs_done > 0 or run.fit_finished) and run.vocabulary_path.exists():
         features = _load_run_features(run, config)
     data = prepare_data(config, corpus=corpus, vocabulary=features)
     if data.features is not None and features is None:
         _save_run_features(run, data.features)
-    notes = list(data.notes)
-    # Notes found while preparing are sent right after RunStarted, which opens the stream.
-    pending: list[Event] = [Note(text=text, topic="data") for text in data.notes]
-    for text in distribution.notes:
-        pending.append(Note(text=text, topic="distribution"))
-        notes.append(text)
     if not data.has_validation and config.early_stopping:
         raise UserError("early stopping needs validation data (--validation 0.2, corpus or "
                         "test)")
-
     seed_everything(config.seed)
     spec = resolve_spec(config, data.model_input)
     bucketing = bucketing_choice(config, spec, data)
-    if bucketing:
-        text = ("length buckets: batches of texts of similar length, each padded to its "
-                "longest text only (post padding with a mask: the results are those of "
-                "padding to maxlen)")
-        pending.append(Note(text=text, topic="data"))
-        notes.append(text)
     policy, precision_note = mixed_precision_choice(config.mixed_precision)
-    if precision_note:
-        pending.append(Note(text=precision_note, topic="precision"))
-        notes.append(precision_note)
     base_rate = config.learning_rate or DEFAULT_LEARNING_RATES[config.optimizer]
     placement = distribution.describe(config.batch_size, base_rate, config.scale_lr)
-    scaled_rate = placement["learning_rate"] if placement["learning_rate"] != base_rate \
-        else None
     global_batch = distribution.global_batch_size(config.batch_size)
-    steps = distributed_steps(len(data.x_train), global_batch) if distribution.distributed \
-        else steps_for(len(data.x_train), config.batch_size)
-    names = data.stream_names
+    plan = RunPlan(
+        config=config, data=data, spec=spec, bucketing=bucketing, policy=policy,
+        placement=placement, global_batch=global_batch,
+        scaled_rate=placement["learning_rate"] if placement["learning_rate"] != base_rate
+        else None,
+        steps=distributed_steps(len(data.x_train), global_batch) if distribution.distributed
+        else steps_for(len(data.x_train), config.batch_size),
+        notes=list(data.notes),
+        # Notes found while preparing are sent right after RunStarted, which opens the stream.
+        pending=[Note(text=text, topic="data") for text in data.notes])
+    for text in distribution.notes:
+        plan.note(text, "distribution")
+    if bucketing:
+        plan.note("length buckets: batches of texts of similar length, each padded to its "
+                  "longest text only (post padding with a mask: the results are those of "
+                  "padding to maxlen)", "data")
+    if precision_note:
+        plan.note(precision_note, "precision")
+    plan.schedule = schedule_card(config, placement["learning_rate"], plan.steps)
+    return plan
+
+
+def _build(plan: RunPlan, distribution: Distribution, epochs_done: int) -> Training:
+    """The compiled model (in the distribution's scope) and its datasets."""
+    config, data, names = plan.config, plan.data, plan.names
     with distribution.scope():
         model, vectors_card = build_compiled_model(
-            config, data, spec, pending.append, learning_rate=scaled_rate, dtype_policy=policy,
-            total_steps=steps * config.epochs,
-            model_input=dataclasses.replace(data.model_input, length=None) if bucketing
+            config, data, plan.spec, plan.pending.append, learning_rate=plan.scaled_rate,
+            dtype_policy=plan.policy, total_steps=plan.steps * config.epochs,
+            model_input=dataclasses.replace(data.model_input, length=None) if plan.bucketing
             else None)
     distribution.prepare_model(model, (model_feed(data.x_train[:1], names), data.y_train[:1]))
     if vectors_card:
-        notes.append(f"pretrained vectors cover {100 * vectors_card['coverage']:.1f}% of the "
-                     "vocabulary")
+        plan.notes.append(f"pretrained vectors cover {100 * vectors_card['coverage']:.1f}% of "
+                          "the vocabulary")
     device = distribution.device
     if "GPU" in device:
-        for reason in generic_kernel_reasons(spec, config.padding):
-            pending.append(Note(text=reason, topic="kernel"))
-            notes.append(reason)
-
-    def lengths_of(x):  # each text's length, for length buckets
-        return text_lengths(x) if bucketing else None
-
+        for reason in generic_kernel_reasons(plan.spec, config.padding):
+            plan.note(reason, "kernel")
     if distribution.distributed:
         train_data, steps = distributed_train_dataset(
             data.x_train, data.y_train, strategy=distribution.strategy,
             per_replica_batch=config.batch_size, seed=config.seed, first_epoch=epochs_done,
-            epochs=config.epochs, lengths=lengths_of(data.x_train), stream_names=names)
-        rows_per_epoch = steps * global_batch
+            epochs=config.epochs, lengths=plan.lengths_of(data.x_train), stream_names=names)
+        rows_per_epoch = steps * plan.global_batch
     else:
         train_data, steps = train_dataset(data.x_train, data.y_train,
                                           batch_size=config.batch_size, seed=config.seed,
                                           first_epoch=epochs_done, epochs=config.epochs,
-                                          lengths=lengths_of(data.x_train),
+                                          lengths=plan.lengths_of(data.x_train),
                                           stream_names=names)
         rows_per_epoch = len(data.x_train)
     validation_data = eval_dataset(data.x_validation, data.y_validation,
-                                   batch_size=global_batch, shard=distribution.distributed,
-                                   lengths=lengths_of(data.x_validation),
+                                   batch_size=plan.global_batch,
+                                   shard=distribution.distributed,
+                                   lengths=plan.lengths_of(data.x_validation),
                                    stream_names=names) \
         if data.has_validation else None
+    return Training(model, vectors_card, device, train_data, validation_data, steps,
+                    rows_per_epoch)
 
+
+def _callbacks(plan: RunPlan, training: Training, run: RunFolder,
+               emit: Callable[[Event], None], epochs_done: int, should_stop
+               ) -> tuple[EngineCallbacks, dict[str, Any] | None]:
+    """The engine's callbacks, with early stopping resumed from an interrupted run."""
+    config = plan.config
     early_stopping = None
     if config.early_stopping:
         resume = None
@@ -527,127 +540,151 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
             if resume is not None and config.restore_best_weights and run.best_path.exists():
                 # EarlyStopping keeps the best weights in memory; after a restart they come
                 # from the best checkpoint (the backup then loads the latest weights).
-                model.load_weights(str(run.best_path))
-                resume["best_weights"] = model.get_weights()
+                training.model.load_weights(str(run.best_path))
+                resume["best_weights"] = training.model.get_weights()
         early_stopping = {"patience": config.early_stopping,
                           "restore_best_weights": config.restore_best_weights,
                           "resume": resume}
-
     from rnn_tui.backend import keras
 
     callbacks = make_callbacks(
         keras=keras(), on_event=emit, run_state=run, epochs=config.epochs,
-        steps_per_epoch=steps, train_rows=rows_per_epoch, backup_dir=run.backup_dir,
-        best_path=run.best_path if data.has_validation else None,
-        early_stopping=early_stopping, should_stop=should_stop)
-    run.begin_session(started, global_batch_size=global_batch)
+        steps_per_epoch=training.steps, train_rows=training.rows_per_epoch,
+        backup_dir=run.backup_dir, best_path=run.best_path if plan.data.has_validation
+        else None, early_stopping=early_stopping, should_stop=should_stop)
+    return callbacks, early_stopping
+
+
+def _announce(plan: RunPlan, training: Training, run: RunFolder,
+              emit: Callable[[Event], None], epochs_done: int) -> None:
+    """RunStarted, then the notes gathered so far, then where a resumed run picks up."""
+    config, data = plan.config, plan.data
     emit(RunStarted(
         name=config.default_name, config=config.to_dict(), epochs=config.epochs,
-        steps_per_epoch=steps, params=_params(model), resumed_from=epochs_done,
-        run_dir=str(run.path), train_size=len(data.x_train),
+        steps_per_epoch=training.steps, params=_params(training.model),
+        resumed_from=epochs_done, run_dir=str(run.path), train_size=len(data.x_train),
         validation_size=len(data.x_validation) if data.has_validation else 0,
-        test_size=len(data.x_test), device=device, distribution=placement))
-    for event in pending:
+        test_size=len(data.x_test), device=training.device, distribution=plan.placement))
+    for event in plan.pending:
         emit(event)
     if epochs_done:
         emit(Note(text=f"resuming from epoch {epochs_done}: epochs 1-{epochs_done} of "
                        f"{config.epochs} are done, training continues with epoch "
                        f"{epochs_done + 1}", topic="resume"))
 
-    stopped_early = bool(run.state.get("stopped_early", False))
-    best_epoch = run.state.get("best_epoch")
+
+def _fit(plan: RunPlan, training: Training, callbacks: EngineCallbacks,
+         early_stopping: dict[str, Any] | None, run: RunFolder,
+         emit: Callable[[Event], None], epochs_done: int) -> FitOutcome:
+    """Fit the remaining epochs (or restore a finished fit), and save the final weights."""
+    config, model = plan.config, training.model
     if run.fit_finished:
         model.load_weights(str(run.final_path))
         emit(Note(text="training had finished before the interruption; evaluating and "
                        "publishing", topic="resume"))
-    else:
-        if epochs_done < config.epochs:
-            model.fit(train_data, epochs=config.epochs, steps_per_epoch=steps,
-                      initial_epoch=epochs_done, validation_data=validation_data,
-                      shuffle=False,  # the pipeline shuffles, by (seed, epoch)
-                      callbacks=callbacks, verbose=0)
-        else:  # every epoch is done but fit() did not get to finish: restore the backup
-            backup = callbacks[-1]
-            backup.set_model(model)
-            backup.on_train_begin()
-            resumed_best = (early_stopping or {}).get("resume") or {}
-            if resumed_best.get("best_weights") is not None:
-                model.set_weights(resumed_best["best_weights"])
-            if config.ema is not None:  # what fit() does last: the averages become the weights
-                model.optimizer.finalize_variable_values(model.trainable_weights)
-        stopped_early, best_epoch = _outcome(callbacks, run, config)
-        if stopped_early:
-            text = f"early stopping after epoch {run.epochs_done}"
-            if config.restore_best_weights and best_epoch:
-                text += f"; weights restored from epoch {best_epoch}"
-            emit(Note(text=text, topic="early-stopping"))
-        _save_weights_atomically(model, run.final_path)
-        run.mark_fit_finished(stopped_early, best_epoch)
-    if spec.get("linear") and distribution.is_chief:
-        _fit_linear_channel(model, data, spec["linear"], config.seed, emit)
+        return FitOutcome(bool(run.state.get("stopped_early", False)),
+                          run.state.get("best_epoch"))
+    if epochs_done < config.epochs:
+        model.fit(training.train_data, epochs=config.epochs, steps_per_epoch=training.steps,
+                  initial_epoch=epochs_done, validation_data=training.validation_data,
+                  shuffle=False,  # the pipeline shuffles, by (seed, epoch)
+                  callbacks=callbacks.as_list(), verbose=0)
+    else:  # every epoch is done but fit() did not get to finish: restore the backup
+        backup = callbacks.backup
+        backup.set_model(model)
+        backup.on_train_begin()
+        resumed_best = (early_stopping or {}).get("resume") or {}
+        if resumed_best.get("best_weights") is not None:
+            model.set_weights(resumed_best["best_weights"])
+        if config.ema is not None:  # what fit() does last: the averages become the weights
+            model.optimizer.finalize_variable_values(model.trainable_weights)
+    stopped_early, best_epoch = _outcome(callbacks.early_stopping, run, config)
+    if stopped_early:
+        text = f"early stopping after epoch {run.epochs_done}"
+        if config.restore_best_weights and best_epoch:
+            text += f"; weights restored from epoch {best_epoch}"
+        emit(Note(text=text, topic="early-stopping"))
+    _save_weights_atomically(model, run.final_path)
+    run.mark_fit_finished(stopped_early, best_epoch)
+    return FitOutcome(stopped_early, best_epoch)
 
+
+def _finish_worker(plan: RunPlan, training: Training, outcome: FitOutcome, run: RunFolder,
+                   emit: Callable[[Event], None], distribution: Distribution,
+                   since: float) -> RunResult:
+    """A non-chief worker's end: its scratch run folder goes, the chief publishes."""
+    config = plan.config
+    epochs_run = len(run.state.get("epoch_seconds", []))
+    history = {key: list(series) for key, series in run.history.items()}
+    run.discard()  # the scratch copy: the chief keeps the real run folder
+    emit(Note(text=f"worker {distribution.worker_index}: training finished; the chief "
+                   "(worker 0) evaluates and publishes", topic="distribution"))
+    emit(RunFinished(name=config.default_name, model_ref=None, test_metrics={},
+                     duration_s=round(time.time() - since, 3), epochs_run=epochs_run,
+                     best_epoch=outcome.best_epoch, stopped_early=outcome.stopped_early))
+    return RunResult(name=config.default_name, model_ref=None, test_metrics={},
+                     history=history, card={}, model=training.model, data=plan.data)
+
+
+def _finish(plan: RunPlan, training: Training, outcome: FitOutcome, run: RunFolder,
+            emit: Callable[[Event], None], distribution: Distribution, *, publish: bool,
+            registries, started: str, since: float) -> RunResult:
+    """Evaluate on the test split, write the card, publish; ``since``: when the run began,
+    earlier sessions of a resumed run included (their epochs come first)."""
+    config, data, spec, model = plan.config, plan.data, plan.spec, training.model
     loss, metric_names = compile_settings(config, spec, data)
-    previous_seconds = float(sum(run.state.get("epoch_seconds", [])[:epochs_done]))
-    if not distribution.is_chief:  # the chief evaluates and publishes
-        epochs_run = len(run.state.get("epoch_seconds", []))
-        history = {key: list(series) for key, series in run.history.items()}
-        run.discard()  # the scratch copy: the chief keeps the real run folder
-        emit(Note(text=f"worker {distribution.worker_index}: training finished; the chief "
-                       "(worker 0) evaluates and publishes", topic="distribution"))
-        emit(RunFinished(name=config.default_name, model_ref=None, test_metrics={},
-                         duration_s=round(time.time() - session_start + previous_seconds, 3),
-                         epochs_run=epochs_run, best_epoch=best_epoch,
-                         stopped_early=stopped_early))
-        return RunResult(name=config.default_name, model_ref=None, test_metrics={},
-                         history=history, card={}, model=model, data=data)
-
     evaluation_start = time.time()
     evaluator = local_copy(model, loss, metric_names) if distribution.distributed else model
     test_metrics = evaluator.evaluate(eval_dataset(data.x_test, data.y_test,
                                                    batch_size=config.batch_size,
-                                                   lengths=lengths_of(data.x_test),
-                                                   stream_names=names),
+                                                   lengths=plan.lengths_of(data.x_test),
+                                                   stream_names=plan.names),
                                       return_dict=True, verbose=0)
     test_metrics = {key: float(value) for key, value in test_metrics.items()}
-    evaluation_s = time.time() - evaluation_start
-    # (previous_seconds: spent by earlier sessions of a resumed run, whose epochs come first)
-    card = build_card(
-        config=config, data=data, spec=spec, model=model, history=run.history,
-        test_metrics=test_metrics, epoch_seconds=run.state.get("epoch_seconds", []),
-        best_epoch=best_epoch, stopped_early=stopped_early, started=run.state.get("started")
-        or started, finished=_now(), duration_s=time.time() - session_start + previous_seconds,
-        evaluation_s=evaluation_s, sessions=int(run.state.get("sessions", 1)), device=device,
-        mask_zero=mask_zero_for(spec, config.padding), loss=loss, metric_names=metric_names,
-        vectors=vectors_card, notes=notes, distribution=placement,
-        mixed_precision={"requested": config.mixed_precision, "policy": policy or "float32"},
-        schedule=schedule_card(config, placement["learning_rate"], steps),
-        bucketing=bucketing)
-
+    evaluation = Evaluation(test_metrics, time.time() - evaluation_start, loss, metric_names)
+    record = RunFacts(history=run.history, epoch_seconds=run.state.get("epoch_seconds", []),
+                       started=run.state.get("started") or started, finished=_now(),
+                       duration_s=time.time() - since,
+                       sessions=int(run.state.get("sessions", 1)))
+    card = build_card(plan, training, outcome, evaluation, record)
     model_ref = None
     aliases: list[str] = []
     if publish:
-        from rnn_tui.train.publish import publish_model
-
-        check = None
-        if config.float16_weights:
-            def check(path):
-                return runtime_check(path, evaluator, data, batch_size=config.batch_size,
-                                     lengths=lengths_of(data.x_test))
-
-        version, aliases = publish_model(config.default_name, model, data.vocabulary, card,
-                                         registries=registries, on_event=emit,
-                                         features=data.features,
-                                         float16=config.float16_weights, runtime_check=check)
+        version, aliases = _publish(plan, model, evaluator, card, registries, emit)
         model_ref = version.ref
         card = version.card
     run.discard()  # finished: a re-run is a new training, not a resume
     emit(RunFinished(name=config.default_name, model_ref=model_ref, test_metrics=test_metrics,
-                     duration_s=round(time.time() - session_start + previous_seconds, 3),
-                     epochs_run=run_epochs(card), best_epoch=best_epoch,
-                     stopped_early=stopped_early, aliases=aliases))
+                     duration_s=round(time.time() - since, 3), epochs_run=run_epochs(card),
+                     best_epoch=outcome.best_epoch, stopped_early=outcome.stopped_early,
+                     aliases=aliases))
     return RunResult(name=config.default_name, model_ref=model_ref, test_metrics=test_metrics,
                      history=card.get("history", {}), card=card, model=model, data=data,
                      aliases=aliases)
+
+
+def _publish(plan: RunPlan, model: Any, evaluator: Any, card: dict[str, Any], registries,
+             emit: Callable[[Event], None]) -> tuple[Any, list[str]]:
+    """Publish the model (with float16 weights, checked against Keras on the test split)."""
+    from rnn_tui.train.publish import publish_model
+
+    config, data = plan.config, plan.data
+    check = None
+    if config.float16_weights:
+        def check(path):
+            return runtime_check(path, evaluator, data, batch_size=config.batch_size,
+                                 lengths=plan.lengths_of(data.x_test))
+
+    return publish_model(config.default_name, model, data.vocabulary, card,
+                         registries=registries, on_event=emit, features=data.features,
+                         float16=config.float16_weights, runtime_check=check)
+
+
+def make_callbacks(**options: Any) -> EngineCallbacks:
+    """The engine's callbacks (``train.keras_callbacks.make_callbacks``; Keras loads here)."""
+    from rnn_tui.train.keras_callbacks import make_callbacks as build
+
+    return build(**options)
 
 
 def _fit_linear_channel(model: Any, data: PreparedData, settings: dict[str, Any], seed: int,
@@ -763,19 +800,19 @@ def run_epochs(card: dict[str, Any]) -> int:
 
 
 def _params(model: Any) -> dict[str, int]:
-    from rnn_tui.train.card import param_counts
+    from rnn_tui.train.card_builder import param_counts
 
     return param_counts(model)
 
 
-def _outcome(callbacks: list[Any], run: RunFolder, config: TrainConfig
+def _outcome(early_stopping: Any, run: RunFolder, config: TrainConfig
              ) -> tuple[bool, int | None]:
-    """(stopped early?, best epoch counted from 1) after fit()."""
-    for callback in callbacks:
-        if hasattr(callback, "stopped_epoch") and hasattr(callback, "best_epoch"):
-            stopped = callback.stopped_epoch > 0 or run.epochs_done < config.epochs
-            best = callback.best_epoch + 1 if callback.best is not None else None
-            return stopped, best
+    """(stopped early?, best epoch counted from 1) after fit(); ``early_stopping``: the
+    EarlyStopping callback, if the run has one."""
+    if early_stopping is not None:
+        stopped = early_stopping.stopped_epoch > 0 or run.epochs_done < config.epochs
+        best = early_stopping.best_epoch + 1 if early_stopping.best is not None else None
+        return stopped, best
     values = run.history.get("val_loss") or []
     if not values:
         return False, None

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-BUCKET_CHUNK_BATCHES = 50  # batches per chunk sorted by length (as /work/research does)
+BUCKET_CHUNK_BATCHES = 50  # batches per chunk sorted by length (as the recipe study does)
 
 
 def steps_for(rows: int, batch_size: int) -> int:

@@ -233,23 +233,49 @@ def prepare_data(
     if corpus.task == "multiclass" and len(corpus.label_names) < 2:
         raise UserError(f"{corpus.name}: a multiclass corpus needs at least 2 labels")
 
+    split = _Splits(train, validation, source, fraction, notes)
     if not corpus.is_text:
-        if config.ngrams:
-            raise UserError(f"{corpus.name} holds numeric sequences: n-gram features (--ngrams) "
-                            "need texts")
-        features = train.features
-        model_input = ModelInput.sequence(int(features.shape[1]), int(features.shape[2]))
-        return PreparedData(
-            corpus=corpus, task=corpus.task, label_names=list(corpus.label_names),
-            model_input=model_input, vocabulary=None,
-            x_train=np.asarray(features, dtype=np.float32), y_train=_labels(train, corpus),
-            x_test=np.asarray(corpus.test.features, dtype=np.float32),
-            y_test=_labels(corpus.test, corpus),
-            x_validation=None if validation is None else np.asarray(validation.features,
-                                                                    dtype=np.float32),
-            y_validation=None if validation is None else _labels(validation, corpus),
-            validation_source=source, validation_fraction=fraction, maxlen=None, notes=notes)
+        return _prepare_sequences(corpus, config, split)
+    return _prepare_texts(corpus, config, split, vocabulary)
 
+
+@dataclass
+class _Splits:
+    """What ``prepare_data`` has chosen before encoding: the rows and their notes."""
+
+    train: Split
+    validation: Split | None
+    source: str
+    fraction: float | None
+    notes: list[str]
+
+
+def _prepare_sequences(corpus: Corpus, config: TrainConfig, split: _Splits) -> PreparedData:
+    """Numeric sequences (the synthetic tasks): the features as they are."""
+    train, validation, source, fraction, notes = (split.train, split.validation, split.source,
+                                                  split.fraction, split.notes)
+    if config.ngrams:
+        raise UserError(f"{corpus.name} holds numeric sequences: n-gram features (--ngrams) "
+                        "need texts")
+    features = train.features
+    model_input = ModelInput.sequence(int(features.shape[1]), int(features.shape[2]))
+    return PreparedData(
+        corpus=corpus, task=corpus.task, label_names=list(corpus.label_names),
+        model_input=model_input, vocabulary=None,
+        x_train=np.asarray(features, dtype=np.float32), y_train=_labels(train, corpus),
+        x_test=np.asarray(corpus.test.features, dtype=np.float32),
+        y_test=_labels(corpus.test, corpus),
+        x_validation=None if validation is None else np.asarray(validation.features,
+                                                                dtype=np.float32),
+        y_validation=None if validation is None else _labels(validation, corpus),
+        validation_source=source, validation_fraction=fraction, maxlen=None, notes=notes)
+
+
+def _prepare_texts(corpus: Corpus, config: TrainConfig, split: _Splits,
+                   vocabulary: Vocabulary | TextFeatures | None) -> PreparedData:
+    """Texts: tokenize, fit (or reuse) the vocabularies, encode every split to ids."""
+    train, validation, source, fraction, notes = (split.train, split.validation, split.source,
+                                                  split.fraction, split.notes)
     if isinstance(vocabulary, Vocabulary):
         vocabulary = TextFeatures.single(vocabulary)
     features = vocabulary if vocabulary is not None else make_features(config)

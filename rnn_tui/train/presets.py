@@ -4,9 +4,9 @@ A preset is a partial ``TrainConfig`` (a dict of its fields) plus a one-line des
 adding one means adding an entry to ``PRESETS``. Flags given on the command line override the
 preset's values.
 
-The ``tutorial-*`` presets re-run the seed tutorials' models and recipes
-(/work/shared/tutorials) as closely as rnn-tui's data and vocabulary allow; where a detail
-cannot be reproduced the description says so. Their compact architecture strings give the
+The ``tutorial-*`` presets re-run the seed tutorials' models and recipes (the Keras
+tutorials the project started from) as closely as rnn-tui's data and vocabulary allow; where
+a detail cannot be reproduced the description says so. Their compact architecture strings give the
 exact Keras layers (and parameter counts) of the tutorial.
 
 >>> preset_config("tutorial-reuters-lstm").epochs
@@ -39,7 +39,7 @@ _MULTIPLICATION = {
     "epochs": 100, "batch_size": 32, "validation": 0.2,
 }
 
-# /work/research's best IMDB recipe (its train.py config: vocab 30000, maxlen 600, trunc pre,
+# the recipe study's best IMDB recipe (its train.py config: vocab 30000, maxlen 600, trunc pre,
 # emb 64, sdrop 0.5, gru 64, pool max,avg,last, drop 0.5, lr 1e-3, clipnorm 1, batch 64,
 # 3 epochs, bigram 100000 x 32, decay lin, tok en). Its validation was a movie-disjoint block
 # and it kept the epoch with the best validation accuracy; here 10% of the training rows are
@@ -55,7 +55,7 @@ _IMDB_GRU_BIGRAMS = {
     "batch_size": 64, "epochs": 3, "validation": 0.1, "seed": 1,
 }
 
-# /work/research's NSMC recipe (n_syl_bg_tg): syllables, not kiwi morphemes, so the shipped
+# the recipe study's NSMC recipe (n_syl_bg_tg): syllables, not kiwi morphemes, so the shipped
 # model needs no morpheme analyser (kiwi took 2.3 s to load) for a 0.001 difference.
 _NSMC_SYLLABLES = {
     "dataset": "nsmc", "level": "char", "space_token": "\u2581", "squeeze_repeats": True,
@@ -85,7 +85,7 @@ PRESETS: dict[str, Preset] = {
         "Dropout(.5), adam 1e-3 decayed linearly to 5%, clipnorm 1, batch 64, 3 epochs, "
         "maxlen 600; test accuracy 0.898 (5.2 M parameters)",
         _IMDB_GRU_BIGRAMS,
-        "/work/research (train.py, FINDINGS.md)"),
+        "the recipe study (train.py, FINDINGS.md)"),
     # ---- the shipped models (models/): each trains in under 15 minutes on 2 CPU cores and
     # stays under 16 MB with float16 weights (model.keras and runtime.npz).
     "imdb-sentiment": Preset(
@@ -103,7 +103,7 @@ PRESETS: dict[str, Preset] = {
         "3 epochs on every training review",
         {**_IMDB_GRU_BIGRAMS, "num_words": 20000, "ngram_words": 50000,
          **_SHIPPED_SENTIMENT},
-        "/work/research, imdb-gru-bigrams cut to fit 16 MB"),
+        "the recipe study, imdb-gru-bigrams cut to fit 16 MB"),
     "nsmc-sentiment": Preset(
         "NSMC sentiment (shipped): nsmc-sentiment-2025's GRU on syllables + bigrams + "
         "trigrams, trained also on a prefix of each review and a negation counterfactual "
@@ -118,7 +118,7 @@ PRESETS: dict[str, Preset] = {
         "last state + Dropout(.4), adam 1e-3 decayed linearly, batch 128, 2 epochs on every "
         "training review, float16 weights",
         {**_NSMC_SYLLABLES, **_SHIPPED_SENTIMENT},
-        "/work/research (n_syl_bg_tg, n-gram vocabularies cut to fit 16 MB)"),
+        "the recipe study (n_syl_bg_tg, n-gram vocabularies cut to fit 16 MB)"),
     "shopping-sentiment": Preset(
         "Naver shopping sentiment (shipped where the corpus is present): nsmc-sentiment's "
         "recipe on the shopping reviews (rating > 3 is positive)",
@@ -136,16 +136,16 @@ PRESETS: dict[str, Preset] = {
          "lr_schedule": "linear", "batch_size": 64, "epochs": 15, "validation": 0.1,
          "early_stopping": 4, "restore_best_weights": True, "seed": 1,
          "float16_weights": True},
-        "/work/research (r_g128: test accuracy 0.880)"),
+        "the recipe study (r_g128: test accuracy 0.880)"),
     "multiplication": Preset(
         "The multiplication problem (shipped demo): LSTM(64) + Dense(64, relu) + Dense(1), "
         "adam 2e-3 with cosine decay, clipnorm 1, batch 32, 150 epochs on 2,560 sequences",
         {**_MULTIPLICATION_STRONG, "arch": "lstm:64 dense:64"},
-        "/work/research (m_lstm_d150: test MSE 6.1e-5)"),
+        "the recipe study (m_lstm_d150: test MSE 6.1e-5)"),
     "multiplication-gru": Preset(
         "The multiplication problem: multiplication's recipe with GRU(64)",
         {**_MULTIPLICATION_STRONG, "arch": "gru:64 dense:64"},
-        "/work/research (m_gru_d150: test MSE 6.8e-5)"),
+        "the recipe study (m_gru_d150: test MSE 6.8e-5)"),
     "tutorial-nsmc-lstm": Preset(
         "NSMC: clean_str, first 25 words cut to 5 characters, 20k words, "
         "Embedding(20000,300)+LSTM(50)+Dense(2, softmax), adam, batch 120, 5 epochs",
@@ -154,6 +154,14 @@ PRESETS: dict[str, Preset] = {
          "truncating": "post", "arch": "emb:300,mask=false lstm:50 head:softmax",
          "optimizer": "adam", "batch_size": 120, "epochs": 5, "validation": 0.2},
         "000 (6.7-6.13)"),
+    "tutorial-imdb-bag-dense": Preset(
+        "IMDB, 10000 words as one binary bag-of-words vector (texts_to_matrix), Dense(16) x 2, "
+        "RMSprop(1e-3), batch 512, early stopping (patience 3)",
+        {"dataset": "imdb", "num_words": 10000, "maxlen": 2000, "padding": "post",
+         "truncating": "post", "arch": "bag:binary dense:16 dense:16", "optimizer": "rmsprop",
+         "learning_rate": 1e-3, "batch_size": 512, "epochs": 20, "validation": 0.2,
+         "early_stopping": 3, "restore_best_weights": True},
+        "the tutorials' texts_to_matrix(mode='binary') with a Dense model"),
     "tutorial-imdb-onehot-simplernn": Preset(
         "IMDB, 300 words, maxlen 100: one-hot tokens + SimpleRNN(8), RMSprop(1e-4), batch 64, "
         "early stopping (patience 3)",
@@ -246,7 +254,7 @@ def get_preset(name: str) -> Preset:
     try:
         return PRESETS[name]
     except KeyError:
-        from rnn_tui.registry.names import close_matches
+        from rnn_tui.suggestions import close_matches
 
         raise NotFoundError(f"no preset named {name!r}{close_matches(name, PRESETS)} "
                             f"(see rnn-tui train --list-presets)") from None

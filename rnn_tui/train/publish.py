@@ -18,25 +18,19 @@ from typing import Any
 
 from rnn_tui.errors import NotFoundError
 from rnn_tui.text import Vocabulary
-from rnn_tui.train.card import better_than
+from rnn_tui.train.card_builder import better_than
 from rnn_tui.train.events import Event, Note
 
 BEST_ALIAS = "best"
 
 
 def export_runtime_weights(model: Any, path: Any, *, float16: bool = False
-                           ) -> dict[str, Any] | None:
-    """runtime.npz for the TensorFlow-free runtime (``rnn_tui.infer.export``).
+                           ) -> dict[str, Any]:
+    """runtime.npz for the TensorFlow-free runtime (``rnn_tui.infer.export``); returns what
+    the exporter reports (recorded in the card)."""
+    from rnn_tui.infer.export import export_runtime
 
-    Returns what the exporter reports (recorded in the card), or None when this checkout
-    has no exporter yet.
-    """
-    try:
-        from rnn_tui.infer.export import export_runtime
-    except ImportError:
-        return None
-    info = export_runtime(model, path, float16=float16)
-    return dict(info) if isinstance(info, dict) else {}
+    return dict(export_runtime(model, path, float16=float16))
 
 
 def inference_copy(model: Any) -> Any:
@@ -138,15 +132,9 @@ def publish_model(
         elif vocabulary is not None:
             vocabulary.save(stage.path / "vocabulary.json")
         runtime = export_runtime_weights(model, stage.path / "runtime.npz", float16=float16)
-        if runtime is None:
-            text = ("runtime.npz not written: rnn_tui.infer.export is not available in this "
-                    "installation, so `predict` cannot use this version yet")
-            emit(Note(text=text, topic="publish"))
-            card.setdefault("notes", []).append(text)
-        else:
-            card["runtime"] = runtime
-            if runtime_check is not None:
-                runtime["check"] = runtime_check(stage.path / "runtime.npz")
+        card["runtime"] = runtime
+        if runtime_check is not None:
+            runtime["check"] = runtime_check(stage.path / "runtime.npz")
         # Decided under the registry's lock, against whatever is best at that moment.
         version = stage.publish(card, claims={BEST_ALIAS: beats} if claim_best else {})
     return version, list(stage.claimed)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -228,7 +227,3 @@ class RunFolder:
         if not keep_lock:
             shutil.rmtree(self.path, ignore_errors=True)
         self.state = self._new_state()
-
-
-def wall_clock() -> float:
-    return time.time()

@@ -447,6 +447,14 @@ class RnnTuiApp(Correcting, App[None]):
         else:
             self.say(f"■ {progress.label}: {progress.message}")
 
+    def show_help_in_chat(self, command_name: str | None) -> None:
+        """/help [COMMAND]: every command and key, or one command's options and examples."""
+        from rnn_tui.tui.help_view import command_view, full_help
+
+        view = full_help() if command_name is None else command_view(command_name)
+        self.show_pane("chat")
+        self.say(view, "help")
+
     # ------------------------------------------------------------------ actions
     def action_help(self) -> None:
         """F1 (or ? in an empty input): the help screen; F1 again or Esc closes it."""

@@ -21,12 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def run_help(app: Any, command: SlashCommand) -> None:
-    from rnn_tui.tui.help_view import command_view, full_help
-
-    name = command.argument()
-    view = full_help() if name is None else command_view(name)
-    app.show_pane("chat")
-    app.say(view, "help")
+    # the app draws it: the help view reads the command table, which names these handlers
+    app.show_help_in_chat(command.argument())
 
 
 def run_clear(app: Any, command: SlashCommand) -> None:

@@ -192,8 +192,9 @@ class ModelBook:
         """The full story of a failure; a missing default model says how to train it."""
         if message.startswith("no model named"):
             from rnn_tui.infer.defaults import how_to_train
+            from rnn_tui.train.presets import PRESETS
 
-            return f"{message}: train it with " + how_to_train(ref).replace(
+            return f"{message}: train it with " + how_to_train(ref, PRESETS).replace(
                 "rnn-tui train", "/train")
         return message
 

@@ -76,9 +76,9 @@ from rnn_tui.registry.names import (
     check_name,
     check_tag,
     check_version,
-    close_matches,
 )
 from rnn_tui.registry.versions import ModelList, ModelSummary, ModelVersion, RegistryWarning
+from rnn_tui.suggestions import close_matches
 
 ALIASES_FILE = "aliases.json"
 TAGS_FILE = "tags.json"
@@ -726,7 +726,7 @@ class Registry:
                         swept.append(Path(entry.path))
         return swept
 
-    # ------------------------------------------------------------------ archives, Keras
+    # ------------------------------------------------------------------ archives
     def export(self, ref: str | ModelRef | ModelVersion, dest: str | Path) -> Path:
         """Write one version as a .tar.gz/.tgz or .zip archive (atomically)."""
         from rnn_tui.registry.archive import export_version
@@ -740,13 +740,6 @@ class Registry:
         from rnn_tui.registry.archive import import_archive
 
         return import_archive(self, Path(path), name, aliases=aliases, tags=tags)
-
-    def import_keras(self, name: str, model_path: str | Path, vocabulary_path=None,
-                     **options: Any) -> ModelVersion:
-        """Publish a .keras or legacy .h5 model (see registry.keras_io.import_keras)."""
-        from rnn_tui.registry.keras_io import import_keras
-
-        return import_keras(self, name, model_path, vocabulary_path, **options)
 
 
 def _remove_temp_files(folder: Path, prefix: str = ".", older_than: float | None = None
