@@ -263,6 +263,7 @@ the run folder ($RNN_TUI_HOME/runs) must be shared for resuming.
 \b
 Examples:
   rnn-tui train --dataset imdb --arch lstm --epochs 2
+  rnn-tui train --dataset imdb --arch gru --epochs 3 --tensorboard ~/tb
   rnn-tui train --preset tutorial-nsmc-lstm --epochs 1
   rnn-tui train --dataset reuters --arch bigru --units 64 --maxlen 200 --name reuters-bigru
   rnn-tui train --dataset multiplication --arch "lstm:30 lstm:30" --epochs 20
@@ -359,6 +360,8 @@ Examples:
 @click.option("--name", "-n", help="Registry name. [the preset, or DATASET-ARCH]")
 @click.option("--restart", is_flag=True, help="Discard an unfinished run of this name.")
 @click.option("--no-publish", is_flag=True, help="Train and evaluate, publish nothing.")
+@click.option("--tensorboard", "tensorboard_dir", metavar="DIR",
+              help="Write TensorBoard logs to DIR/NAME (tensorboard --logdir DIR).")
 @click.option("--json", "json_output", is_flag=True,
               help="One JSON event per line on stdout (for programs).")
 @click.option("--plain", is_flag=True, help="Plain lines even on a terminal.")
@@ -384,6 +387,12 @@ def train(**options: Any) -> None:
     from rnn_tui.train.render import renderer_for
     from rnn_tui.train.run_log import RunLogWriter, prune
 
+    more_callbacks = None
+    if options.get("tensorboard_dir"):
+        from rnn_tui.train.tensorboard import check_log_dir, tensorboard_callbacks
+
+        more_callbacks = tensorboard_callbacks(check_log_dir(options["tensorboard_dir"]),
+                                               config.default_name)
     renderer = renderer_for(mode)
     # Every event also goes to the run's log, so `rnn-tui runs` (and the app) can follow
     # this run from another terminal, or after this one is gone.
@@ -396,7 +405,8 @@ def train(**options: Any) -> None:
     try:
         with _sigterm_cancels():
             run_training(config, on_event, restart=options["restart"],
-                         publish=not options["no_publish"], placement=placement)
+                         publish=not options["no_publish"], placement=placement,
+                         more_callbacks=more_callbacks)
     except RunCancelledError as error:
         if mode != "json":
             click.echo(f"rnn-tui: {error}", err=True)

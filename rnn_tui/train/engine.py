@@ -303,6 +303,7 @@ def train(
     registries: Any = None,
     runs_root: Path | None = None,
     placement: Placement | None = None,
+    more_callbacks: Callable[[Any], list[Any]] | None = None,
 ) -> RunResult:
     """Train, evaluate and publish one run (see the module docstring).
 
@@ -317,6 +318,10 @@ def train(
         runs_root: where run folders live (default: ``paths.runs_root()``).
         placement: devices and strategy (``rnn_tui.train.distribute.Placement``; default:
             auto). Chosen before TensorFlow makes any tensor.
+        more_callbacks: called with the ``keras`` module once the model is built; the Keras
+            callbacks it returns run after the engine's own (``--tensorboard``: Keras'
+            TensorBoard callback). A factory, so nothing Keras exists before ``placement``
+            is set up.
 
     Raises:
         RunCancelledError: cancelled; the run folder is kept for resuming.
@@ -338,7 +343,7 @@ def train(
         return _train_locked(config, run, emit, distribution=distribution, restart=restart,
                              should_stop=should_stop, corpus=corpus, publish=publish,
                              registries=registries, session_start=session_start,
-                             started=started)
+                             started=started, more_callbacks=more_callbacks)
     finally:
         if distribution.is_chief:
             run.unlock()
@@ -408,12 +413,14 @@ def _open_run(config: TrainConfig, run: RunFolder, distribution: Distribution, r
 
 def _train_locked(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
                   distribution: Distribution, restart: bool, should_stop, corpus,
-                  publish: bool, registries, session_start: float, started: str) -> RunResult:
+                  publish: bool, registries, session_start: float, started: str,
+                  more_callbacks=None) -> RunResult:
     run, epochs_done, scratch = _open_run(config, run, distribution, restart)
     try:
         return _run(config, run, emit, distribution=distribution, epochs_done=epochs_done,
                     should_stop=should_stop, corpus=corpus, publish=publish,
-                    registries=registries, session_start=session_start, started=started)
+                    registries=registries, session_start=session_start, started=started,
+                    more_callbacks=more_callbacks)
     except (KeyboardInterrupt, TrainingCancelled):
         done = run.epochs_done
         message = (f"training cancelled after epoch {done} of {config.epochs}; the same "
@@ -442,7 +449,7 @@ def _train_locked(config: TrainConfig, run: RunFolder, emit: Callable[[Event], N
 
 def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
          distribution: Distribution, epochs_done: int, should_stop, corpus, publish: bool,
-         registries, session_start: float, started: str) -> RunResult:
+         registries, session_start: float, started: str, more_callbacks=None) -> RunResult:
     features = None
     if (epochs_done > 0 or run.fit_finished) and run.vocabulary_path.exists():
         features = _load_run_features(run, config)
@@ -565,7 +572,9 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
             model.fit(train_data, epochs=config.epochs, steps_per_epoch=steps,
                       initial_epoch=epochs_done, validation_data=validation_data,
                       shuffle=False,  # the pipeline shuffles, by (seed, epoch)
-                      callbacks=callbacks, verbose=0)
+                      callbacks=callbacks + list(more_callbacks(keras()) if more_callbacks
+                                                 else []),
+                      verbose=0)
         else:  # every epoch is done but fit() did not get to finish: restore the backup
             backup = callbacks[-1]
             backup.set_model(model)
