@@ -383,16 +383,16 @@ def train(**options: Any) -> None:
     mode = "json" if options["json_output"] else ("plain" if options["plain"] else "auto")
 
     from rnn_tui.paths import run_logs_root
-    from rnn_tui.train.engine import RunCancelledError, train as run_training
+    from rnn_tui.train.engine import RunCancelledError, RunExtras, train as run_training
     from rnn_tui.train.render import renderer_for
     from rnn_tui.train.run_log import RunLogWriter, prune
 
-    more_callbacks = None
+    extras = RunExtras()
     if options.get("tensorboard_dir"):
         from rnn_tui.train.tensorboard import check_log_dir, tensorboard_callbacks
 
-        more_callbacks = tensorboard_callbacks(check_log_dir(options["tensorboard_dir"]),
-                                               config.default_name)
+        extras.callbacks = tensorboard_callbacks(check_log_dir(options["tensorboard_dir"]),
+                                                 config.default_name)
     renderer = renderer_for(mode)
     # Every event also goes to the run's log, so `rnn-tui runs` (and the app) can follow
     # this run from another terminal, or after this one is gone.
@@ -406,7 +406,7 @@ def train(**options: Any) -> None:
         with _sigterm_cancels():
             run_training(config, on_event, restart=options["restart"],
                          publish=not options["no_publish"], placement=placement,
-                         more_callbacks=more_callbacks)
+                         extras=extras)
     except RunCancelledError as error:
         if mode != "json":
             click.echo(f"rnn-tui: {error}", err=True)

@@ -124,6 +124,20 @@ class RunResult:
     aliases: list[str] = field(default_factory=list)
 
 
+@dataclass
+class RunExtras:
+    """What a caller adds to a run without the engine knowing why.
+
+    ``callbacks``: called with the ``keras`` module once the model is built; the Keras
+    callbacks it returns run after the engine's own (``--tensorboard``). A factory, so
+    nothing of Keras exists before the placement is set up. ``card``: top-level sections
+    added to the card before publishing (``tune`` records its study and trial there).
+    """
+
+    callbacks: Callable[[Any], list[Any]] | None = None
+    card: dict[str, Any] = field(default_factory=dict)
+
+
 def seed_everything(seed: int) -> None:
     """Seeded, deterministic TensorFlow (same seed + same data -> same weights)."""
     from rnn_tui.backend import keras, tensorflow
@@ -303,7 +317,7 @@ def train(
     registries: Any = None,
     runs_root: Path | None = None,
     placement: Placement | None = None,
-    more_callbacks: Callable[[Any], list[Any]] | None = None,
+    extras: RunExtras | None = None,
 ) -> RunResult:
     """Train, evaluate and publish one run (see the module docstring).
 
@@ -318,10 +332,7 @@ def train(
         runs_root: where run folders live (default: ``paths.runs_root()``).
         placement: devices and strategy (``rnn_tui.train.distribute.Placement``; default:
             auto). Chosen before TensorFlow makes any tensor.
-        more_callbacks: called with the ``keras`` module once the model is built; the Keras
-            callbacks it returns run after the engine's own (``--tensorboard``: Keras'
-            TensorBoard callback). A factory, so nothing Keras exists before ``placement``
-            is set up.
+        extras: more Keras callbacks and card sections (``RunExtras``).
 
     Raises:
         RunCancelledError: cancelled; the run folder is kept for resuming.
@@ -343,7 +354,7 @@ def train(
         return _train_locked(config, run, emit, distribution=distribution, restart=restart,
                              should_stop=should_stop, corpus=corpus, publish=publish,
                              registries=registries, session_start=session_start,
-                             started=started, more_callbacks=more_callbacks)
+                             started=started, extras=extras)
     finally:
         if distribution.is_chief:
             run.unlock()
@@ -414,13 +425,13 @@ def _open_run(config: TrainConfig, run: RunFolder, distribution: Distribution, r
 def _train_locked(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
                   distribution: Distribution, restart: bool, should_stop, corpus,
                   publish: bool, registries, session_start: float, started: str,
-                  more_callbacks=None) -> RunResult:
+                  extras: RunExtras | None = None) -> RunResult:
     run, epochs_done, scratch = _open_run(config, run, distribution, restart)
     try:
         return _run(config, run, emit, distribution=distribution, epochs_done=epochs_done,
                     should_stop=should_stop, corpus=corpus, publish=publish,
                     registries=registries, session_start=session_start, started=started,
-                    more_callbacks=more_callbacks)
+                    extras=extras)
     except (KeyboardInterrupt, TrainingCancelled):
         done = run.epochs_done
         message = (f"training cancelled after epoch {done} of {config.epochs}; the same "
@@ -449,7 +460,9 @@ def _train_locked(config: TrainConfig, run: RunFolder, emit: Callable[[Event], N
 
 def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
          distribution: Distribution, epochs_done: int, should_stop, corpus, publish: bool,
-         registries, session_start: float, started: str, more_callbacks=None) -> RunResult:
+         registries, session_start: float, started: str,
+         extras: RunExtras | None = None) -> RunResult:
+    extras = extras or RunExtras()
     features = None
     if (epochs_done > 0 or run.fit_finished) and run.vocabulary_path.exists():
         features = _load_run_features(run, config)
@@ -572,8 +585,8 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
             model.fit(train_data, epochs=config.epochs, steps_per_epoch=steps,
                       initial_epoch=epochs_done, validation_data=validation_data,
                       shuffle=False,  # the pipeline shuffles, by (seed, epoch)
-                      callbacks=callbacks + list(more_callbacks(keras()) if more_callbacks
-                                                 else []),
+                      callbacks=callbacks + (extras.callbacks(keras()) if extras.callbacks
+                                             else []),
                       verbose=0)
         else:  # every epoch is done but fit() did not get to finish: restore the backup
             backup = callbacks[-1]
@@ -631,6 +644,7 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
         mixed_precision={"requested": config.mixed_precision, "policy": policy or "float32"},
         schedule=schedule_card(config, placement["learning_rate"], steps),
         bucketing=bucketing)
+    card.update(extras.card)
 
     model_ref = None
     aliases: list[str] = []

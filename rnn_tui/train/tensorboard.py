@@ -4,7 +4,7 @@ Logs go to ``DIR/<run name>/train`` and ``DIR/<run name>/validation`` (Keras' la
 ``tensorboard --logdir DIR`` shows every run written there side by side. A resumed run
 writes to the same folder; its epochs continue the numbering (``initial_epoch``).
 
->>> factory = tensorboard_callbacks("/tmp/tb", "imdb-lstm")   # for ``train(more_callbacks=)``
+>>> factory = tensorboard_callbacks("/tmp/tb", "imdb-lstm")   # ``RunExtras(callbacks=factory)``
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def check_log_dir(log_dir: str | Path) -> Path:
 
 def tensorboard_callbacks(log_dir: str | Path, run_name: str
                           ) -> Callable[[Any], list[Any]]:
-    """A ``more_callbacks`` factory: Keras' TensorBoard callback writing per epoch.
+    """A ``RunExtras.callbacks`` factory: Keras' TensorBoard callback writing per epoch.
 
     The graph and histograms are off: they cost time every epoch and the curves are what
     a user comes for.
