@@ -17,8 +17,8 @@ from rnn_tui.errors import UserError
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 EPILOG = """\b
-Search space (--space): "default" searches, for texts, the recurrent kind (lstm, gru,
-bigru), units, embedding size, spatial dropout, pooling, learning rate, maxlen,
+Search space (--space): "default" searches, for texts, the recurrent kind (simplernn,
+lstm, gru), units, embedding size, spatial dropout, pooling, learning rate, maxlen,
 vocabulary size and bigram features, 3 epochs a trial; for numeric sequences the
 kind, units, layers, rate and batch size, 10 epochs. Or a YAML/JSON file:
     epochs: 3

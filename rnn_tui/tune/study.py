@@ -111,6 +111,10 @@ def open_storage(url: str) -> Any:
             from None
 
 
+class InvalidCombination(Exception):
+    """The trial's params together make a config training refuses (each alone is fine)."""
+
+
 @dataclass
 class SearchPlan:
     """Everything ``run_search`` needs, as the CLI parsed it."""
@@ -228,7 +232,11 @@ def run_search(plan: SearchPlan, corpus: Any, study: Any, *,
                     "epochs": plan.space.epochs, "seed": plan.seed,
                     **apply_params(plan.space.settings, params)}
         settings.setdefault("validation", "auto")
-        config = TrainConfig.from_dict(settings)
+        try:
+            config = TrainConfig.from_dict(settings)
+        except UserError as error:  # a combination no run accepts: this trial only fails
+            trial.set_user_attr("stopped", f"invalid: {error}"[:300])
+            raise InvalidCombination() from None
         trial.set_user_attr("config", config.to_dict())
         trial.set_user_attr("host", f"{socket.gethostname()}:{os.getpid()}")
         on_change(trial.study)
@@ -272,7 +280,8 @@ def run_search(plan: SearchPlan, corpus: Any, study: Any, *,
     with _signal_handler(signal.SIGINT, on_sigint):
         try:
             study.optimize(objective, n_trials=plan.trials, timeout=timeout,
-                           gc_after_trial=True, callbacks=[after_trial])
+                           gc_after_trial=True, callbacks=[after_trial],
+                           catch=(InvalidCombination,))
         except SearchStopped:
             pass
     if stop.is_set():
