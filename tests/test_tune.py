@@ -153,11 +153,17 @@ def test_budget_too_small_for_one_trial(reviews_csv, tiny_space):
 
 
 # ------------------------------------------------------------------ real searches
-def test_search_publishes_the_best_trial_with_its_card(reviews_csv, tiny_space, isolated_home):
+def test_search_publishes_the_best_trial_with_its_card(reviews_csv, tiny_space, isolated_home,
+                                                       tmp_path):
+    logs = tmp_path / "tb"
     code, out, err = finish(tune_process(
         ["--dataset", str(reviews_csv), "--space", str(tiny_space), "--trials", "3",
-         "--study", "tiny", "--alias", "best", "--name", "tiny-tuned", "--plain"]))
+         "--study", "tiny", "--alias", "best", "--name", "tiny-tuned", "--plain",
+         "--tensorboard", str(logs)]))
     assert code == 0, err
+    assert sorted(path.name for path in (logs / "tiny").iterdir()) == \
+        ["trial-0", "trial-1", "trial-2"]
+    assert any((logs / "tiny-tuned" / "train").iterdir())  # the retraining's
     assert sum(line.startswith("trial ") for line in out.splitlines()) == 3
     assert "★" in out and "tiny-tuned@best -> tiny-tuned:1" in out
     trials = study_trials(isolated_home, "tiny")

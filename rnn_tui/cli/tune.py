@@ -73,7 +73,7 @@ Examples:
 @click.option("--no-retrain", is_flag=True,
               help="Search only (other processes of a shared study, or later: --trials 0).")
 @click.option("--tensorboard", "tensorboard_dir", metavar="DIR",
-              help="TensorBoard logs of the retraining in DIR/NAME.")
+              help="TensorBoard logs: trials in DIR/STUDY/trial-N, the retraining in DIR/NAME.")
 @click.option("--seed", type=int, default=42, show_default=True, help="Every trial's seed.")
 @click.option("--plain", is_flag=True, help="Plain lines even on a terminal.")
 def tune(**options: Any) -> None:
@@ -124,7 +124,8 @@ def tune(**options: Any) -> None:
         dataset=options["dataset"], dataset_options=dataset_options, space=space,
         metric=metric, study_name=options["study_name"] or f"{dataset_word}-{space.name}",
         storage=options["storage"] or default_storage(), budget_s=budget,
-        trials=options["trials"], pruning=not options["no_pruning"], seed=options["seed"])
+        trials=options["trials"], pruning=not options["no_pruning"], seed=options["seed"],
+        tensorboard_dir=options["tensorboard_dir"])
     model_name = options["model_name"] or f"{dataset_word}-tuned"
     _search_and_publish(plan, corpus, model_name, options)
 

@@ -21,8 +21,8 @@ from typing import Any
 KEYSTROKE_TEXTS = {
     "en": "The plot was thin and the acting wooden, but the last half hour surprised me: "
           "a moving, honest ending that almost makes up for the rest. Worth a look.",
-    "ko": "처음엔 지루했는데 마지막 삼십 분이 정말 좋았어요. 배우들 연기도 괜찮고 결말이 "
-          "마음에 남네요. 한 번쯤 볼 만합니다.",
+    "ko": "처음엔 지루했는데 마지막 삼십 분이 정말 좋았어요. "
+          "배우들 연기도 괜찮고 결말이 마음에 남네요. 한 번쯤 볼 만합니다.",
 }
 
 

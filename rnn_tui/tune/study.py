@@ -130,6 +130,7 @@ class SearchPlan:
     pruning: bool = True
     seed: int = 42
     sampler_seed: int | None = None
+    tensorboard_dir: str | None = None  # each trial's logs in DIR/STUDY/trial-N
 
 
 def setup_lock(url: str) -> Any:
@@ -222,6 +223,16 @@ def run_search(plan: SearchPlan, corpus: Any, study: Any, *,
 
     stop = threading.Event()
 
+    def trial_logs(number: int) -> Callable[[Any], list[Any]] | None:
+        if not plan.tensorboard_dir:
+            return None
+        from pathlib import Path
+
+        from rnn_tui.train.tensorboard import tensorboard_callbacks
+
+        return tensorboard_callbacks(Path(plan.tensorboard_dir) / plan.study_name,
+                                     f"trial-{number}")
+
     def objective(trial: Any) -> float:
         mine.append(trial.number)
         if stop.is_set():
@@ -253,7 +264,8 @@ def run_search(plan: SearchPlan, corpus: Any, study: Any, *,
 
         try:
             history = fit_trial(config, trial_corpus, cache, on_epoch=on_epoch,
-                                deadline=deadline, should_stop=stop.is_set)
+                                deadline=deadline, should_stop=stop.is_set,
+                                more_callbacks=trial_logs(trial.number))
         except SearchStopped:
             trial.set_user_attr("stopped", "interrupted")
             raise

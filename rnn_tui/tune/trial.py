@@ -68,13 +68,15 @@ def fit_trial(
     on_epoch: Callable[[int, dict[str, float]], None],
     deadline: float | None = None,
     should_stop: Callable[[], bool] | None = None,
+    more_callbacks: Callable[[Any], list[Any]] | None = None,
 ) -> dict[str, list[float]]:
     """Fit ``config`` on ``corpus`` (its test split already removed) and return the history.
 
     ``on_epoch(epoch, logs)`` runs after every epoch with the validation metrics; it may
     raise (Optuna's ``TrialPruned``) to stop the trial. Past ``deadline``
     (``time.monotonic()``), ``BudgetSpent`` is raised at the next batch; when
-    ``should_stop()`` turns true, ``SearchStopped``.
+    ``should_stop()`` turns true, ``SearchStopped``. ``more_callbacks(keras)``: more Keras
+    callbacks (TensorBoard).
     """
     from rnn_tui.backend import keras
     from rnn_tui.train.engine import (
@@ -119,6 +121,8 @@ def fit_trial(
             on_epoch(epoch + 1, {key: float(value) for key, value in (logs or {}).items()})
 
     history = model.fit(train_data, epochs=config.epochs, steps_per_epoch=steps,
-                        validation_data=validation, shuffle=False, callbacks=[Report()],
+                        validation_data=validation, shuffle=False,
+                        callbacks=[Report(), *(more_callbacks(keras()) if more_callbacks
+                                               else [])],
                         verbose=0)
     return {key: [float(v) for v in values] for key, values in history.history.items()}
