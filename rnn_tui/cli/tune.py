@@ -194,7 +194,7 @@ def _search_and_publish(plan: Any, corpus: Any, model_name: str, options: dict[s
                + " ".join(f"{key}={value}" for key, value in best.params.items()))
     if options["no_retrain"]:
         return
-    _retrain(plan, corpus, model_name, options)
+    _retrain(study, plan, corpus, model_name, options)
 
 
 def _storage_word(url: str) -> str:
@@ -204,13 +204,13 @@ def _storage_word(url: str) -> str:
     return escape(shown_url(url))
 
 
-def _retrain(plan: Any, corpus: Any, model_name: str, options: dict[str, Any]) -> None:
+def _retrain(study: Any, plan: Any, corpus: Any, model_name: str, options: dict[str, Any]
+             ) -> None:
     from rnn_tui.cli.train import _sigterm_cancels
     from rnn_tui.train.engine import RunCancelledError
     from rnn_tui.train.render import renderer_for
-    from rnn_tui.tune.study import open_study, retrain_best
+    from rnn_tui.tune.study import retrain_best
 
-    study = open_study(plan, corpus.task)
     callbacks = None
     if options["tensorboard_dir"]:
         from rnn_tui.train.tensorboard import tensorboard_callbacks
