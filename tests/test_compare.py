@@ -12,7 +12,7 @@ import pytest
 
 from rnn_tui.compare.facts import model_facts
 from rnn_tui.compare.view import overlay_panels
-from train_support import publish_tiny, run_cli, text_corpus, write_csv
+from train_support import imports_tensorflow, publish_tiny, run_cli, text_corpus, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,13 @@ def test_table_curves_and_png(home, capsys, tmp_path):
     models = [model_facts(ref, latency=False) for ref in ("toy-simplernn", "toy-gru")]
     assert overlay_panels(models) == [("val_loss", "val_loss"),
                                       ("val_accuracy", "val_accuracy")]
+
+
+def test_comparing_published_models_needs_no_tensorflow(home):
+    env = {**os.environ, "RNN_TUI_HOME": str(home)}
+    assert not imports_tensorflow(["compare", "toy-gru", "toy-simplernn"], env)
+    assert not imports_tensorflow(["compare", "--help"], env)
+    assert not imports_tensorflow(["tune", "--help"], env)
 
 
 @pytest.mark.parametrize("args, words", [

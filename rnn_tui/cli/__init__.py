@@ -40,7 +40,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "compare": ("rnn_tui.cli.compare", "compare",
                 "Models side by side: test metrics, size, speed, curves."),
     "tune": ("rnn_tui.cli.tune", "tune",
-             "Search architectures and settings (Optuna) within a budget; publish the best."),
+             "Search settings (Optuna) within a budget; publish the best."),
 }
 
 
