@@ -278,3 +278,34 @@ def test_new_flags_become_the_config():
 def test_new_flag_errors_are_one_line(capsys, args, message):
     code, out, err = run_cli(["train", "--dataset", "imdb", *args], capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def _scalars(folder):
+    """{tag: [values by step]} of the TensorBoard event files in ``folder``."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(folder), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    import tensorflow as tf
+
+    return {tag: [float(tf.make_ndarray(event.tensor_proto)) for event in
+                  accumulator.Tensors(tag)] for tag in accumulator.Tags()["tensors"]}
+
+
+def test_tensorboard_logs_every_epoch(reviews_csv, tmp_path):
+    logs = tmp_path / "tb"
+    done = cli_process(["train", "--dataset", str(reviews_csv), "--arch", "emb:4 gru:2",
+                        "--epochs", "2", "--validation", "0.25", "--name", "tb-run",
+                        "--tensorboard", str(logs)])
+    assert done.returncode == 0, done.stderr
+    train = _scalars(logs / "tb-run" / "train")
+    validation = _scalars(logs / "tb-run" / "validation")
+    assert len(train["epoch_loss"]) == 2 and len(train["epoch_accuracy"]) == 2
+    assert len(validation["epoch_loss"]) == 2
+
+
+def test_tensorboard_folder_that_is_a_file_is_refused(tmp_path, capsys):
+    target = tmp_path / "file"
+    target.write_text("x")
+    code, _, err = run_cli(["train", "--dataset", "imdb", "--tensorboard", str(target)], capsys)
+    assert code == 2 and "is a file, not a folder" in err and len(err.strip().splitlines()) == 1

@@ -39,6 +39,10 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
                "Write a model as SavedModel, TFLite, ONNX or .keras."),
     "serve": ("rnn_tui.cli.serve", "serve", "Answer predictions over HTTP (FastAPI, uvicorn)."),
     "runs": ("rnn_tui.cli.runs", "runs", "List, show, watch and stop training runs."),
+    "compare": ("rnn_tui.cli.compare", "compare",
+                "Models side by side: test metrics, size, speed, curves."),
+    "tune": ("rnn_tui.cli.tune", "tune",
+             "Search settings (Optuna) within a budget; publish the best."),
 }
 
 

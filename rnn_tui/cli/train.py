@@ -147,6 +147,7 @@ the run folder ($RNN_TUI_HOME/runs) must be shared for resuming.
 \b
 Examples:
   rnn-tui train --dataset imdb --arch lstm --epochs 2
+  rnn-tui train --dataset imdb --arch gru --epochs 3 --tensorboard ~/tb
   rnn-tui train --preset tutorial-nsmc-lstm --epochs 1
   rnn-tui train --dataset reuters --arch bigru --units 64 --maxlen 200 --name reuters-bigru
   rnn-tui train --dataset multiplication --arch "lstm:30 lstm:30" --epochs 20
@@ -180,10 +181,16 @@ def train(**options: Any) -> None:
     mode = "json" if options["json_output"] else ("plain" if options["plain"] else "auto")
 
     from rnn_tui.paths import run_logs_root
-    from rnn_tui.train.engine import RunCancelledError, train as run_training
+    from rnn_tui.train.engine import RunCancelledError, RunExtras, train as run_training
     from rnn_tui.train.render import renderer_for
     from rnn_tui.train.run_log import RunLogWriter, prune
 
+    extras = RunExtras()
+    if options.get("tensorboard_dir"):
+        from rnn_tui.train.tensorboard import check_log_dir, tensorboard_callbacks
+
+        extras.callbacks = tensorboard_callbacks(check_log_dir(options["tensorboard_dir"]),
+                                                 config.default_name)
     renderer = renderer_for(mode)
     # Every event also goes to the run's log, so `rnn-tui runs` (and the app) can follow
     # this run from another terminal, or after this one is gone.
@@ -196,7 +203,8 @@ def train(**options: Any) -> None:
     try:
         with _sigterm_cancels():
             run_training(config, on_event, restart=options["restart"],
-                         publish=not options["no_publish"], placement=placement)
+                         publish=not options["no_publish"], placement=placement,
+                         extras=extras)
     except RunCancelledError as error:
         if mode != "json":
             click.echo(f"rnn-tui: {error}", err=True)

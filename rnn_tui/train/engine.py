@@ -122,6 +122,20 @@ class RunResult:
     aliases: list[str] = field(default_factory=list)
 
 
+@dataclass
+class RunExtras:
+    """What a caller adds to a run without the engine knowing why.
+
+    ``callbacks``: called with the ``keras`` module once the model is built; the Keras
+    callbacks it returns run after the engine's own (``--tensorboard``). A factory, so
+    nothing of Keras exists before the placement is set up. ``card``: top-level sections
+    added to the card before publishing (``tune`` records its study and trial there).
+    """
+
+    callbacks: Callable[[Any], list[Any]] | None = None
+    card: dict[str, Any] = field(default_factory=dict)
+
+
 def seed_everything(seed: int) -> None:
     """Seeded, deterministic TensorFlow (same seed + same data -> same weights)."""
     from rnn_tui.backend import keras, tensorflow
@@ -287,6 +301,7 @@ def train(
     registries: Any = None,
     runs_root: Path | None = None,
     placement: Placement | None = None,
+    extras: RunExtras | None = None,
 ) -> RunResult:
     """Train, evaluate and publish one run (see the module docstring).
 
@@ -301,6 +316,7 @@ def train(
         runs_root: where run folders live (default: ``paths.runs_root()``).
         placement: devices and strategy (``rnn_tui.train.distribute.Placement``; default:
             auto). Chosen before TensorFlow makes any tensor.
+        extras: more Keras callbacks and card sections (``RunExtras``).
 
     Raises:
         RunCancelledError: cancelled; the run folder is kept for resuming.
@@ -322,7 +338,7 @@ def train(
         return _train_locked(config, run, emit, distribution=distribution, restart=restart,
                              should_stop=should_stop, corpus=corpus, publish=publish,
                              registries=registries, session_start=session_start,
-                             started=started)
+                             started=started, extras=extras)
     finally:
         if distribution.is_chief:
             run.unlock()
@@ -392,12 +408,14 @@ def _open_run(config: TrainConfig, run: RunFolder, distribution: Distribution, r
 
 def _train_locked(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
                   distribution: Distribution, restart: bool, should_stop, corpus,
-                  publish: bool, registries, session_start: float, started: str) -> RunResult:
+                  publish: bool, registries, session_start: float, started: str,
+                  extras: RunExtras | None = None) -> RunResult:
     run, epochs_done, scratch = _open_run(config, run, distribution, restart)
     try:
         return _run(config, run, emit, distribution=distribution, epochs_done=epochs_done,
                     should_stop=should_stop, corpus=corpus, publish=publish,
-                    registries=registries, session_start=session_start, started=started)
+                    registries=registries, session_start=session_start, started=started,
+                    extras=extras)
     except (KeyboardInterrupt, TrainingCancelled):
         done = run.epochs_done
         message = (f"training cancelled after epoch {done} of {config.epochs}; the same "
@@ -426,14 +444,18 @@ def _train_locked(config: TrainConfig, run: RunFolder, emit: Callable[[Event], N
 
 def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
          distribution: Distribution, epochs_done: int, should_stop, corpus, publish: bool,
-         registries, session_start: float, started: str) -> RunResult:
-    """plan -> build -> fit -> finish (evaluate, card, publish)."""
+         registries, session_start: float, started: str,
+         extras: RunExtras | None = None) -> RunResult:
+    """plan -> build -> fit -> finish (evaluate, card, publish); ``extras``: more callbacks
+    and card sections from the caller (tune, --tensorboard)."""
+    extras = extras or RunExtras()
     plan = _plan(config, run, distribution, epochs_done, corpus)
     training = _build(plan, distribution, epochs_done)
     callbacks, early_stopping = _callbacks(plan, training, run, emit, epochs_done, should_stop)
     run.begin_session(started, global_batch_size=plan.global_batch)
     _announce(plan, training, run, emit, epochs_done)
-    outcome = _fit(plan, training, callbacks, early_stopping, run, emit, epochs_done)
+    outcome = _fit(plan, training, callbacks, early_stopping, run, emit, epochs_done,
+                   extras)
     if plan.spec.get("linear") and distribution.is_chief:
         _fit_linear_channel(training.model, plan.data, plan.spec["linear"], config.seed, emit)
     previous_seconds = float(sum(run.state.get("epoch_seconds", [])[:epochs_done]))
@@ -442,7 +464,7 @@ def _run(config: TrainConfig, run: RunFolder, emit: Callable[[Event], None], *,
                               session_start - previous_seconds)
     return _finish(plan, training, outcome, run, emit, distribution, publish=publish,
                    registries=registries, started=started,
-                   since=session_start - previous_seconds)
+                   since=session_start - previous_seconds, extra_card=extras.card)
 
 
 def _plan(config: TrainConfig, run: RunFolder, distribution: Distribution, epochs_done: int,
@@ -575,7 +597,7 @@ def _announce(plan: RunPlan, training: Training, run: RunFolder,
 
 def _fit(plan: RunPlan, training: Training, callbacks: EngineCallbacks,
          early_stopping: dict[str, Any] | None, run: RunFolder,
-         emit: Callable[[Event], None], epochs_done: int) -> FitOutcome:
+         emit: Callable[[Event], None], epochs_done: int, extras: RunExtras) -> FitOutcome:
     """Fit the remaining epochs (or restore a finished fit), and save the final weights."""
     config, model = plan.config, training.model
     if run.fit_finished:
@@ -588,7 +610,9 @@ def _fit(plan: RunPlan, training: Training, callbacks: EngineCallbacks,
         model.fit(training.train_data, epochs=config.epochs, steps_per_epoch=training.steps,
                   initial_epoch=epochs_done, validation_data=training.validation_data,
                   shuffle=False,  # the pipeline shuffles, by (seed, epoch)
-                  callbacks=callbacks.as_list(), verbose=0)
+                  callbacks=callbacks.as_list() + (extras.callbacks(keras()) if extras.callbacks
+                                                   else []),
+                  verbose=0)
     else:  # every epoch is done but fit() did not get to finish: restore the backup
         backup = callbacks.backup
         backup.set_model(model)
@@ -628,7 +652,8 @@ def _finish_worker(plan: RunPlan, training: Training, outcome: FitOutcome, run: 
 
 def _finish(plan: RunPlan, training: Training, outcome: FitOutcome, run: RunFolder,
             emit: Callable[[Event], None], distribution: Distribution, *, publish: bool,
-            registries, started: str, since: float) -> RunResult:
+            registries, started: str, since: float,
+            extra_card: dict[str, Any]) -> RunResult:
     """Evaluate on the test split, write the card, publish; ``since``: when the run began,
     earlier sessions of a resumed run included (their epochs come first)."""
     config, data, spec, model = plan.config, plan.data, plan.spec, training.model
@@ -647,6 +672,7 @@ def _finish(plan: RunPlan, training: Training, outcome: FitOutcome, run: RunFold
                        duration_s=time.time() - since,
                        sessions=int(run.state.get("sessions", 1)))
     card = build_card(plan, training, outcome, evaluation, record)
+    card.update(extra_card)
     model_ref = None
     aliases: list[str] = []
     if publish:

@@ -227,6 +227,8 @@ _OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--name", "-n", help="Registry name. [the preset, or DATASET-ARCH]"),
     click.option("--restart", is_flag=True, help="Discard an unfinished run of this name."),
     click.option("--no-publish", is_flag=True, help="Train and evaluate, publish nothing."),
+    click.option("--tensorboard", "tensorboard_dir", metavar="DIR",
+                 help="Write TensorBoard logs to DIR/NAME (tensorboard --logdir DIR)."),
     click.option("--json", "json_output", is_flag=True,
                  help="One JSON event per line on stdout (for programs)."),
     click.option("--plain", is_flag=True, help="Plain lines even on a terminal."),

@@ -1,0 +1,1 @@
+"""``rnn-tui compare``: published models side by side (test metrics, size, speed, curves)."""

@@ -1,0 +1,1 @@
+"""``rnn-tui tune``: hyperparameter search on Optuna (space, trials, study, trial table)."""
