@@ -176,7 +176,8 @@ class KerasWorker:
         OUT.mkdir(parents=True, exist_ok=True)
         self.log = (OUT / "keras_worker.log").open("a", encoding="utf-8")
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--keras-worker", reference],
+            [sys.executable, __file__, "--keras-worker", reference,
+             "--home", os.environ["RNN_TUI_HOME"]],  # this process' registry, not the default
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
             env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
         if self.process.stdout.readline().strip() != "ready":
