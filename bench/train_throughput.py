@@ -1,15 +1,23 @@
 """Benchmark: training throughput through the rnn-tui engine vs a bare ``model.fit``.
 
 Same model (built from the same spec), same data, same batch size, same process and
-determinism settings; the two are run alternately (engine, bare, engine, bare ...) so that
-machine load drifts hit both. Throughput is training rows per second over the steady-state
-epochs (the first epoch, which traces the graphs, is left out), measured for both the same
-way: wall time between the starts of consecutive epochs, so the engine's end-of-epoch work
-(events, the run state, the backup of weights and optimizer) is counted. Validation is off
-in both, so only the training loop is compared.
+determinism settings. Both sides first run one warm-up round that is not counted (the
+process' first TensorFlow ops, thread pools, allocator); then timed rounds, each a pair run
+back to back with the order alternating (engine then bare, bare then engine, ...) so that a
+drift in the machine's load falls on both sides alike. Throughput is training rows per
+second over the steady-state epochs (the first epoch, which traces the graphs, is left out),
+measured for both the same way: the median wall time between the starts of consecutive
+epochs, so the engine's end-of-epoch work (events, the run state, the backup of weights and
+optimizer) is counted. Validation is off in both, so only the training loop is compared.
+
+The figure is the ratio engine / bare, from the paired rounds (each round's two runs were
+neighbours in time): the geometric mean of the rounds' ratios with its 95% confidence
+interval (Student's t on the log ratios). Rounds go on until that interval is narrower than
+``--resolve`` (default 5%: +-2.5%) or ``--max-rounds`` / ``--budget-s`` is spent; the script
+says which.
 
     .venv/bin/python bench/train_throughput.py
-    .venv/bin/python bench/train_throughput.py --rows 8192 --arch "emb:64 gru:64" --rounds 3
+    .venv/bin/python bench/train_throughput.py --rows 8192 --arch "emb:64 gru:64" --rounds 6
     RNN_TUI_DATA=../shared/datasets .venv/bin/python bench/train_throughput.py --dataset imdb
 
 The target is a ratio (engine / bare) of at least 0.95.
@@ -69,7 +77,7 @@ def steady_rate(starts: list[float], rows: int) -> float:
     return rows / statistics.median(intervals)
 
 
-def engine_round(config, corpus, index: int) -> float:
+def engine_round(config, corpus, label: str) -> float:
     from rnn_tui.train import train
     from rnn_tui.train.events import EpochStarted
 
@@ -79,7 +87,7 @@ def engine_round(config, corpus, index: int) -> float:
         if isinstance(event, EpochStarted):
             starts.append(time.perf_counter())
 
-    result = train(config.replace(name=f"bench-{index}"), on_event, corpus=corpus,
+    result = train(config.replace(name=f"bench-{label}"), on_event, corpus=corpus,
                    publish=False)
     return steady_rate(starts, len(result.data.x_train))
 
@@ -101,6 +109,20 @@ def bare_round(config, data, spec) -> float:
     return steady_rate(timer.times, len(data.x_train))
 
 
+def ratio_interval(engine: list[float], bare: list[float]) -> tuple[float, float, float]:
+    """(geometric mean of the paired ratios, low, high of its 95% confidence interval)."""
+    import math
+
+    from scipy import stats
+
+    logs = [math.log(e / b) for e, b in zip(engine, bare)]
+    mean = statistics.fmean(logs)
+    if len(logs) < 2:
+        return math.exp(mean), 0.0, math.inf
+    half = stats.t.ppf(0.975, len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
+    return math.exp(mean), math.exp(mean - half), math.exp(mean + half)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", help="a real corpus (default: synthetic texts)")
@@ -108,9 +130,15 @@ def main() -> None:
     parser.add_argument("--maxlen", type=int, default=100)
     parser.add_argument("--arch", default="emb:64 lstm:64")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=5, help="per round (the first and the "
-                        "last are left out of the rate)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of each, alternating")
+    parser.add_argument("--epochs", type=int, default=4, help="per round (the first is left "
+                        "out of the rate; the rest give the epoch intervals)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="timed rounds of each side at least, alternating")
+    parser.add_argument("--max-rounds", type=int, default=12)
+    parser.add_argument("--budget-s", type=float, default=420,
+                        help="no new round starts after this many seconds of timed rounds")
+    parser.add_argument("--resolve", type=float, default=0.05,
+                        help="stop once the ratio's 95%% interval is narrower than this")
     parser.add_argument("--train-limit", type=int, help="rows of a real corpus to train on")
     args = parser.parse_args()
     if args.epochs < 3:
@@ -130,23 +158,47 @@ def main() -> None:
     data = prepare_data(config, corpus=corpus)
     spec = resolve_spec(config, data.model_input)
     tf = tensorflow()
-    print(f"device: {device_name()}, TensorFlow {tf.__version__}, threads: "
-          f"{os.cpu_count()} CPUs")
+    load = os.getloadavg()
+    print(f"device: {device_name()}, TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, "
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"model: {args.arch}; {len(data.x_train):,} rows x maxlen {data.maxlen}; "
-          f"batch {args.batch_size}; {args.epochs} epochs per round, {args.rounds} rounds")
-    engine_rates, bare_rates = [], []
-    for index in range(args.rounds):
-        rate = engine_round(config, corpus or data.corpus, index)
-        engine_rates.append(rate)
-        print(f"  round {index + 1}: engine {rate:9.1f} rows/s", flush=True)
-        rate = bare_round(config, data, spec)
-        bare_rates.append(rate)
-        print(f"  round {index + 1}: bare   {rate:9.1f} rows/s", flush=True)
-    engine = statistics.median(engine_rates)
-    bare = statistics.median(bare_rates)
-    ratio = engine / bare
-    print(f"median: engine {engine:.1f} rows/s, bare model.fit {bare:.1f} rows/s, "
-          f"ratio {ratio:.3f} ({'within' if ratio >= 0.95 else 'OUTSIDE'} the 5% target)")
+          f"batch {args.batch_size}; {args.epochs} epochs per round")
+    sides = {"engine": lambda label: engine_round(config, corpus or data.corpus, label),
+             "bare": lambda label: bare_round(config, data, spec)}
+    for name, run in sides.items():  # warm-ups, not counted
+        print(f"  warm-up: {name} {run('warm-up'):9.1f} rows/s", flush=True)
+    rates: dict[str, list[float]] = {"engine": [], "bare": []}
+    started = time.perf_counter()
+    stop = ""
+    for index in range(args.max_rounds):
+        order = ["engine", "bare"] if index % 2 == 0 else ["bare", "engine"]
+        for name in order:
+            rates[name].append(sides[name](str(index + 1)))
+        ratio = rates["engine"][-1] / rates["bare"][-1]
+        print(f"  round {index + 1} ({order[0]} first): engine {rates['engine'][-1]:9.1f}, "
+              f"bare {rates['bare'][-1]:9.1f} rows/s, ratio {ratio:.3f}", flush=True)
+        if index + 1 >= args.rounds:
+            _, low, high = ratio_interval(rates["engine"], rates["bare"])
+            if high / low - 1 <= args.resolve:
+                stop = f"the interval is within {args.resolve:.0%}"
+                break
+            if time.perf_counter() - started > args.budget_s:
+                stop = f"the {args.budget_s:.0f} s budget is spent"
+                break
+    else:
+        stop = f"{args.max_rounds} rounds run"
+    rounds = len(rates["engine"])
+    ratio, low, high = ratio_interval(rates["engine"], rates["bare"])
+    for name in ("engine", "bare"):
+        values = rates[name]
+        print(f"{name}: median {statistics.median(values):.1f} rows/s, range "
+              f"{min(values):.1f}-{max(values):.1f} over {rounds} rounds")
+    verdict = ("met" if low >= 0.95 else "NOT met" if high < 0.95
+               else "not resolved (the interval straddles 0.95)")
+    print(f"ratio engine / bare: {ratio:.3f}, 95% interval {low:.3f}-{high:.3f} "
+          f"({rounds} paired rounds; stopped: {stop}); target >= 0.95: {verdict}")
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 if __name__ == "__main__":

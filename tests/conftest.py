@@ -182,3 +182,77 @@ def tiny_text_models(tmp_path_factory) -> Path:
     from tui_models import train_tiny_registry
 
     return train_tiny_registry(tmp_path_factory.mktemp("tiny-models"))
+
+
+# ---------------------------------------------------------------------------- the slow mark
+# `pytest -m "not slow"` is the inner loop (README, "Development": a few minutes on 2 cores);
+# CI runs everything. Besides the tests marked where they are written, these are slow:
+# - every test of a module that trains models, builds Keras graphs, or drives real
+#   servers, terminals and the TUI's snapshots;
+# - every test using a fixture that imports TensorFlow or trains (importing TensorFlow
+#   alone costs seconds, before any model is built);
+# - every test reading the real corpora (``realdata``);
+# - the tests named in tests/slow_tests.txt (a function, or one of its parameter sets),
+#   measured at seconds each.
+SLOW_MODULES = {
+    "test_backend_warnings", "test_export", "test_infer_parity", "test_nets_build",
+    "test_registry_keras", "test_reliability_concurrency", "test_reliability_fuzz",
+    "test_serve_process", "test_train_detached", "test_train_distribute",
+    "test_train_engine", "test_train_features", "test_train_linear", "test_train_resume",
+    "test_tui_runs_elsewhere", "test_tui_snapshots", "test_tui_terminal",
+    "test_tui_training",
+}
+SLOW_FIXTURES = {"keras", "keras_module", "keras_pad", "keras_tokenizer", "published_home",
+                 "tiny_text_models"}
+SLOW_TESTS_FILE = Path(__file__).with_name("slow_tests.txt")
+
+
+def _listed_slow_tests() -> set[str]:
+    lines = SLOW_TESTS_FILE.read_text(encoding="utf-8").splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by mark
+def pytest_collection_modifyitems(config, items):
+    listed = _listed_slow_tests()
+    found: set[str] = set()
+    for item in items:
+        name = item.nodeid.split("[")[0]
+        module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        for listed_as in {name, item.nodeid} & listed:
+            found.add(listed_as)
+        if (module in SLOW_MODULES or name in listed or item.nodeid in listed
+                or item.get_closest_marker("realdata")
+                or SLOW_FIXTURES & set(item.fixturenames)):
+            item.add_marker(pytest.mark.slow)
+    collected = {item.nodeid.split("::")[0] for item in items}
+    config._rnn_tui_stale_slow = sorted(
+        name for name in listed - found if name.split("::")[0] in collected)
+
+
+_TENSORFLOW_IMPORTERS: list[str] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Note a not-slow test that imports TensorFlow: the inner loop should never pay for it."""
+    import sys
+
+    before = "tensorflow" in sys.modules
+    try:
+        return (yield)
+    finally:
+        if not before and "tensorflow" in sys.modules and not item.get_closest_marker("slow"):
+            _TENSORFLOW_IMPORTERS.append(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    stale = getattr(config, "_rnn_tui_stale_slow", [])
+    if stale:
+        terminalreporter.write_line(
+            f"tests/slow_tests.txt names {len(stale)} test(s) not collected from their "
+            f"modules (renamed?): {', '.join(stale)}")
+    if _TENSORFLOW_IMPORTERS:
+        terminalreporter.write_line(
+            "imported TensorFlow without the slow mark (mark it, or keep TensorFlow out): "
+            + ", ".join(_TENSORFLOW_IMPORTERS))

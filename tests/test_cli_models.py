@@ -183,6 +183,24 @@ def test_export_and_import_an_archive(user, home, capsys):
     assert run("verify", "copy").output.startswith("copy:1: 1 files match")
 
 
+def test_an_archives_training_notes_are_no_warning(user, home):
+    """An archive's card notes (training notes) are not reported as a reason the model
+    cannot predict: only a version without runtime.npz gets that warning (issue 19)."""
+    def with_runtime(folder):
+        card = build(notes=["length buckets: batches of texts of similar length"])(folder)
+        (folder / "runtime.npz").write_bytes(b"weights of the runtime")
+        return card
+
+    user.publish("m", with_runtime)
+    user.publish("m", build(notes=["runtime.npz not written: a Lambda layer"]))
+    for version, warned in ((1, False), (2, True)):
+        archive = home / f"m{version}.zip"
+        run("export", f"m:{version}", str(archive))
+        result = CliRunner().invoke(cli, ["models", "import", f"copy{version}", str(archive)])
+        assert result.exit_code == 0, result.output
+        assert ("cannot use this model" in result.output) == warned, result.output
+
+
 def test_list_and_show_never_import_tensorflow(user):
     user.publish("m", build())
     script = textwrap.dedent("""

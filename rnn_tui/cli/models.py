@@ -400,9 +400,12 @@ def import_command(name: str, path: Path, vocabulary: Path | None, oov_token: st
     # The labels and notes come from the imported file: escaped like every card text.
     labels = ", ".join(escape(str(label)) for label in card.get("labels") or []) or "-"
     click.echo(f"imported {version.ref} ({card['task']}, labels: {labels})")
-    for note in card.get("notes") or []:
-        click.echo(f"rnn-tui: warning: {escape(str(note))}: `predict` and the app cannot use "
-                   "this model", err=True)
+    # Without a runtime the notes say why (a Keras import writes one then); a card's other
+    # notes (an archive's training notes) are no reason predict could not use the model.
+    if not version.has_file("runtime.npz"):
+        for note in card.get("notes") or []:
+            click.echo(f"rnn-tui: warning: {escape(str(note))}: `predict` and the app cannot "
+                       "use this model", err=True)
     if (card.get("input") or {}).get("kind") == "text" and not version.has_file(
             "vocabulary.json"):
         click.echo("rnn-tui: warning: no vocabulary: texts cannot be turned into ids for this "
