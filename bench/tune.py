@@ -85,9 +85,9 @@ def main() -> None:
     from rnn_tui.tune.study import parse_budget
     from rnn_tui.tune.view import trial_rows, trial_table
 
-    from rnn_tui.train.config import _plain
+    from rnn_tui.train.config import plain_word
 
-    word = _plain(args.dataset)
+    word = plain_word(args.dataset)
     budget = parse_budget(args.budget)
     wall_limit = parse_budget(args.wall_limit)
     (home / "tune").mkdir(parents=True, exist_ok=True)

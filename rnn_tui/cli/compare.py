@@ -73,23 +73,24 @@ def compare(refs: tuple[str, ...], archs: tuple[str, ...], **options: Any) -> No
 
 def _train_each(archs: tuple[str, ...], options: dict[str, Any]) -> list[str]:
     """Train and publish one model per architecture; their refs."""
-    from rnn_tui.cli.train import _parse_option, _sigterm_cancels
-    from rnn_tui.train.config import TrainConfig, _plain
+    from rnn_tui.cli.train import sigterm_cancels
+    from rnn_tui.train.options import parse_option
+    from rnn_tui.train.config import TrainConfig, plain_word
     from rnn_tui.train.engine import RunCancelledError, train
     from rnn_tui.train.render import renderer_for
 
-    dataset_options = dict(_parse_option(text) for text in options["dataset_option"])
+    dataset_options = dict(parse_option(text) for text in options["dataset_option"])
     configs = []
     for arch in archs:  # every config is checked before the first run starts
         configs.append(TrainConfig(
             dataset=options["dataset"], dataset_options=dataset_options, arch=arch,
             epochs=options["epochs"], seed=options["seed"], maxlen=options["maxlen"],
             train_limit=options["train_limit"],
-            name=f"compare-{_plain(options['dataset'])}-{_plain(arch)}"))
+            name=f"compare-{plain_word(options['dataset'])}-{plain_word(arch)}"))
     renderer = renderer_for("plain" if options["plain"] else "auto")
     refs = []
     try:
-        with _sigterm_cancels():
+        with sigterm_cancels():
             for config in configs:
                 result = train(config, renderer, restart=True)
                 refs.append(result.model_ref)

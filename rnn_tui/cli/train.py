@@ -51,7 +51,7 @@ SIGINT_CANCELS_ENV = "RNN_TUI_SIGINT_CANCELS"
 
 
 @contextlib.contextmanager
-def _sigterm_cancels() -> Iterator[None]:
+def sigterm_cancels() -> Iterator[None]:
     """SIGTERM (e.g. the TUI stopping its subprocess) cancels like Ctrl-C.
 
     Under ``RNN_TUI_SIGINT_CANCELS=1`` SIGINT cancels too even when this process inherited
@@ -201,7 +201,7 @@ def train(**options: Any) -> None:
         renderer(event)
 
     try:
-        with _sigterm_cancels():
+        with sigterm_cancels():
             run_training(config, on_event, restart=options["restart"],
                          publish=not options["no_publish"], placement=placement,
                          extras=extras)

@@ -78,7 +78,7 @@ Examples:
 @click.option("--plain", is_flag=True, help="Plain lines even on a terminal.")
 def tune(**options: Any) -> None:
     """Search architectures and settings on a corpus, then publish the best model."""
-    from rnn_tui.cli.train import _parse_option
+    from rnn_tui.train.options import parse_option
     from rnn_tui.tune.space import default_space, load_space
     from rnn_tui.tune.study import (
         SearchPlan,
@@ -90,7 +90,7 @@ def tune(**options: Any) -> None:
     budget = parse_budget(options["budget"]) if options["budget"] else None
     if budget is None and options["trials"] is None:
         raise UserError("give --budget (20m) or --trials N: a search needs an end")
-    dataset_options = dict(_parse_option(text) for text in options["dataset_option"])
+    dataset_options = dict(parse_option(text) for text in options["dataset_option"])
     space = None if options["space"] == "default" else load_space(options["space"])
     if options["tensorboard_dir"]:
         from rnn_tui.train.tensorboard import check_log_dir
@@ -117,9 +117,9 @@ def tune(**options: Any) -> None:
     metric = options["metric"] or space.metric or \
         ("val_loss" if corpus.task == "regression" else "val_accuracy")
     check_metric(metric, corpus.task, space.settings)
-    from rnn_tui.train.config import _plain
+    from rnn_tui.train.config import plain_word
 
-    dataset_word = _plain(options["dataset"])
+    dataset_word = plain_word(options["dataset"])
     plan = SearchPlan(
         dataset=options["dataset"], dataset_options=dataset_options, space=space,
         metric=metric, study_name=options["study_name"] or f"{dataset_word}-{space.name}",
@@ -206,7 +206,7 @@ def _storage_word(url: str) -> str:
 
 def _retrain(study: Any, plan: Any, corpus: Any, model_name: str, options: dict[str, Any]
              ) -> None:
-    from rnn_tui.cli.train import _sigterm_cancels
+    from rnn_tui.cli.train import sigterm_cancels
     from rnn_tui.train.engine import RunCancelledError
     from rnn_tui.train.render import renderer_for
     from rnn_tui.tune.study import retrain_best
@@ -219,7 +219,7 @@ def _retrain(study: Any, plan: Any, corpus: Any, model_name: str, options: dict[
     click.echo(f"training the best trial again on the whole training split as {model_name}")
     renderer = renderer_for("plain" if options["plain"] else "auto")
     try:
-        with _sigterm_cancels():
+        with sigterm_cancels():
             result = retrain_best(study, plan, model_name, alias=options["alias"],
                                   on_event=renderer, extras_callbacks=callbacks, corpus=corpus)
     except RunCancelledError as error:

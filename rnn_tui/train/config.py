@@ -359,10 +359,10 @@ class TrainConfig:
         arch = self.arch if self.arch and self.arch.replace("-", "").isalnum() else "custom"
         if self.arch_spec is not None:
             arch = "custom"
-        return f"{_plain(self.dataset)}-{arch}"
+        return f"{plain_word(self.dataset)}-{arch}"
 
 
-def _plain(text: str) -> str:
+def plain_word(text: str) -> str:
     """A dataset name or file name reduced to a registry-safe word."""
     import re
 

@@ -599,6 +599,8 @@ def _fit(plan: RunPlan, training: Training, callbacks: EngineCallbacks,
          early_stopping: dict[str, Any] | None, run: RunFolder,
          emit: Callable[[Event], None], epochs_done: int, extras: RunExtras) -> FitOutcome:
     """Fit the remaining epochs (or restore a finished fit), and save the final weights."""
+    from rnn_tui.backend import keras
+
     config, model = plan.config, training.model
     if run.fit_finished:
         model.load_weights(str(run.final_path))

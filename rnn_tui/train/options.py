@@ -65,7 +65,7 @@ def _parse_units(value: str | None) -> int | list[int] | None:
     return sizes[0] if len(sizes) == 1 else sizes
 
 
-def _parse_option(text: str) -> tuple[str, Any]:
+def parse_option(text: str) -> tuple[str, Any]:
     key, equals, value = text.partition("=")
     if not equals or not key.strip():
         raise UserError(f"--dataset-option takes KEY=VALUE, not {text!r}")
@@ -94,7 +94,7 @@ def build_config(options: dict[str, Any]) -> Any:
         settings["oov_token"] = options["oov"] or None
     if options.get("dataset_option"):
         dataset_options = dict(settings.get("dataset_options") or {})
-        dataset_options.update(_parse_option(text) for text in options["dataset_option"])
+        dataset_options.update(parse_option(text) for text in options["dataset_option"])
         settings["dataset_options"] = dataset_options
     if options.get("arch_file"):
         if options.get("arch"):
