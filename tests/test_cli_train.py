@@ -199,9 +199,9 @@ def test_the_tui_cancels_its_run_even_when_started_ignoring_sigint(reviews_csv):
     import time
 
     from rnn_tui.train.events import EpochEnded
-    from rnn_tui.tui.training_process import CANCEL_GRACE_S, TrainingProcess
+    from rnn_tui.tui.events_process import CANCEL_GRACE_S, EventsProcess
 
-    process = TrainingProcess(["train", "--dataset", str(reviews_csv), "--arch", "emb:4 gru:2",
+    process = EventsProcess(["train", "--dataset", str(reviews_csv), "--arch", "emb:4 gru:2",
                                "--epochs", "5000", "--name", "ignored-sigint"])
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:

@@ -30,9 +30,9 @@ def test_the_json_writer_falls_silent_when_its_reader_is_gone():
 
 PARENT = textwrap.dedent("""
     import sys, time
-    from rnn_tui.tui.training_process import TrainingProcess
+    from rnn_tui.tui.events_process import EventsProcess
 
-    process = TrainingProcess(["train", "--dataset", "multiplication", "--epochs", "25",
+    process = EventsProcess(["train", "--dataset", "multiplication", "--epochs", "25",
                                "--name", "orphan"])
     process.start()
     for event in process.events():

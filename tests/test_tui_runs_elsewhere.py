@@ -148,15 +148,15 @@ STAND_IN_TRAINER = (
 
 async def test_quit_can_leave_a_run_training(monkeypatch):
     """Ctrl+Q during a run, then Ctrl+D: the app quits at once and the run goes on."""
-    from rnn_tui.tui.training_process import TrainingProcess
+    from rnn_tui.tui.events_process import EventsProcess
     from rnn_tui.tui.widgets import training_pane
 
-    class StandIn(TrainingProcess):
+    class StandIn(EventsProcess):
         @property
         def command(self) -> list[str]:
             return [sys.executable, "-c", STAND_IN_TRAINER]
 
-    monkeypatch.setattr(training_pane, "TrainingProcess", StandIn)
+    monkeypatch.setattr(training_pane, "EventsProcess", StandIn)
     app = RnnTuiApp()
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(TrainingPane)

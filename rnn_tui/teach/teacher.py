@@ -42,7 +42,7 @@ DEFAULT_EPOCHS = 5  # at most: teaching stops once the corrections are learnt (C
 REPLAY_TEXTS = 1000
 CORRECTION_SHARE = 0.1  # of each epoch's rows: enough to learn them, little enough to keep
 LEARNING_RATE = 0.01  # few embedding rows move: they may move fast
-CONFIDENT = 0.99  # teaching stops once every correction is this sure (or after --epochs)
+CONFIDENT = 0.999  # teaching stops once every correction is this sure (or after --epochs)
 COMMON_IDS = 1000  # per stream, the most frequent ids (ids are frequency ranks; at most a
 # tenth of a small vocabulary) stay fixed
 # Card keys the registry stamps again, or that described the parent's files.

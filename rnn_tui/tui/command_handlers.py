@@ -110,10 +110,10 @@ def _evaluate(app: Any, ref: str, line: Any) -> None:
     from rich.console import Group
 
     from rnn_tui.train.events import BatchEnded, Note
-    from rnn_tui.tui.training_process import TrainingProcess
+    from rnn_tui.tui.events_process import EventsProcess
     from rnn_tui.views.evaluation import evaluation_parts
 
-    process = TrainingProcess(["evaluate", ref, "--progress-events"])
+    process = EventsProcess(["evaluate", ref, "--progress-events"])
     process.start()
     for event in process.events():
         if isinstance(event, Note):

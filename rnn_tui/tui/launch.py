@@ -23,7 +23,7 @@ def run_app(app: Any, **run_options: Any) -> int:
     """Run ``app`` (a Textual App) until it exits, then end the process with its return
     code, not waiting for worker threads. An exception from the app propagates (and the
     process ends the ordinary way)."""
-    from rnn_tui.tui.training_process import cancel_leftovers_now
+    from rnn_tui.tui.events_process import cancel_leftovers_now
 
     # Our own loop: asyncio.run() would wait for the executor's threads on its way out.
     loop = asyncio.new_event_loop()

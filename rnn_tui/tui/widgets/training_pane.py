@@ -25,7 +25,7 @@ from rnn_tui.errors import UserError
 from rnn_tui.tui.commands import SlashCommand
 from rnn_tui.tui.run_plans import RunPlan, compare_plans, train_plan
 from rnn_tui.tui.run_progress import CANCELLED, CANCELLING, QUEUED, STARTING, RunProgress
-from rnn_tui.tui.training_process import TrainingProcess
+from rnn_tui.tui.events_process import EventsProcess
 from rnn_tui.tui.widgets.run_card import RunCard
 
 
@@ -70,7 +70,7 @@ class TrainingPane(Vertical):
         super().__init__(**kwargs)
         self._ids = itertools.count(1)
         self._queue: deque[tuple[str, RunPlan]] = deque()
-        self._processes: dict[str, TrainingProcess] = {}
+        self._processes: dict[str, EventsProcess] = {}
         self._active: str | None = None
         self._watcher: Any = None
         self._elsewhere: dict[Any, str] = {}  # a run log's path -> its card's id
@@ -170,14 +170,14 @@ class TrainingPane(Vertical):
                 continue
             card.progress.status = STARTING
             card.show()
-            process = TrainingProcess(plan.arguments)
+            process = EventsProcess(plan.arguments)
             self._processes[run_id] = process
             self._active = run_id
             self._watch(run_id, process)
             return
 
     @work(thread=True, group="training")
-    def _watch(self, run_id: str, process: TrainingProcess) -> None:
+    def _watch(self, run_id: str, process: EventsProcess) -> None:
         """Read one run's events until it exits (a thread: the pipe read blocks)."""
         try:
             process.start()
@@ -268,7 +268,7 @@ class TrainingPane(Vertical):
         card.progress.status = CANCELLING
 
     @work(thread=True, group="cancel")
-    def _send_cancel(self, process: TrainingProcess) -> None:
+    def _send_cancel(self, process: EventsProcess) -> None:
         process.cancel()  # waits for the engine to clean up, escalating if it hangs
 
     @on(RunCard.StopPressed)

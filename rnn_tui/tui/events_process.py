@@ -1,11 +1,12 @@
-"""A ``rnn-tui train --json`` (or ``evaluate --json``) subprocess: events in, SIGINT out.
+"""An ``rnn-tui`` command run with ``--json`` (train, evaluate, teach) as a subprocess: its
+events in, SIGINT out.
 
 Training runs in its own process so that TensorFlow's import, threads and log lines stay out
 of the UI process, and so that cancelling is the engine's own Ctrl-C path: SIGINT makes it
 stop, publish nothing and keep its resume backup (the engine's guarantee). The TUI reads the
 events in a worker thread. Plain Python; no Textual.
 
->>> process = TrainingProcess(["train", "--dataset", "multiplication", "--epochs", "1"])
+>>> process = EventsProcess(["train", "--dataset", "multiplication", "--epochs", "1"])
 >>> for event in process.run():                             # doctest: +SKIP
 ...     print(type(event).__name__)
 """
@@ -30,7 +31,7 @@ CANCEL_GRACE_S = 20.0  # the engine finishes its step and cleans up before exiti
 READ_TIMEOUT_S = 0.2  # how soon a reader notices it was detached
 
 
-_running: weakref.WeakSet[TrainingProcess] = weakref.WeakSet()
+_running: weakref.WeakSet[EventsProcess] = weakref.WeakSet()
 
 
 @atexit.register
@@ -40,7 +41,7 @@ def _cancel_leftovers() -> None:
         process.cancel()
 
 
-def cancel_leftovers_now() -> list[TrainingProcess]:
+def cancel_leftovers_now() -> list[EventsProcess]:
     """Ask every run not detached to stop (SIGINT), without waiting: for an app that is
     leaving; each run cleans up in its own process. Returns those asked."""
     asked = list(_running)
@@ -50,7 +51,7 @@ def cancel_leftovers_now() -> list[TrainingProcess]:
     return asked
 
 
-class TrainingProcess:
+class EventsProcess:
     """One CLI subprocess that writes JSON events on stdout.
 
     Args:
