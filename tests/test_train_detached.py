@@ -29,8 +29,11 @@ def test_the_json_writer_falls_silent_when_its_reader_is_gone():
 
 
 PARENT = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
     from rnn_tui.tui.events_process import EventsProcess
+
+    # as in a terminal: a test run started under nohup would hand this process SIGHUP ignored
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
     process = EventsProcess(["train", "--dataset", "multiplication", "--epochs", "25",
                                "--name", "orphan"])
