@@ -280,14 +280,7 @@ class TrainingPane(Vertical):
         publishes nothing and keeps its resume point) without waiting for them, so the app
         leaves at once; queued runs never start. Returns the labels of the runs asked."""
         asked = []
-        for card in self.query(RunCard):
-            progress = card.progress
-            if progress.done or card.run_id in self._elsewhere_runs:
-                continue
-            process = self._processes.get(card.run_id)
-            if process is None:
-                progress.status = CANCELLED
-                continue
+        for progress, process in self._running_on_quit():
             progress.status = CANCELLING
             process.request_cancel()
             process.detach()  # its reader thread returns: nothing keeps the app waiting
@@ -298,6 +291,15 @@ class TrainingPane(Vertical):
         """On quit: leave this app's running runs training on their own (queued ones are
         cancelled: nothing would start them). Returns the names of the runs left."""
         left = []
+        for progress, process in self._running_on_quit():
+            process.detach()
+            left.append(progress.name or progress.label)
+        return left
+
+    def _running_on_quit(self) -> list[tuple[RunProgress, EventsProcess]]:
+        """This app's runs that are not over, with their processes; the queued ones (no
+        process yet) are marked cancelled here, since nothing will start them."""
+        running = []
         for card in self.query(RunCard):
             progress = card.progress
             if progress.done or card.run_id in self._elsewhere_runs:
@@ -305,10 +307,9 @@ class TrainingPane(Vertical):
             process = self._processes.get(card.run_id)
             if process is None:
                 progress.status = CANCELLED
-                continue
-            process.detach()
-            left.append(progress.name or progress.label)
-        return left
+            else:
+                running.append((progress, process))
+        return running
 
     @property
     def busy(self) -> bool:
