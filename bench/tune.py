@@ -1,11 +1,14 @@
 """Benchmark: ``rnn-tui tune`` on IMDB within a budget, with and without pruning.
 
-Two studies search the same default space on the same corpus: one with the median pruner
-(the tool as shipped), one without (the peer: every trial runs all its epochs). They run
-alternately, one trial at a time (``rnn-tui tune --trials 1``: the study resumes each time),
-whichever arm has used less of its budget going next, so load on the shared machine hits
-both alike; each arm gets ``--budget`` of trial time (a trial still running when its arm's
-budget ends is stopped there, as ``tune --budget`` does). Then the pruning arm's best trial
+Two studies search the same default space on the same corpus: one with the pruner
+``rnn-tui tune`` uses by default (successive halving; ``--pruner median`` for the median
+rule), one without (the peer: every trial runs all its epochs). Both start from the same
+sampler seed, so their first (random) trials try the same settings. They run in this one
+process, as ``rnn-tui tune`` runs (``run_search``, each arm with its own prepared-data
+cache), alternately one trial at a time, whichever arm has used less of its budget going
+next, so load on the shared machine hits both alike; each arm gets ``--budget`` of trial
+time (a trial still running when its arm's budget ends is stopped there, as ``tune
+--budget`` does). Then the pruning arm's best trial
 is trained again on the whole training split and published (``tune --trials 0``), and its
 test accuracy is set beside the best shipped preset's (``imdb-sentiment``'s card).
 
@@ -23,6 +26,7 @@ by >= 30 % with pruning.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -76,6 +80,10 @@ def main() -> None:
                         help="stop starting trials after this much wall time (both arms)")
     parser.add_argument("--preset", default="imdb-sentiment")
     parser.add_argument("--home", help="rnn-tui home for the studies and the tuned model")
+    parser.add_argument("--pruner", default="halving", choices=("halving", "median"),
+                        help="the pruning arm's pruner (the peer arm prunes nothing)")
+    parser.add_argument("--sampler-seed", type=int, default=7,
+                        help="both arms' TPE seed: their first (random) trials are the same")
     args = parser.parse_args()
     home = setup_environment(args.home or str(ROOT / ".bench-tune-home"))
 
@@ -92,9 +100,7 @@ def main() -> None:
     wall_limit = parse_budget(args.wall_limit)
     (home / "tune").mkdir(parents=True, exist_ok=True)
     storage = f"sqlite:///{home / 'tune' / 'bench.db'}"
-    arms = {"pruning": f"bench-{word}-pruning", "no pruning": f"bench-{word}-no-pruning"}
-    base = [sys.executable, "-m", "rnn_tui", "tune", "--dataset", args.dataset,
-            "--storage", storage, "--no-retrain", "--plain"]
+    arms = {"pruning": f"bench-{word}-{args.pruner}", "no pruning": f"bench-{word}-none"}
 
     def load(arm):
         try:
@@ -102,23 +108,45 @@ def main() -> None:
         except KeyError:  # not created yet
             return None
 
+    from rnn_tui.data import load_corpus
+    from rnn_tui.tune.space import default_space
+    from rnn_tui.tune.study import SearchPlan, open_study, run_search
+    from rnn_tui.tune.trial import PreparedCache
+    from rnn_tui.tune.view import row_line
+
+    corpus = load_corpus(args.dataset)
+    space = default_space(corpus.task, text=corpus.is_text)
+    plans = {arm: SearchPlan(dataset=args.dataset, dataset_options={}, space=space,
+                             metric="val_accuracy", study_name=name, storage=storage,
+                             pruner=args.pruner if arm == "pruning" else "none",
+                             sampler_seed=args.sampler_seed)
+             for arm, name in arms.items()}
+    studies = {arm: open_study(plan, corpus.task) for arm, plan in plans.items()}
+    caches = {arm: PreparedCache() for arm in arms}  # as one `tune` process keeps its own
+
+    # warm-up, timed in neither arm: TensorFlow's first graph (a few seconds) would
+    # otherwise land in whichever arm runs the first trial
+    from rnn_tui.train.config import TrainConfig
+    from rnn_tui.tune.trial import fit_trial, without_test
+
+    warm = TrainConfig.from_dict({"dataset": args.dataset, "epochs": 1, "seed": 42,
+                                  "validation": "auto", "train_limit": 512})
+    fit_trial(warm, without_test(corpus), PreparedCache(), on_epoch=lambda epoch, logs: None)
+
     started = time.monotonic()
     while time.monotonic() - started < wall_limit:
-        used = {arm: used_seconds(study) if (study := load(arm)) else 0.0 for arm in arms}
+        used = {arm: used_seconds(study) for arm, study in studies.items()}
         arm = min(used, key=used.get)
         left = budget - used[arm]
         if left <= 5:
             break
-        command = [*base, "--study", arms[arm], "--trials", "1", "--budget", f"{left:.0f}"]
-        if arm == "no pruning":
-            command.append("--no-pruning")
-        done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
-        lines = [line for line in done.stdout.splitlines() if line.startswith("trial ")]
-        print(f"[{(time.monotonic() - started) / 60:5.1f} min] {arm}: "
-              f"{lines[-1] if lines else done.stderr.strip()[-300:]}", flush=True)
-        if done.returncode not in (0, 2):
-            print(done.stderr[-2000:], file=sys.stderr)
-            break
+        plan = dataclasses.replace(plans[arm], trials=1, budget_s=left)
+        numbers = run_search(plan, corpus, studies[arm], on_change=lambda study: None,
+                             cache=caches[arm])
+        rows = {row.number: row for row in trial_rows(studies[arm])}
+        for number in numbers:
+            print(f"[{(time.monotonic() - started) / 60:5.1f} min] {arm}: "
+                  f"{row_line(rows[number], 'val_accuracy')}", flush=True)
 
     from rich.console import Console
 

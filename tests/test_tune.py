@@ -119,6 +119,44 @@ def test_trials_never_see_the_test_split():
     assert len(corpus.test) == 16  # the original is untouched
 
 
+def _pruned_at_first_epoch(pruner_name, first_epoch_values):
+    """Which of a run of trials, reporting these values after epoch 1, the pruner stops."""
+    import optuna
+
+    from rnn_tui.tune.study import make_pruner
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = optuna.create_study(direction="maximize", pruner=make_pruner(pruner_name))
+    pruned = []
+    for value in first_epoch_values:
+        trial = study.ask()
+        trial.report(value, 1)
+        stop = trial.should_prune()
+        pruned.append(stop)
+        if stop:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            trial.report(value, 2)
+            trial.report(value, 3)
+            study.tell(trial, value)
+    return pruned
+
+
+def test_successive_halving_keeps_the_best_third_after_the_first_epoch():
+    values = [0.70, 0.60, 0.80, 0.75, 0.50, 0.65, 0.85, 0.72, 0.55]
+    pruned = _pruned_at_first_epoch("halving", values)
+    # a trial goes on only within the best third (rounded down, at least the best one) of
+    # the epoch-1 values so far, its own included: 0.75 is second of four, so it stops
+    assert pruned == [False, True, False, True, True, True, False, True, True]
+    assert sum(pruned) / len(pruned) > 0.5
+
+
+def test_median_rule_lets_the_first_trials_finish_and_none_prunes_nothing():
+    values = [0.70, 0.60, 0.50, 0.80, 0.40]
+    assert _pruned_at_first_epoch("median", values) == [False, False, True, False, True]
+    assert not any(_pruned_at_first_epoch("none", values))
+
+
 # ------------------------------------------------------------------ bad input: one line, exit 2
 @pytest.mark.parametrize("extra, words", [
     (["--budget", "soon"], "--budget takes a duration"),

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from rnn_tui.errors import UserError
+from rnn_tui.tune.study import PRUNERS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -32,7 +33,9 @@ kind, units, layers, rate and batch size, 10 epochs. Or a YAML/JSON file:
 \b
 Trials are scored on validation data held out of the training split (--metric, the
 value after the last epoch); the test split is never read by a trial. Poor trials
-stop after any epoch (the median rule; --no-pruning keeps every trial to the end).
+stop after any epoch: --pruner halving (successive halving: after its first epoch a
+trial goes on while it is in the best third at that epoch), median (the median rule)
+or none (every trial runs to its last epoch; also --no-pruning).
 When the search ends, the best trial of the study is trained again on every training
 row, evaluated on the test split and published with its study, trial number and
 params in the card.
@@ -69,7 +72,9 @@ Examples:
 @click.option("--name", "-n", "model_name", help="Registry name of the best model. "
                                                  "[DATASET-tuned]")
 @click.option("--alias", help="Point this alias (e.g. best) at the published version.")
-@click.option("--no-pruning", is_flag=True, help="Run every trial to its last epoch.")
+@click.option("--pruner", type=click.Choice(PRUNERS), default="halving", show_default=True,
+              help="How poor trials stop early (none: every trial runs all its epochs).")
+@click.option("--no-pruning", is_flag=True, help="The same as --pruner none.")
 @click.option("--no-retrain", is_flag=True,
               help="Search only (other processes of a shared study, or later: --trials 0).")
 @click.option("--tensorboard", "tensorboard_dir", metavar="DIR",
@@ -124,7 +129,7 @@ def tune(**options: Any) -> None:
         dataset=options["dataset"], dataset_options=dataset_options, space=space,
         metric=metric, study_name=options["study_name"] or f"{dataset_word}-{space.name}",
         storage=options["storage"] or default_storage(), budget_s=budget,
-        trials=options["trials"], pruning=not options["no_pruning"], seed=options["seed"],
+        trials=options["trials"], pruner="none" if options["no_pruning"] else options["pruner"], seed=options["seed"],
         tensorboard_dir=options["tensorboard_dir"])
     model_name = options["model_name"] or f"{dataset_word}-tuned"
     _search_and_publish(plan, corpus, model_name, options)

@@ -2,8 +2,10 @@
 
 - Sampler: TPE (``constant_liar``, so processes sharing a study do not all try the same
   point); it samples at random for the first ``STARTUP_TRIALS`` trials.
-- Pruner: the median rule after every epoch (a trial whose validation metric is worse than
-  the median of earlier trials at the same epoch stops), or none.
+- Pruner (``make_pruner``), judged after every epoch: successive halving by default (after
+  its first epoch a trial goes on only while it is in the best third of the trials at that
+  epoch; Optuna's benchmarks pair it, as Hyperband, with TPE), the median rule (a trial
+  worse than the median of earlier trials at the same epoch stops), or none.
 - Storage: any Optuna RDB URL; by default a SQLite file in the user's home
   (``default_storage``). Every process running the same command on the same storage and
   study adds trials to it: Optuna gives each trial its own row and number in one
@@ -35,7 +37,9 @@ from rnn_tui.errors import RnnTuiError, UserError
 from rnn_tui.tune.space import SearchSpace, apply_params
 
 STARTUP_TRIALS = 4  # random trials before TPE models the results (20 min holds ~10 trials)
-PRUNER_STARTUP_TRIALS = 2  # trials that always finish, so the median means something
+PRUNER_STARTUP_TRIALS = 2  # trials the median rule lets finish, so its median means something
+HALVING_FACTOR = 3  # successive halving keeps the best 1/3 at each rung (epochs 1, 3, 9...)
+PRUNERS = ("halving", "median", "none")
 SQLITE_TIMEOUT_S = 60  # how long a process waits for another's write on a shared SQLite file
 _MINIMIZED = ("loss", "mae", "mse", "error")
 
@@ -127,7 +131,7 @@ class SearchPlan:
     storage: str
     budget_s: float | None = None
     trials: int | None = None
-    pruning: bool = True
+    pruner: str = "halving"  # one of PRUNERS
     seed: int = 42
     sampler_seed: int | None = None
     tensorboard_dir: str | None = None  # each trial's logs in DIR/STUDY/trial-N
@@ -155,6 +159,22 @@ def setup_lock(url: str) -> Any:
     return interprocess_lock(f"{parsed.database}.setup.lock", timeout=SQLITE_TIMEOUT_S)
 
 
+def make_pruner(name: str) -> Any:
+    """The Optuna pruner called ``name`` (one of ``PRUNERS``)."""
+    import optuna
+
+    if name == "halving":
+        # min_resource=1: the first rung is the first epoch (Optuna's "auto" would wait for a
+        # whole trial to guess it, leaving the first trials of every study unpruned)
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1,
+                                                      reduction_factor=HALVING_FACTOR)
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS)
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    raise UserError(f"--pruner {name}: choose one of {', '.join(PRUNERS)}")
+
+
 def open_study(plan: SearchPlan, task: str) -> Any:
     """Create the study, or load it when it exists and searches the same thing."""
     with setup_lock(plan.storage):
@@ -169,8 +189,7 @@ def _open_study(plan: SearchPlan, task: str) -> Any:
     storage = open_storage(plan.storage)
     sampler = optuna.samplers.TPESampler(n_startup_trials=STARTUP_TRIALS,
                                          seed=plan.sampler_seed, constant_liar=True)
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS) \
-        if plan.pruning else optuna.pruners.NopPruner()
+    pruner = make_pruner(plan.pruner)
     identity = {"dataset": plan.dataset, "dataset_options": plan.dataset_options,
                 "metric": plan.metric, "space": plan.space.to_dict(), "task": task}
     try:
@@ -193,11 +212,13 @@ def _open_study(plan: SearchPlan, task: str) -> Any:
 
 
 def run_search(plan: SearchPlan, corpus: Any, study: Any, *,
-               on_change: Callable[[Any], None]) -> list[int]:
+               on_change: Callable[[Any], None], cache: Any = None) -> list[int]:
     """Run trials until ``plan.trials`` of this process are done or the budget is spent.
 
-    ``on_change(study)`` runs after every epoch and trial (the live table). Returns the
-    numbers of the trials this process ran.
+    ``on_change(study)`` runs after every epoch and trial (the live table). ``cache``: a
+    ``PreparedCache`` kept by a caller that calls this more than once (bench/tune.py runs
+    one trial at a time); by default each call has its own. Returns the numbers of the
+    trials this call ran.
 
     Ctrl-C (SIGINT) stops cleanly: the running trial ends at its next batch and is recorded
     as failed ("interrupted"), no new trial starts, and KeyboardInterrupt is raised once
@@ -216,7 +237,7 @@ def run_search(plan: SearchPlan, corpus: Any, study: Any, *,
     )
 
     trial_corpus = without_test(corpus)
-    cache = PreparedCache()
+    cache = cache if cache is not None else PreparedCache()
     started = time.monotonic()
     deadline = started + plan.budget_s if plan.budget_s else None
     mine: list[int] = []
@@ -259,7 +280,9 @@ def run_search(plan: SearchPlan, corpus: Any, study: Any, *,
                                 f"{', '.join(sorted(logs))}")
             trial.report(value, epoch)
             on_change(trial.study)
-            if trial.should_prune():
+            # after its last epoch a trial is complete: nothing is left to save, and its
+            # value must count (successive halving's second rung falls on epoch 3 of 3)
+            if epoch < config.epochs and trial.should_prune():
                 raise optuna.TrialPruned()
 
         try:
