@@ -35,10 +35,27 @@ async def test_the_footer_fits_without_overlap(width):
             assert left.right <= right.x, f"footer keys overlap at {width} columns"
         shown = [key.description for key in keys]
         assert "Help" in shown and "Quit" in shown
-        if width < 80:
+        assert "Wrong" in shown  # F6: the verdict is wrong (the teach loop)
+        if width < 100:
             assert all("palette" not in description for description in shown)
         # what is left of the keys fits: nothing is drawn past the last column
         assert regions[-1].right <= width
+
+
+async def test_at_80_columns_the_footer_holds_stop_and_wrong_together(monkeypatch):
+    from rnn_tui.tui.widgets.training_pane import TrainingPane
+
+    monkeypatch.setattr(TrainingPane, "busy", property(lambda pane: True))
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: footer_keys(app), what="the footer's keys")
+        app.refresh_bindings()
+        await wait_for(pilot, lambda: "Stop" in [key.description for key in footer_keys(app)],
+                       what="Ctrl+G Stop in the footer")
+        keys = footer_keys(app)
+        assert {"Help", "Quit", "Models", "Stop", "Wrong", "Complete"} <= \
+            {key.description for key in keys}
+        assert max(key.region.right for key in keys) <= 80
 
 
 async def test_the_footer_follows_the_focus():

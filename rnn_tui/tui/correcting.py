@@ -29,7 +29,9 @@ TEACH_LABEL = "teach "
 PREVIEW = 40
 
 CORRECTION_BINDINGS = [
-    Binding("f6", "correct('sentiment')", "Wrong", show=False),  # footer: 80 columns
+    # F6 is in the footer (it fits 80 columns once the palette hint goes, see app.tcss);
+    # F7 and F8 are in /help and the correction's own message
+    Binding("f6", "correct('sentiment')", "Wrong"),
     Binding("f7", "correct('topics')", "Wrong topic", show=False),
     Binding("f8", "undo_correction", "Undo fix", show=False),
 ]
