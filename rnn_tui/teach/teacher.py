@@ -43,6 +43,7 @@ REPLAY_TEXTS = 1000
 CORRECTION_SHARE = 0.1  # of each epoch's rows: enough to learn them, little enough to keep
 LEARNING_RATE = 0.01  # few embedding rows move: they may move fast
 CONFIDENT = 0.999  # teaching stops once every correction is this sure (or after --epochs)
+CONTEXT_DROPOUT = 0.0  # of each repeated correction's tokens made OOV (1: the first copy is whole)
 COMMON_IDS = 1000  # per stream, the most frequent ids (ids are frequency ranks; at most a
 # tenth of a small vocabulary) stay fixed
 # Card keys the registry stamps again, or that described the parent's files.
@@ -473,9 +474,23 @@ def _mix(lesson: Lesson, x_replay: np.ndarray, y_replay: np.ndarray
         else np.eye(width, dtype=np.float32)[lesson.y]
     repeats = max(1, round(CORRECTION_SHARE * len(x_replay)
                            / ((1 - CORRECTION_SHARE) * len(lesson.y))))
-    x = np.concatenate([x_replay, np.repeat(lesson.x, repeats, axis=0)])
-    y = np.concatenate([y_replay.astype(np.float32), np.repeat(y_lesson, repeats, axis=0)])
+    copies = np.tile(lesson.x, (repeats,) + (1,) * (lesson.x.ndim - 1))
+    if CONTEXT_DROPOUT and repeats > 1:
+        copies[len(lesson.x):] = _drop_tokens(copies[len(lesson.x):], CONTEXT_DROPOUT)
+    x = np.concatenate([x_replay, copies])
+    y = np.concatenate([y_replay.astype(np.float32),
+                        np.tile(y_lesson, (repeats,) + (1,) * (y_lesson.ndim - 1))])
     return x, y, repeats
+
+
+def _drop_tokens(x: np.ndarray, rate: float) -> np.ndarray:
+    """``x`` with a share ``rate`` of its tokens (every stream at a position) made OOV (id
+    1), seeded: a correction's words must carry its label without the rest of its frame."""
+    rng = np.random.default_rng(0)
+    streams = x if x.ndim == 3 else x[..., None]
+    drop = (rng.random(streams.shape[:2]) < rate) & (streams[..., 0] > 1)
+    dropped = np.where(drop[..., None], 1, streams).astype(x.dtype)
+    return dropped if x.ndim == 3 else dropped[..., 0]
 
 
 def _announce(emit: Callable[[Event], None], parent: Any, lesson: Lesson, *, repeats: int,
