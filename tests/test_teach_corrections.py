@@ -241,3 +241,28 @@ def test_recording_and_showing_corrections_never_import_tensorflow(home):
     process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                              timeout=60)
     assert process.stderr.strip().endswith("False False"), process.stderr
+
+
+def test_repeated_corrections_lose_tokens_but_never_pads_and_keep_one_whole_copy():
+    import numpy as np
+
+    from rnn_tui.teach.teacher import CONTEXT_DROPOUT, Lesson, _drop_tokens, _mix
+
+    tokens = np.zeros((4, 12), dtype=np.int32)
+    tokens[:, :9] = np.arange(10, 19)  # 9 words, then padding (post)
+    x = np.stack([tokens, np.where(tokens > 0, tokens + 100, 0)], axis=-1)  # + n-grams
+    dropped = _drop_tokens(x, 0.5)
+    made_oov = dropped[..., 0] == 1
+    assert np.array_equal(made_oov, dropped[..., 1] == 1)  # every stream at a position
+    assert not made_oov[:, 9:].any() and (dropped[:, 9:] == 0).all()  # pads stay pads
+    assert 0.25 < made_oov[:, :9].mean() < 0.75
+    assert np.array_equal(dropped[~made_oov], x[~made_oov])  # the rest is untouched
+
+    lesson = Lesson(corrections=[], x=x, y=np.array([1, 1, 0, 0]), words=36,
+                    unknown_words=0, problems=[])
+    replay = np.zeros((200, 12, 2), dtype=np.int32)
+    rows, targets, repeats = _mix(lesson, replay, np.full((200, 1), 0.3, np.float32))
+    assert repeats > 1 and len(rows) == 200 + 4 * repeats == len(targets)
+    assert np.array_equal(rows[200:204], x)  # the first copy is whole
+    assert CONTEXT_DROPOUT > 0 and (rows[204:, :, 0] == 1).any()
+    assert np.array_equal(targets[200:, 0], np.tile([1.0, 1.0, 0.0, 0.0], repeats))
