@@ -26,7 +26,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
               help="Point ALIAS (e.g. best) at the new version. [no alias moves]")
 @click.option("--epochs", type=click.IntRange(1, 50), default=DEFAULT_EPOCHS, show_default=True,
               help="At most this many passes over the corrections and replay rows; it stops "
-                   f"sooner once every correction's label is {CONFIDENT:.0%} sure.")
+                   f"sooner once every correction's label is {CONFIDENT:.1%} sure.")
 @click.option("--replay", type=click.IntRange(min=0), default=REPLAY_TEXTS, show_default=True,
               help="Training texts of the model's corpus mixed in, so it does not forget "
                    "(0: none, and no test accuracy after).")

@@ -412,7 +412,7 @@ def teach(ref: str, *, alias: str | None = None, epochs: int = DEFAULT_EPOCHS,
     epochs_run = len(progress.epoch_seconds)
     if epochs_run < epochs:
         emit(Note(text=f"stopped after epoch {epochs_run} of {epochs}: every correction is "
-                       f"{CONFIDENT:.0%} sure", topic="early-stopping"))
+                       f"{CONFIDENT:.1%} sure", topic="early-stopping"))
     right_after = int(np.sum(_classes(outputs(lesson.x)) == lesson.y))
 
     stages["fit_s"] = round(time.time() - fit_started, 1)
