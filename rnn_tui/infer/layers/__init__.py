@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from rnn_tui.infer.layers import (
+    arithmetic,
     bag,
     concatenate,
     convolution,
@@ -29,9 +30,10 @@ from rnn_tui.infer.layers.base import RuntimeOp, UnsupportedModelError, no_adapt
 
 # In the order the exporter tries them (and lists them in its messages).
 KINDS = (embedding, identity, recurrent, convolution, pooling, concatenate, dense, transformer,
-         bag)
+         bag, arithmetic)
 OPS: dict[str, RuntimeOp] = {op.name: op for kind in KINDS for op in kind.OPS}
 SUPPORTED = ", ".join(["InputLayer", *(name for kind in KINDS for name in kind.KERAS_LAYERS)])
+SUPPORTED_OPERATIONS = ", ".join(arithmetic.KERAS_OPS)
 
 
 def describe_layer(keras: Any, layer: Any, input_ranks: list[int | None]
@@ -48,6 +50,13 @@ def describe_layer(keras: Any, layer: Any, input_ranks: list[int | None]
         f"TensorFlow-free runtime (supported: {SUPPORTED})")
 
 
+def describe_operation(operation: Any, args: tuple, kwargs: dict[str, Any]
+                       ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """The graph node, constants and input tensors of a Keras op called on tensors
+    (``keras.ops.log(x)``, not a layer): ``arithmetic`` has the ones the runtime computes."""
+    return arithmetic.describe_operation(operation, args, kwargs)
+
+
 def op(name: str) -> RuntimeOp:
     """The table's entry for an op name; a ValueError for an unknown one."""
     try:
@@ -56,5 +65,5 @@ def op(name: str) -> RuntimeOp:
         raise ValueError(f"unknown op {name!r}") from None
 
 
-__all__ = ["KINDS", "OPS", "SUPPORTED", "RuntimeOp", "UnsupportedModelError", "describe_layer",
-           "op"]
+__all__ = ["KINDS", "OPS", "SUPPORTED", "SUPPORTED_OPERATIONS", "RuntimeOp",
+           "UnsupportedModelError", "describe_layer", "describe_operation", "op"]
