@@ -4,7 +4,8 @@ Each module exports Keras layers (``describe``) and defines the graph ops they b
 (``OPS``: weights, mask rule, evaluation, streaming role; see ``base.RuntimeOp``).
 ``format`` checks weights, ``export`` describes layers and checks masks, ``runtime``
 prepares and evaluates nodes and ``streaming`` decides what streams, all by looping over
-this table: a new kind is a new module added to ``KINDS``, nothing else.
+this table: a new kind is a new module added to ``KINDS``, nothing else. Keras ops called on
+tensors (``keras.ops.log(x)``, not layers) are ``arithmetic``'s, through ``describe_operation``.
 
 >>> OPS["dense"].required, OPS["dense"].stream
 (('kernel',), 'causal')
@@ -33,7 +34,6 @@ KINDS = (embedding, identity, recurrent, convolution, pooling, concatenate, dens
          bag, arithmetic)
 OPS: dict[str, RuntimeOp] = {op.name: op for kind in KINDS for op in kind.OPS}
 SUPPORTED = ", ".join(["InputLayer", *(name for kind in KINDS for name in kind.KERAS_LAYERS)])
-SUPPORTED_OPERATIONS = ", ".join(arithmetic.KERAS_OPS)
 
 
 def describe_layer(keras: Any, layer: Any, input_ranks: list[int | None]
@@ -65,5 +65,5 @@ def op(name: str) -> RuntimeOp:
         raise ValueError(f"unknown op {name!r}") from None
 
 
-__all__ = ["KINDS", "OPS", "SUPPORTED", "SUPPORTED_OPERATIONS", "RuntimeOp",
-           "UnsupportedModelError", "describe_layer", "describe_operation", "op"]
+__all__ = ["KINDS", "OPS", "SUPPORTED", "RuntimeOp", "UnsupportedModelError", "describe_layer",
+           "describe_operation", "op"]
