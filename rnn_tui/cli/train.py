@@ -91,8 +91,10 @@ Architectures (--arch):
     --arch "emb:64 ngram-emb:32 spatial-dropout:0.5 gru:64 pool:max+average+last dropout:0.5"
     --arch "onehot simplernn:8"          --arch "gru:30 gru:30"   (numeric sequence tasks)
     --arch "emb:300,vectors=glove.txt,trainable=false lstm:64"
+    --arch "bag:tfidf dense:16 dense:16"   (texts_to_matrix and a Dense model)
   items: emb:DIM ngram-emb:DIM onehot simplernn:U lstm:U gru:U birnn:U bilstm:U bigru:U
   conv1d:F:K maxpool:P dropout:R spatial-dropout:R pool:MODES flatten dense:U[:ACT]
+  bag:binary|count|tfidf|freq (first, then dense items)
   head:sigmoid|softmax|linear[:UNITS]; pool modes max, average, last joined by +
   (last: the final state, right after a unidirectional recurrent layer); options as
   ,KEY=VALUE (dropout, rd, mask, vectors, trainable, format, padding, activation, strides,

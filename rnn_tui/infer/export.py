@@ -120,9 +120,8 @@ def model_graph(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             # derives masks itself, so such an op may only feed layers' mask arguments.
             if all(id(output) in mask_tensors for output in node.outputs):
                 continue
-            raise UnsupportedModelError(
-                f"operation {layer.name!r} ({type(layer).__name__}) is not supported by the "
-                f"TensorFlow-free runtime (supported layers: {SUPPORTED})")
+            graph["nodes"].append(_operation_entry(node, layer, tensor_name, ranks, weights))
+            continue
         entry = _node_entry(keras, node, layer, tensor_name, ranks, weights)
         if node.arguments.kwargs.get("mask") is not None:
             given_masks.add(layer.name)
@@ -161,13 +160,40 @@ def _node_entry(keras: Any, node: Any, layer: Any, tensor_name, ranks: dict[str,
         entry["states"] = [tensor_name(t) for t in node.outputs[1:]]
         for state in node.outputs[1:]:
             ranks[tensor_name(state)] = len(state.shape)
-    entry["weights"] = {}
-    for role, array in named.items():
-        key = f"{layer.name}/{role}"
-        weights[key] = np.asarray(array, np.float32)
-        entry["weights"][role] = key
+    _store_weights(entry, named, weights)
     ranks[entry["output"]] = len(output.shape)
     return entry
+
+
+def _operation_entry(node: Any, operation: Any, tensor_name, ranks: dict[str, int],
+                     weights: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The graph node of a Keras op called on tensors (``keras.ops.log(x)``): the few the
+    runtime computes (``infer.layers.arithmetic``); any other names itself."""
+    entry, named, inputs = kinds.describe_operation(operation, tuple(node.arguments.args),
+                                                    dict(node.arguments.kwargs))
+    output = node.outputs[0]
+    if len(node.outputs) != 1 or not str(output.dtype).startswith("float"):
+        raise UnsupportedModelError(f"operation {operation.name!r} "
+                                    f"({type(operation).__name__}) must give one float tensor")
+    entry.update({
+        "name": operation.name,
+        "inputs": [tensor_name(t) for t in inputs],
+        "output": tensor_name(output),
+        "mask": getattr(output, "_keras_mask", None) is not None,
+    })
+    _store_weights(entry, named, weights)
+    ranks[entry["output"]] = len(output.shape)
+    return entry
+
+
+def _store_weights(entry: dict[str, Any], named: dict[str, Any],
+                   weights: dict[str, np.ndarray]) -> None:
+    """A node's arrays go to ``weights`` as ``<node>/<role>``; the node names them."""
+    entry["weights"] = {}
+    for role, array in named.items():
+        key = f"{entry['name']}/{role}"
+        weights[key] = np.asarray(array, np.float32)
+        entry["weights"][role] = key
 
 
 def _input_name(tensor: Any) -> str:

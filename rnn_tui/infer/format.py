@@ -21,7 +21,9 @@ model with n-gram features has one input per stream ("tokens", "ngrams2" ...), e
 an Embedding; a recurrent node with ``return_state`` lists its final-state tensors under
 ``"states"`` (h, and c for an LSTM). Both are optional additions to version 1: a graph
 without them is read exactly as before, and an older rnn-tui refuses a graph that has them
-(more than one input, or a tensor read before it exists) instead of misreading it.
+(more than one input, or a tensor read before it exists) instead of misreading it. So is
+the ``math`` op (a Keras op such as ``keras.ops.log``, ``infer/layers/arithmetic.py``): an
+older rnn-tui refuses it as an unknown op.
 
 >>> graph = {"format": FORMAT, "format_version": FORMAT_VERSION, "dtype": "float32",
 ...          "inputs": [], "outputs": [], "nodes": []}

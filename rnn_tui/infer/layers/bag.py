@@ -1,7 +1,12 @@
 """The bag of words (``nets/layers/bag.py``): Keras' IntegerLookup over the ids 1..size-1
 with the pad id 0 as its mask token, in multi_hot, count or tf_idf mode, as a vector of
 counts per id (column 0, out of vocabulary, stays empty: the runtime's ids are all below
-the size). A bag has no order to stream along: every update recomputes it (cheaply)."""
+the size). A bag has no order to stream along: every update recomputes it (cheaply).
+
+``bag:freq`` and ``bag:tfidf`` are this node's counts followed by ``math`` nodes
+(``arithmetic.py``). Keras' own ``tf_idf`` mode (count x idf) is what rnn-tui's ``bag:tfidf``
+built before it followed the tutorials' formula; models made so, and imported ones, still
+export and run here."""
 
 from __future__ import annotations
 
