@@ -33,7 +33,6 @@ from rnn_tui.tui.commands import (
     ARCH,
     COMMANDS,
     DATASET,
-    DATASET_OR_MODEL,
     MODEL,
     PRESET,
     RUN,
@@ -287,12 +286,10 @@ class RnnTuiApp(Correcting, App[None]):
         """Values a command argument of ``kind`` may take now (for completion and palette)."""
         if kind == MODEL:
             return [summary.name for summary in self.models]
-        if kind in (DATASET, DATASET_OR_MODEL):
+        if kind == DATASET:
             from rnn_tui.data import catalog
 
-            models = [summary.name for summary in self.models] if kind == DATASET_OR_MODEL \
-                else []
-            return catalog.names() + models
+            return catalog.names()
         if kind == ARCH:
             from rnn_tui.nets.zoo import arch_names
 

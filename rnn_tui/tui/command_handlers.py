@@ -105,10 +105,8 @@ def _is_corpus(word: str) -> bool:
 
 
 def run_tune(app: Any, command: SlashCommand) -> None:
-    from rnn_tui.tui.run_plans import tune_plan
-
-    app.tune_pane.start(tune_plan(command, _default_dataset(app) if not command.arguments
-                                  else ""))
+    app.tune_pane.start_command(command, _default_dataset(app) if not command.arguments
+                                else "")
     app.show_pane("tune")
 
 

@@ -184,10 +184,10 @@ COMMANDS: dict[str, CommandSpec] = {
         ),
         CommandSpec(
             "compare",
-            "/compare [DATASET | MODEL MODEL ...]",
+            "/compare [DATASET], or /compare MODEL MODEL ...",
             "train SimpleRNN, LSTM and GRU on one task, or take published models; then "
             "compare them side by side",
-            arguments=(DATASET_OR_MODEL,),
+            arguments=(DATASET_OR_MODEL, MODEL),  # MODEL MODEL ...: the last kind repeats
             repeats=True,
             examples=("/compare", "/compare imdb", "/compare imdb-sentiment my-imdb-gru@best"),
             handler=handlers.run_compare,
@@ -465,7 +465,12 @@ def complete(value: str, candidates: CandidateSource) -> str | None:
         if index >= len(spec.arguments) and not spec.repeats:
             return None
         kind = spec.arguments[min(index, len(spec.arguments) - 1)]
-        pool = list(COMMANDS) if kind == COMMAND else list(candidates(kind))
+        if kind == COMMAND:
+            pool = list(COMMANDS)
+        elif kind == DATASET_OR_MODEL:
+            pool = [*candidates(DATASET), *candidates(MODEL)]
+        else:
+            pool = list(candidates(kind))
         if spec.name == "model":
             pool = ["auto", *pool]
     if partial_word in pool:  # typed in full: only the space is missing

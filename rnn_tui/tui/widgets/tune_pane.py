@@ -22,7 +22,8 @@ from textual.widgets import Button, Static
 
 from rnn_tui.errors import UserError
 from rnn_tui.tui.events_process import EventsProcess
-from rnn_tui.tui.run_plans import RunPlan
+from rnn_tui.tui.commands import SlashCommand
+from rnn_tui.tui.run_plans import RunPlan, tune_plan
 from rnn_tui.tui.run_progress import FINISHED, RunProgress
 from rnn_tui.tui.verdicts import printable
 
@@ -91,6 +92,10 @@ class TunePane(Vertical):
         return self.process is not None and not self.outcome
 
     # ------------------------------------------------------------------ starting
+    def start_command(self, command: SlashCommand, default_dataset: str) -> None:
+        """Start the search of a /tune command (a bad one raises a UserError first)."""
+        self.start(tune_plan(command, default_dataset))
+
     def start(self, plan: RunPlan) -> None:
         """Start ``rnn-tui tune`` as ``plan`` says; one search at a time."""
         from rnn_tui.tune.events import TUNE_EVENT_TYPES
@@ -197,7 +202,7 @@ class TunePane(Vertical):
             self.query_one("#tune-status", Static).update(self._status())
 
     def on_resize(self) -> None:
-        self.show()
+        self.call_after_refresh(self.show)  # once the table's own height is laid out
 
     def _status(self) -> Text:
         if self.plan is None:
