@@ -89,8 +89,9 @@ class RnnTuiApp(Correcting, App[None]):
         Binding("f3", "show_pane('training')", "Training", group=PANES),
         Binding("f4", "show_pane('summary')", "Summary", group=PANES),
         Binding("f5", "show_pane('data')", "Data", group=PANES),
-        Binding("f9", "show_pane('tune')", "Tune", group=PANES),
-        Binding("f10", "show_pane('compare')", "Compare", group=PANES),
+        # not in the footer (60 columns hold four pane keys): the help lists them
+        Binding("f9", "show_pane('tune')", "Tune", show=False),
+        Binding("f10", "show_pane('compare')", "Compare", show=False),
         Binding("ctrl+b", "toggle_sidebar", "Models"),
         Binding("ctrl+g", "cancel_runs", "Stop"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
