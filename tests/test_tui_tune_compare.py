@@ -145,6 +145,10 @@ async def test_the_end_of_a_search_is_said_in_the_chat():
         await wait_for(pilot, lambda: pane.outcome == "stopped", what="the outcome")
         assert "■ tune imdb-default: stopped; the finished trials are kept" in \
             transcript_text(app, width=200)
+        await pilot.pause()
+        shown = " ".join(pane_lines(app, app.query_one("#tune-retrain")))
+        assert "stopped; the finished trials are kept" in shown  # the pane says it too
+        assert not app.query_one("#tune-stop").display  # nothing left to stop
         pane.outcome = ""
         pane.post_message(TuneExited(2, "rnn-tui: --metric val_mae: a binary task logs ..."))
         await wait_for(pilot, lambda: pane.outcome == "failed", what="the failure")

@@ -542,9 +542,10 @@ class RnnTuiApp(Correcting, App[None]):
             self._quit_armed = True
             self.refresh_bindings()
             self.set_timer(QUIT_ARMED_S, self._disarm_quit)  # Ctrl+D is the input's again
-            self.notify("A run is training. Ctrl+Q again cancels it (nothing is half-written) "
-                        "and quits; Ctrl+D quits and leaves it training (rnn-tui runs watch "
-                        "NAME, or the next session, shows it).", title="Quit?",
+            self.notify("A run is training (or a search is going). Ctrl+Q again cancels it "
+                        "(nothing is half-written) and quits; Ctrl+D quits and leaves it "
+                        "training (rnn-tui runs watch NAME, or the next session, shows it).",
+                        title="Quit?",
                         severity="warning", timeout=10)
         else:
             asked = pane.cancel_all_on_quit()

@@ -33,10 +33,12 @@ IDLE_TEXT = ("Nothing compared yet. /compare trains SimpleRNN, LSTM and GRU and 
 
 @dataclass
 class FactsMeasured(Message):
-    """The facts of the models asked for (posted from the measuring thread)."""
+    """The facts of the models asked for (posted from the measuring thread); ``refs``: what
+    was asked (an answer to an older question is dropped)."""
 
     models: list[Any]
     errors: list[str] = field(default_factory=list)
+    refs: list[str] | None = None
 
 
 class ComparePane(Vertical):
@@ -53,6 +55,7 @@ class ComparePane(Vertical):
         self.models: list[Any] = []
         self.waiting: dict[str, str | None] = {}  # run id -> its published ref (None: not)
         self.pending: set[str] = set()  # run ids still going
+        self.asked: list[str] = []  # the refs being measured
         self.status = Text(IDLE_TEXT, style="italic")
 
     def compose(self) -> ComposeResult:
@@ -87,6 +90,7 @@ class ComparePane(Vertical):
     def show_refs(self, refs: list[str]) -> None:
         """Measure and show these registry versions (resolved refs)."""
         self.pending, self.waiting = set(), {}
+        self.asked = list(refs)
         self._say(f"measuring {', '.join(refs)} (keystroke latency on the runtime)…")
         self._measure(list(refs))
 
@@ -100,10 +104,12 @@ class ComparePane(Vertical):
                 models.append(model_facts(ref))
             except RnnTuiError as error:
                 errors.append(str(error))
-        self.post_message(FactsMeasured(models, errors))
+        self.post_message(FactsMeasured(models, errors, refs))
 
     @on(FactsMeasured)
     def _measured(self, message: FactsMeasured) -> None:
+        if message.refs is not None and message.refs != self.asked:
+            return  # a newer /compare came meanwhile
         self.models = message.models
         if message.errors:
             self._say("; ".join(message.errors), style="bold")

@@ -73,6 +73,7 @@ class TunePane(Vertical):
         self.outcome = ""  # "" while running (or before any search)
         self.started = 0.0
         self.ended: float | None = None
+        self.result = ""  # how it ended, in words
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="tune-title-row"):
@@ -105,6 +106,7 @@ class TunePane(Vertical):
         self.plan = plan
         self.rows, self.metric, self.study, self.notes = [], "", "", []
         self.retrain, self.stopping, self.outcome, self.ended = None, False, "", None
+        self.result = ""
         self.started = time.time()
         self.process = EventsProcess(plan.arguments, more_events=TUNE_EVENT_TYPES)
         self._watch(self.process)
@@ -163,9 +165,10 @@ class TunePane(Vertical):
             self.outcome = "failed"
             text = f"tune failed: {last}"
         self.ended = time.time()
+        self.result = printable(text)
         self.show()
         self.app.refresh_bindings()
-        self.post_message(self.Ended(self.outcome, printable(text)))
+        self.post_message(self.Ended(self.outcome, self.result))
 
     # ------------------------------------------------------------------ stopping
     def stop(self) -> bool:
@@ -243,7 +246,10 @@ class TunePane(Vertical):
         return Text("\n".join(printable(note) for note in self.notes[-3:]), style="dim")
 
     def _retrain_text(self) -> Text:
+        """The retraining's progress; once the search is over, how it ended."""
         progress = self.retrain
+        if self.result:
+            return Text(self.result, style="bold")
         if progress is None:
             return Text("")
         if progress.status == FINISHED:
