@@ -58,7 +58,6 @@ def comparison_table(models: list[ModelFacts], *, width: int | None = None) -> A
     metrics from the last): nothing is cut in the middle or folded.
     """
     from rich.table import Table
-    from rich.text import Text
 
     metrics = metric_names(models)
     title = None

@@ -1,12 +1,12 @@
 """The rnn-tui workspace: chat with the models, train, inspect, browse corpora.
 
 Layout: the model sidebar on the left; in the centre the panes (Chat, Training, Summary,
-Data, Tune, Compare); below them the live verdicts and the input, which take text to classify or a /command
-from any pane. The app composes the parts and routes their messages: the registry watcher
-(``registry_watcher.py``) keeps the models listed and loaded, the transcript is the chat,
-each command's handler (named in its spec, ``command_handlers.py``) does its work, and
-everything slow runs in workers: training and evaluation in subprocesses, corpora and
-models in threads, the live classifier always on the newest text (stale requests dropped).
+Data, Tune, Compare); below them the live verdicts and the input, which take text to
+classify or a /command from any pane. The app composes the parts and routes their
+messages: the registry watcher (``registry_watcher.py``) keeps the models listed and
+loaded, the transcript is the chat, each command's handler (named in its spec,
+``command_handlers.py``) does its work, and everything slow runs in workers: training,
+evaluation and searches in subprocesses, corpora and models in threads, the live classifier always on the newest text (stale requests dropped).
 
 >>> RnnTuiApp().run()                                   # doctest: +SKIP
 """
