@@ -150,9 +150,29 @@ async def test_the_end_of_a_search_is_said_in_the_chat():
         assert "stopped; the finished trials are kept" in shown  # the pane says it too
         assert not app.query_one("#tune-stop").display  # nothing left to stop
         pane.outcome = ""
-        pane.post_message(TuneExited(2, "rnn-tui: --metric val_mae: a binary task logs ..."))
+        pane.post_message(TuneExited(2, "rnn-tui: error: --metric val_mae: a binary task "
+                                        "logs val_loss, val_accuracy"))
         await wait_for(pilot, lambda: pane.outcome == "failed", what="the failure")
-        assert "tune failed: --metric val_mae" in transcript_text(app, width=200)
+        assert "✗ tune failed: --metric val_mae: a binary task logs" in \
+            transcript_text(app, width=200)
+
+
+async def test_a_real_search_process_reports_its_table_and_why_it_failed(tmp_path):
+    """``rnn-tui tune --json`` in its own process, without TensorFlow: an empty study asked
+    only to publish its best (--trials 0) sends its (empty) table, then fails, and says why."""
+    from train_support import text_corpus, write_csv
+
+    corpus = write_csv(tmp_path / "reviews.csv", text_corpus("binary", train=24, test=8))
+    app = RnnTuiApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await submit(pilot, f"/tune {corpus} --trials 0 --study empty-study")
+        pane = app.tune_pane
+        assert pane.busy and app.query_one("#panes").active == "tune"
+        await wait_for(pilot, lambda: pane.outcome, timeout=60, what="the search's end")
+        assert pane.study == "empty-study" and pane.metric == "val_accuracy"  # its table
+        assert pane.outcome == "failed" and not pane.busy
+        assert "✗ tune failed: study empty-study: no trial has completed yet" in \
+            transcript_text(app, width=200)
 
 
 # ------------------------------------------------------------------ /compare

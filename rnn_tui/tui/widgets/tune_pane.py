@@ -147,7 +147,7 @@ class TunePane(Vertical):
     def _exited(self, message: TuneExited) -> None:
         last = message.stderr_tail.strip().splitlines()[-1] if message.stderr_tail.strip() \
             else f"the search exited with code {message.returncode}"
-        last = last.removeprefix("rnn-tui: ")
+        last = last.removeprefix("rnn-tui: ").removeprefix("error: ")  # the CLI's own words
         published = self.retrain.model_ref if self.retrain is not None else None
         if message.returncode == 0:
             self.outcome = "finished"
