@@ -297,7 +297,8 @@ async def test_tune_searches_shows_the_table_and_publishes_the_best(tiny_search)
         assert pane.retrain is not None and pane.retrain.model_ref == "tui-tuned:1"
         await wait_for(pilot, lambda: any(summary.name == "tui-tuned" for summary in app.models),
                        timeout=20, what="the model list")
-        assert "✓ tune tui: published tui-tuned:1" in transcript_text(app, width=200)
+        await wait_for(pilot, lambda: "✓ tune tui: published tui-tuned:1" in
+                       transcript_text(app, width=200), timeout=10, what="the chat's report")
 
 
 @pytest.mark.slow
@@ -336,7 +337,9 @@ async def test_compare_trains_then_shows_the_comparison(monkeypatch):
         pane = app.compare_pane
         await wait_for(pilot, lambda: len(pane.models) == 3, timeout=400,
                        what="the three runs and their comparison")
-        assert app.query_one("#panes").active == "compare"
+        # shown where the runs were watched (the app switches once the pane has them)
+        await wait_for(pilot, lambda: app.query_one("#panes").active == "compare",
+                       timeout=10, what="the Compare pane")
         await pilot.pause(0.3)
         text = "\n".join(pane_lines(app, pane))
         for ref in ("simplernn:1", "lstm:1", "gru:1"):
