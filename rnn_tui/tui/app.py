@@ -451,7 +451,8 @@ class RnnTuiApp(Correcting, App[None]):
         """Say in the transcript how a run ended (the card keeps the details): its notes
         first, in the order the run made them, then the outcome."""
         progress = message.progress
-        self.compare_pane.run_ended(message.run_id, progress)
+        for pane in self.query(ComparePane):  # none while the app shuts down
+            pane.run_ended(message.run_id, progress)
         for note in progress.notes:
             self.say(f"  {progress.label}: {note}")
         if progress.status == FINISHED:
