@@ -142,9 +142,8 @@ async def test_the_end_of_a_search_is_said_in_the_chat():
         pane = app.tune_pane
         pane.post_message(TuneEvent(Note(text="best: trial 0", topic="tune")))
         pane.post_message(TuneExited(130, "rnn-tui: stopped; the finished trials are kept"))
-        await wait_for(pilot, lambda: pane.outcome == "stopped", what="the outcome")
-        assert "■ tune imdb-default: stopped; the finished trials are kept" in \
-            transcript_text(app, width=200)
+        await wait_for(pilot, lambda: "■ tune imdb-default: stopped; the finished trials "
+                       "are kept" in transcript_text(app, width=200), what="the chat's report")
         await pilot.pause()
         shown = " ".join(pane_lines(app, app.query_one("#tune-retrain")))
         assert "stopped; the finished trials are kept" in shown  # the pane says it too
@@ -152,9 +151,8 @@ async def test_the_end_of_a_search_is_said_in_the_chat():
         pane.outcome = ""
         pane.post_message(TuneExited(2, "rnn-tui: error: --metric val_mae: a binary task "
                                         "logs val_loss, val_accuracy"))
-        await wait_for(pilot, lambda: pane.outcome == "failed", what="the failure")
-        assert "✗ tune failed: --metric val_mae: a binary task logs" in \
-            transcript_text(app, width=200)
+        await wait_for(pilot, lambda: "✗ tune failed: --metric val_mae: a binary task logs"
+                       in transcript_text(app, width=200), what="the failure")
 
 
 async def test_a_real_search_process_reports_its_table_and_why_it_failed(tmp_path):
@@ -171,8 +169,9 @@ async def test_a_real_search_process_reports_its_table_and_why_it_failed(tmp_pat
         await wait_for(pilot, lambda: pane.outcome, timeout=60, what="the search's end")
         assert pane.study == "empty-study" and pane.metric == "val_accuracy"  # its table
         assert pane.outcome == "failed" and not pane.busy
-        assert "✗ tune failed: study empty-study: no trial has completed yet" in \
-            transcript_text(app, width=200)
+        await wait_for(pilot, lambda: "✗ tune failed: study empty-study: no trial has "
+                       "completed yet" in transcript_text(app, width=200), timeout=10,
+                       what="the chat's report")
 
 
 # ------------------------------------------------------------------ /compare
