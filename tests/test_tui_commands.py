@@ -150,3 +150,18 @@ def test_help_lines_cover_every_command():
     usages = [usage for usage, _ in help_lines()]
     assert len(usages) == len(COMMANDS)
     assert all(usage.startswith("/") for usage in usages)
+
+
+@pytest.mark.parametrize("typed, completed", [
+    ("/compare imdb-sentiment n", "/compare imdb-sentiment nsmc-sentiment"),
+    ("/compare imdb-s", "/compare imdb-sentiment"),
+    ("/tune re", "/tune reuters"),
+    ("/tune imdb --bu", "/tune imdb --budget"),
+    ("/tune imdb --no-r", "/tune imdb --no-retrain"),
+])
+def test_compare_takes_models_one_after_another_and_tune_its_options(typed, completed):
+    assert complete(typed, candidates) == completed + " "
+    command = parse_command("/compare a b c")
+    assert command.arguments == ["a", "b", "c"]
+    assert parse_command("/tune imdb --budget 5m --no-pruning").options == \
+        {"--budget": "5m", "--no-pruning": None}

@@ -237,7 +237,7 @@ def test_sidebar_lists_models_by_role(snap_compare):
 
 # ---------------------------------------------------------------------------- every pane
 # Each pane at the reference size (80x24) in the dark and the light theme, and at 160x48
-# (the sidebar open), dark and light: 20 pictures, the scenes as above.
+# (the sidebar open), dark and light: 28 pictures, the scenes as above.
 
 async def _chat_scene(pilot) -> None:
     app = pilot.app
@@ -288,8 +288,47 @@ async def _help_scene(pilot) -> None:
     await pilot.press("f1")
 
 
+async def _tune_scene(pilot) -> None:
+    from rnn_tui.tui.run_plans import RunPlan
+    from rnn_tui.tui.widgets.tune_pane import TuneEvent
+    from rnn_tui.tune.events import TrialsChanged
+    from rnn_tui.tune.view import TrialRow
+
+    pane = pilot.app.tune_pane
+    pane.plan = RunPlan("tune imdb", ["tune", "--dataset", "imdb"])
+    pane.started = pane.ended = 1.0  # a steady clock
+    states = ["complete", "pruned", "complete", "failed (invalid: units)", "running"]
+    rows = [TrialRow(number, states[number % 5],
+                     {"arch": ["lstm", "gru", "simplernn"][number % 3], "units": 32 + number,
+                      "embedding_dim": 64, "spatial_dropout": 0.2, "learning_rate": 0.0012,
+                      "maxlen": 200, "num_words": 20000},
+                     [0.78, 0.83, 0.851][: number % 3 + 1],
+                     0.85 + number / 1000 if states[number % 5] == "complete" else None,
+                     95.0 + number, best=number == 7)
+            for number in range(14)]
+    pane.post_message(TuneEvent(TrialsChanged(study="imdb-default", metric="val_accuracy",
+                                              rows=rows)))
+    await pilot.press("f9")
+
+
+async def _compare_scene(pilot) -> None:
+    from rnn_tui.compare.facts import ModelFacts
+    from rnn_tui.tui.widgets.compare_pane import FactsMeasured
+
+    models = [ModelFacts(f"compare-imdb-{arch}:1", "imdb", f"emb:64 {arch}:64", "binary",
+                         {"accuracy": accuracy, "loss": 0.7 - accuracy / 2}, params, 2_400_000,
+                         seconds, {"val_loss": [0.6, 0.45, 0.41 + index / 50],
+                                   "val_accuracy": [0.7, 0.8, accuracy - 0.01]}, latency)
+              for index, (arch, accuracy, params, seconds, latency) in enumerate((
+                  ("simplernn", 0.81, 328_321, 41.0, 0.08), ("lstm", 0.86, 353_089, 95.0, 0.21),
+                  ("gru", 0.87, 344_833, 80.0, 0.17)))]
+    pilot.app.compare_pane.post_message(FactsMeasured(models))
+    await pilot.press("f10")
+
+
 SCENES = {"chat": _chat_scene, "training": _training_scene, "summary": _summary_scene,
-          "data": _data_scene, "help": _help_scene}
+          "data": _data_scene, "help": _help_scene, "tune": _tune_scene,
+          "compare": _compare_scene}
 
 
 @pytest.mark.parametrize("look", ["80x24-dark", "80x24-light", "160x48-dark", "160x48-light"])

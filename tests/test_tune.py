@@ -270,3 +270,25 @@ def test_ctrl_c_keeps_the_finished_trials(reviews_csv, tiny_space, isolated_home
     assert trials[0].state.name in ("COMPLETE", "PRUNED")
     assert not any(t.state.name == "RUNNING" for t in trials)
     assert not (isolated_home / "models" / "reviews-tuned").exists()
+
+
+def test_json_output_is_events_only(reviews_csv, tiny_space):
+    """``--json`` (what the app's /tune reads): every line an event, the trial table whole
+    each time it changes, then the retraining's training events."""
+    code, out, err = finish(tune_process(
+        ["--dataset", str(reviews_csv), "--space", str(tiny_space), "--trials", "2",
+         "--study", "as-json", "--name", "json-tuned", "--json"]))
+    assert code == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    kinds = [event["event"] for event in events]
+    tables = [event for event in events if event["event"] == "TrialsChanged"]
+    assert tables[0]["rows"] == [] and tables[0]["metric"] == "val_accuracy"
+    last = tables[-1]["rows"]
+    assert [row["number"] for row in last] == [0, 1]
+    assert sum(row["best"] for row in last) == 1
+    assert all(row["state"] in ("complete", "pruned") and row["values"] for row in last)
+    notes = [event["text"] for event in events if event["event"] == "Note"]
+    assert any(note.startswith("best: trial") for note in notes)
+    assert kinds.index("RunStarted") > max(i for i, kind in enumerate(kinds)
+                                           if kind == "TrialsChanged")
+    assert events[-1]["event"] == "RunFinished" and events[-1]["model_ref"] == "json-tuned:1"

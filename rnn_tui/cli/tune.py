@@ -7,7 +7,9 @@ the retraining drawn by the training renderer.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -81,6 +83,9 @@ Examples:
               help="TensorBoard logs: trials in DIR/STUDY/trial-N, the retraining in DIR/NAME.")
 @click.option("--seed", type=int, default=42, show_default=True, help="Every trial's seed.")
 @click.option("--plain", is_flag=True, help="Plain lines even on a terminal.")
+@click.option("--json", "json_output", is_flag=True,
+              help="JSON events on stdout, one a line (the trial table as TrialsChanged, "
+                   "then the retraining's training events): what the app's /tune reads.")
 def tune(**options: Any) -> None:
     """Search architectures and settings on a corpus, then publish the best model."""
     from rnn_tui.train.options import parse_option
@@ -129,7 +134,8 @@ def tune(**options: Any) -> None:
         dataset=options["dataset"], dataset_options=dataset_options, space=space,
         metric=metric, study_name=options["study_name"] or f"{dataset_word}-{space.name}",
         storage=options["storage"] or default_storage(), budget_s=budget,
-        trials=options["trials"], pruner="none" if options["no_pruning"] else options["pruner"], seed=options["seed"],
+        trials=options["trials"], seed=options["seed"],
+        pruner="none" if options["no_pruning"] else options["pruner"],
         tensorboard_dir=options["tensorboard_dir"])
     model_name = options["model_name"] or f"{dataset_word}-tuned"
     _search_and_publish(plan, corpus, model_name, options)
@@ -137,51 +143,29 @@ def tune(**options: Any) -> None:
 
 def _search_and_publish(plan: Any, corpus: Any, model_name: str, options: dict[str, Any]
                         ) -> None:
-    from rich.console import Console
-
     from rnn_tui.tune.study import best_trial, budget_too_small, open_study, run_search
-    from rnn_tui.tune.view import row_line, trial_rows, trial_table
+    from rnn_tui.tune.view import trial_rows, trial_table
 
     study = open_study(plan, corpus.task)
-    console = Console()
-    live_table = console.is_terminal and not options["plain"]
-    title = f"study {plan.study_name}: {plan.metric} ({plan.space.source})"
-    printed: set[int] = set()
-
-    def plain_update(study_: Any) -> None:
-        for row in trial_rows(study_):
-            if row.number not in printed and not row.state.startswith("running"):
-                printed.add(row.number)
-                click.echo(row_line(row, plan.metric))
-
+    output = _SearchOutput(plan, options)
     mine: list[int] = []
     interrupted = False
     if plan.trials != 0:
-        click.echo(f"tuning {plan.dataset}: study {plan.study_name} in "
+        output.say(f"tuning {plan.dataset}: study {plan.study_name} in "
                    f"{_storage_word(plan.storage)}; "
                    + (f"budget {plan.budget_s:g}s" if plan.budget_s else
                       f"{plan.trials} trial(s)"))
-        for row in trial_rows(study):  # a resumed study: its trials so far
-            printed.add(row.number)
         try:
-            if live_table:
-                from rich.live import Live
-
-                with Live(trial_table(trial_rows(study), plan.metric, title), console=console,
-                          refresh_per_second=2) as live:
-                    def update(study_: Any) -> None:
-                        live.update(trial_table(trial_rows(study_), plan.metric, title))
-
-                    mine = run_search(plan, corpus, study, on_change=update)
-            else:
-                mine = run_search(plan, corpus, study, on_change=plain_update)
+            with output.live(study) as on_change:
+                mine = run_search(plan, corpus, study, on_change=on_change)
         except KeyboardInterrupt:
             interrupted = True
-        if not live_table:
-            plain_update(study)
+        output.finished(study)
     rows = trial_rows(study)
-    if not live_table or interrupted:
-        console.print(trial_table(rows, plan.metric, title))
+    if output.mode == "json":
+        output.changed(study)
+    elif output.mode == "plain" or interrupted:
+        output.console.print(trial_table(rows, plan.metric, output.title))
     if interrupted:
         click.echo(f"rnn-tui: stopped; the finished trials are kept in study "
                    f"{plan.study_name} (the same command continues it)", err=True)
@@ -195,11 +179,86 @@ def _search_and_publish(plan: Any, corpus: Any, model_name: str, options: dict[s
 
         raise RnnTuiError(f"study {plan.study_name}: no trial has completed yet "
                           f"({len(rows)} pruned, failed or running)")
-    click.echo(f"best: trial {best.number}, {plan.metric} {best.value:.4f}; "
+    output.say(f"best: trial {best.number}, {plan.metric} {best.value:.4f}; "
                + " ".join(f"{key}={value}" for key, value in best.params.items()))
     if options["no_retrain"]:
         return
-    _retrain(study, plan, corpus, model_name, options)
+    _retrain(study, plan, corpus, model_name, options, output)
+
+
+class _SearchOutput:
+    """Where the search is shown: a live rich table on a terminal, a line per finished
+    trial otherwise (``--plain``), or JSON events (``--json``: the whole table each time it
+    changes, for the app)."""
+
+    def __init__(self, plan: Any, options: dict[str, Any]) -> None:
+        from rich.console import Console
+
+        self.plan = plan
+        self.console = Console()
+        self.title = f"study {plan.study_name}: {plan.metric} ({plan.space.source})"
+        if options["json_output"]:
+            self.mode = "json"
+        elif self.console.is_terminal and not options["plain"]:
+            self.mode = "live"
+        else:
+            self.mode = "plain"
+        self.printed: set[int] = set()
+        self._events: Any = None
+
+    def emit(self, event: Any) -> None:
+        if self._events is None:
+            from rnn_tui.train.render import renderer_for
+
+            self._events = renderer_for("json")
+        self._events(event)
+
+    def say(self, text: str) -> None:
+        if self.mode == "json":
+            from rnn_tui.train.events import Note
+
+            self.emit(Note(text=text, topic="tune"))
+        else:
+            click.echo(text)
+
+    def changed(self, study: Any) -> None:
+        from rnn_tui.tune.events import TrialsChanged
+        from rnn_tui.tune.view import trial_rows
+
+        self.emit(TrialsChanged(study=self.plan.study_name, metric=self.plan.metric,
+                                rows=trial_rows(study), source=self.plan.space.source))
+
+    def plain_update(self, study: Any) -> None:
+        from rnn_tui.tune.view import row_line, trial_rows
+
+        for row in trial_rows(study):
+            if row.number not in self.printed and not row.state.startswith("running"):
+                self.printed.add(row.number)
+                click.echo(row_line(row, self.plan.metric))
+
+    @contextlib.contextmanager
+    def live(self, study: Any) -> Iterator[Callable[[Any], None]]:
+        """The ``on_change`` of the search, while it runs."""
+        from rnn_tui.tune.view import trial_rows, trial_table
+
+        for row in trial_rows(study):  # a resumed study: its trials so far
+            self.printed.add(row.number)
+        if self.mode == "json":
+            self.changed(study)
+            yield self.changed
+        elif self.mode == "live":
+            from rich.live import Live
+
+            with Live(trial_table(trial_rows(study), self.plan.metric, self.title),
+                      console=self.console, refresh_per_second=2) as live:
+                yield lambda study_: live.update(
+                    trial_table(trial_rows(study_), self.plan.metric, self.title))
+        else:
+            yield self.plain_update
+
+    def finished(self, study: Any) -> None:
+        if self.mode == "plain":
+            self.plain_update(study)
 
 
 def _storage_word(url: str) -> str:
@@ -209,8 +268,8 @@ def _storage_word(url: str) -> str:
     return escape(shown_url(url))
 
 
-def _retrain(study: Any, plan: Any, corpus: Any, model_name: str, options: dict[str, Any]
-             ) -> None:
+def _retrain(study: Any, plan: Any, corpus: Any, model_name: str, options: dict[str, Any],
+             output: _SearchOutput) -> None:
     from rnn_tui.cli.train import sigterm_cancels
     from rnn_tui.train.engine import RunCancelledError
     from rnn_tui.train.render import renderer_for
@@ -221,14 +280,16 @@ def _retrain(study: Any, plan: Any, corpus: Any, model_name: str, options: dict[
         from rnn_tui.train.tensorboard import tensorboard_callbacks
 
         callbacks = tensorboard_callbacks(options["tensorboard_dir"], model_name)
-    click.echo(f"training the best trial again on the whole training split as {model_name}")
-    renderer = renderer_for("plain" if options["plain"] else "auto")
+    output.say(f"training the best trial again on the whole training split as {model_name}")
+    renderer = output.emit if output.mode == "json" else \
+        renderer_for("plain" if options["plain"] else "auto")
     try:
         with sigterm_cancels():
             result = retrain_best(study, plan, model_name, alias=options["alias"],
                                   on_event=renderer, extras_callbacks=callbacks, corpus=corpus)
     except RunCancelledError as error:
-        click.echo(f"rnn-tui: {error}", err=True)
+        if output.mode != "json":  # the events said it (RunCancelled)
+            click.echo(f"rnn-tui: {error}", err=True)
         sys.exit(130)
     if options["alias"]:
-        click.echo(f"{model_name}@{options['alias']} -> {result.model_ref}")
+        output.say(f"{model_name}@{options['alias']} -> {result.model_ref}")

@@ -30,37 +30,108 @@ def metric_names(models: list[ModelFacts]) -> list[str]:
     return [name for name in names if name != "loss"] + (["loss"] if "loss" in names else [])
 
 
-def comparison_table(models: list[ModelFacts]) -> Any:
-    """One row per model; the best value of each test metric in bold."""
+def short_refs(models: list[ModelFacts]) -> tuple[str, list[ModelFacts]]:
+    """(the common prefix, the models without it) when two or more refs share a prefix up
+    to a ``-`` (``compare-imdb-lstm:1``, ``compare-imdb-gru:1`` -> ``compare-imdb-``,
+    ``lstm:1``, ``gru:1``): what a narrow table and its curves' legend show."""
+    import dataclasses
+    import os
+
+    refs = [facts.ref for facts in models]
+    prefix = os.path.commonprefix(refs) if len(refs) > 1 else ""
+    prefix = prefix[: prefix.rfind("-") + 1]
+    if not prefix:
+        return "", models
+    return prefix, [dataclasses.replace(facts, ref=facts.ref[len(prefix):]) for facts in models]
+
+
+# Dropped first to last when a table does not fit its width.
+_DROP_ORDER = ("arch", "size", "train", "params", "ms/key")
+
+
+def comparison_table(models: list[ModelFacts], *, width: int | None = None) -> Any:
+    """One row per model; the best value of each test metric in bold.
+
+    ``width``: the table fits that many cells. The refs' common prefix goes to the title,
+    the metric headers lose their "test " (the title says it), and columns that still do
+    not fit are dropped whole (arch first, then size, train time, params, latency, and the
+    metrics from the last): nothing is cut in the middle or folded.
+    """
     from rich.table import Table
-    from rich.text import Text
 
     metrics = metric_names(models)
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("model", no_wrap=True,
-                     min_width=max((len(escape(facts.ref)) for facts in models), default=5))
-    table.add_column("arch", overflow="fold", max_width=24)
-    for header in (*(f"test {name}" for name in metrics), "params", "size", "train",
-                   "ms/key"):
-        table.add_column(escape(header), no_wrap=True, justify="right")
+    title = None
+    if width is not None:
+        prefix, models = short_refs(models)
+        title = f"test split{'; models ' + escape(prefix) + '…' if prefix else ''}"
     best = {}
     for name in metrics:
         values = [facts.test[name] for facts in models if name in facts.test]
         if values:
             best[name] = (min if name in _LOWER_IS_BETTER else max)(values)
-    for facts in models:
-        cells = [Text(escape(facts.ref)), Text(escape(facts.arch or "-"))]
-        for name in metrics:
+    columns = _columns(models, metrics, best, narrow=width is not None)
+    if width is not None:
+        columns = _fitting(columns, width, metrics)
+    table = Table(title=title, box=None, pad_edge=False, header_style="bold")
+    for header, _ in columns:
+        if header == "model":
+            table.add_column(header, no_wrap=True,
+                             min_width=max((len(escape(facts.ref)) for facts in models),
+                                           default=5))
+        elif header == "arch":
+            table.add_column(header, overflow="fold", max_width=24, no_wrap=width is not None)
+        else:
+            table.add_column(escape(header), no_wrap=True, justify="right")
+    for index in range(len(models)):
+        table.add_row(*(cells[index] for _, cells in columns))
+    return table
+
+
+def _columns(models: list[ModelFacts], metrics: list[str], best: dict[str, float],
+             narrow: bool) -> list[tuple[str, list[Any]]]:
+    """(header, one cell per model) for every column, in order."""
+    from rich.text import Text
+
+    columns = [("model", [Text(escape(facts.ref)) for facts in models]),
+               ("arch", [Text(escape(facts.arch or "-")) for facts in models])]
+    for name in metrics:
+        cells = []
+        for facts in models:
             value = facts.test.get(name)
             cells.append(Text("-" if value is None else f"{value:.4f}",
                               style="bold green" if value is not None and value == best[name]
                               else ""))
-        cells += [Text("-" if facts.params is None else f"{facts.params:,}"),
-                  Text(_size(facts.size_bytes)),
-                  Text("-" if facts.train_s is None else f"{facts.train_s:.0f}s"),
-                  Text("-" if facts.keystroke_ms is None else f"{facts.keystroke_ms:.2f}")]
-        table.add_row(*cells)
-    return table
+        columns.append((name if narrow else f"test {name}", cells))
+    columns += [
+        ("params", [Text("-" if facts.params is None else f"{facts.params:,}")
+                    for facts in models]),
+        ("size", [Text(_size(facts.size_bytes)) for facts in models]),
+        ("train", [Text("-" if facts.train_s is None else f"{facts.train_s:.0f}s")
+                   for facts in models]),
+        ("ms/key", [Text("-" if facts.keystroke_ms is None else f"{facts.keystroke_ms:.2f}")
+                    for facts in models])]
+    return columns
+
+
+def _fitting(columns: list[tuple[str, list[Any]]], width: int,
+             metrics: list[str]) -> list[tuple[str, list[Any]]]:
+    """The columns that fit ``width`` (two cells between columns), dropped in order."""
+    from rich.cells import cell_len
+
+    def needed(column: tuple[str, list[Any]]) -> int:
+        header, cells = column
+        if header == "arch":
+            return min(24, max([4, *(cell_len(cell.plain) for cell in cells)]))
+        return max([cell_len(escape(header)), *(cell_len(cell.plain) for cell in cells)])
+
+    order = [*_DROP_ORDER, *reversed(metrics)]
+    kept = list(columns)
+    while sum(map(needed, kept)) + 2 * (len(kept) - 1) > width and len(kept) > 1:
+        droppable = [column for column in kept if column[0] in order]
+        if not droppable:
+            break
+        kept.remove(min(droppable, key=lambda column: order.index(column[0])))
+    return kept
 
 
 def overlay_panels(models: list[ModelFacts]) -> list[tuple[str, str]]:

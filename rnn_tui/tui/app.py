@@ -1,12 +1,12 @@
 """The rnn-tui workspace: chat with the models, train, inspect, browse corpora.
 
 Layout: the model sidebar on the left; in the centre the panes (Chat, Training, Summary,
-Data); below them the live verdicts and the input, which take text to classify or a /command
-from any pane. The app composes the parts and routes their messages: the registry watcher
-(``registry_watcher.py``) keeps the models listed and loaded, the transcript is the chat,
-each command's handler (named in its spec, ``command_handlers.py``) does its work, and
-everything slow runs in workers: training and evaluation in subprocesses, corpora and
-models in threads, the live classifier always on the newest text (stale requests dropped).
+Data, Tune, Compare); below them the live verdicts and the input, which take text to
+classify or a /command from any pane. The app composes the parts and routes their
+messages: the registry watcher (``registry_watcher.py``) keeps the models listed and
+loaded, the transcript is the chat, each command's handler (named in its spec,
+``command_handlers.py``) does its work, and everything slow runs in workers: training,
+evaluation and searches in subprocesses, corpora and models in threads, the live classifier always on the newest text (stale requests dropped).
 
 >>> RnnTuiApp().run()                                   # doctest: +SKIP
 """
@@ -49,6 +49,7 @@ from rnn_tui.tui.registry_watcher import RegistryWatcher
 from rnn_tui.tui.run_progress import FAILED, FINISHED
 from rnn_tui.tui.verdicts import SENTIMENT, TOPICS, Absent
 from rnn_tui.tui.widgets.chat_input import ChatInput
+from rnn_tui.tui.widgets.compare_pane import ComparePane
 from rnn_tui.tui.widgets.data_pane import DataPane
 from rnn_tui.tui.widgets.help_screen import HelpScreen
 from rnn_tui.tui.widgets.live_verdicts import LiveVerdicts
@@ -56,6 +57,7 @@ from rnn_tui.tui.widgets.model_sidebar import ModelSidebar
 from rnn_tui.tui.widgets.summary_pane import SummaryPane
 from rnn_tui.tui.widgets.training_pane import TrainingPane
 from rnn_tui.tui.widgets.transcript import Transcript
+from rnn_tui.tui.widgets.tune_pane import TunePane
 
 PANES = Binding.Group("Panes")
 QUIT_ARMED_S = 10.0  # a first Ctrl+Q during training waits this long for its answer
@@ -87,6 +89,9 @@ class RnnTuiApp(Correcting, App[None]):
         Binding("f3", "show_pane('training')", "Training", group=PANES),
         Binding("f4", "show_pane('summary')", "Summary", group=PANES),
         Binding("f5", "show_pane('data')", "Data", group=PANES),
+        # not in the footer (60 columns hold four pane keys): the help lists them
+        Binding("f9", "show_pane('tune')", "Tune", show=False),
+        Binding("f10", "show_pane('compare')", "Compare", show=False),
         Binding("ctrl+b", "toggle_sidebar", "Models"),
         Binding("ctrl+g", "cancel_runs", "Stop"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -137,6 +142,10 @@ class RnnTuiApp(Correcting, App[None]):
                         yield SummaryPane(id="summary-pane")
                     with TabPane("Data", id="data"):
                         yield DataPane(id="data-pane")
+                    with TabPane("Tune", id="tune"):
+                        yield TunePane(id="tune-pane")
+                    with TabPane("Compare", id="compare"):
+                        yield ComparePane(id="compare-pane")
                 yield LiveVerdicts(id="live")
                 yield ChatInput(
                     placeholder="Type a review or a news snippet, or /help",
@@ -194,6 +203,14 @@ class RnnTuiApp(Correcting, App[None]):
     @property
     def training_pane(self) -> TrainingPane:
         return self.query_one(TrainingPane)
+
+    @property
+    def tune_pane(self) -> TunePane:
+        return self.query_one(TunePane)
+
+    @property
+    def compare_pane(self) -> ComparePane:
+        return self.query_one(ComparePane)
 
     @property
     def closing(self) -> bool:
@@ -283,7 +300,7 @@ class RnnTuiApp(Correcting, App[None]):
 
             return preset_names()
         if kind == RUN:
-            return self.training_pane.run_names()
+            return self.training_pane.run_names() + (["tune"] if self.tune_pane.busy else [])
         return []
 
     def prefill_input(self, text: str) -> None:
@@ -434,6 +451,8 @@ class RnnTuiApp(Correcting, App[None]):
         """Say in the transcript how a run ended (the card keeps the details): its notes
         first, in the order the run made them, then the outcome."""
         progress = message.progress
+        for pane in self.query(ComparePane):  # none while the app shuts down
+            pane.run_ended(message.run_id, progress)
         for note in progress.notes:
             self.say(f"  {progress.label}: {note}")
         if progress.status == FINISHED:
@@ -446,6 +465,23 @@ class RnnTuiApp(Correcting, App[None]):
             self.error(f"{progress.label} failed: {progress.message}")
         else:
             self.say(f"■ {progress.label}: {progress.message}")
+
+    @on(TunePane.Ended)
+    def _tune_ended(self, message: TunePane.Ended) -> None:
+        if message.outcome == "failed":
+            self.error(message.text)
+        else:
+            self.say(message.text)
+
+    @on(ComparePane.Shown)
+    def _comparison_shown(self, message: ComparePane.Shown) -> None:
+        """The comparison of /compare's runs is ready: shown where the runs were watched,
+        said in the chat otherwise."""
+        if self.closing:
+            return
+        if self.query_one("#panes", TabbedContent).active == "training":
+            self.show_pane("compare")
+        self.say(f"compared {', '.join(message.refs)}: the Compare pane (F10)")
 
     def show_help_in_chat(self, command_name: str | None) -> None:
         """/help [COMMAND]: every command and key, or one command's options and examples."""
@@ -489,8 +525,7 @@ class RnnTuiApp(Correcting, App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Ctrl+G is offered (in the footer, too) only while a run can be stopped."""
         if action == "cancel_runs":
-            panes = self.query(TrainingPane)
-            return bool(panes) and panes.first().busy
+            return self._busy()
         if action == "detach_and_quit":
             return self._quit_armed
         return True
@@ -502,21 +537,30 @@ class RnnTuiApp(Correcting, App[None]):
         """Quit; a run in progress is asked first: a second Ctrl+Q cancels it (cleanly, in its
         own process: the app does not wait) and quits, Ctrl+D leaves it training."""
         pane = self.training_pane
-        if not pane.busy:
+        if not self._busy():
             self.exit()
         elif not self._quit_armed:
             self._quit_armed = True
             self.refresh_bindings()
             self.set_timer(QUIT_ARMED_S, self._disarm_quit)  # Ctrl+D is the input's again
-            self.notify("A run is training. Ctrl+Q again cancels it (nothing is half-written) "
-                        "and quits; Ctrl+D quits and leaves it training (rnn-tui runs watch "
-                        "NAME, or the next session, shows it).", title="Quit?",
+            self.notify("A run is training (or a search is going). Ctrl+Q again cancels it "
+                        "(nothing is half-written) and quits; Ctrl+D quits and leaves it "
+                        "training (rnn-tui runs watch NAME, or the next session, shows it).",
+                        title="Quit?",
                         severity="warning", timeout=10)
         else:
             asked = pane.cancel_all_on_quit()
+            if self.tune_pane.stop_on_quit(leave=False):
+                asked.append("the search (its finished trials are kept)")
             self.exit(message=("cancelled: " + ", ".join(asked) + " (each stops after its "
                                "step and publishes nothing; rnn-tui runs list)")
                       if asked else None)
+
+    def _busy(self) -> bool:
+        """Whether this app's runs or its search are going (Ctrl+G stops them; quitting
+        asks first)."""
+        training, tune = self.query(TrainingPane), self.query(TunePane)
+        return (bool(training) and training.first().busy) or (bool(tune) and tune.first().busy)
 
     def _disarm_quit(self) -> None:
         self._quit_armed = False
@@ -525,6 +569,8 @@ class RnnTuiApp(Correcting, App[None]):
     def action_detach_and_quit(self) -> None:
         """Ctrl+D after a Ctrl+Q during training: quit, the runs go on (and publish)."""
         left = self.training_pane.detach_all()
+        if self.tune_pane.stop_on_quit(leave=True):
+            left.append("the search")
         self.exit(message=("left training: " + ", ".join(left) + " (rnn-tui runs list)")
                   if left else None)
 

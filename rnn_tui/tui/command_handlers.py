@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from rnn_tui.errors import RnnTuiError
+from rnn_tui.errors import RnnTuiError, UserError
 from rnn_tui.tui.model_book import AUTO
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,12 +84,41 @@ def run_train(app: Any, command: SlashCommand) -> None:
 
 
 def run_compare(app: Any, command: SlashCommand) -> None:
-    app.training_pane.start_compare(command.argument())
-    app.show_pane("training")
+    """``/compare [DATASET]`` trains three runs, then compares them; ``/compare REF REF...``
+    compares published models at once (``rnn-tui compare``'s table and curves)."""
+    words = command.arguments
+    if len(words) <= 1 and (not words or _is_corpus(words[0])):
+        run_ids = app.training_pane.start_compare(command.argument())
+        app.compare_pane.await_runs(run_ids)
+        app.show_pane("training")
+        return
+    registries = app.require_book().registries
+    refs = [registries.resolve(word).ref for word in words]  # an unknown one: said at once
+    app.compare_pane.show_refs(refs)
+    app.show_pane("compare")
+
+
+def _is_corpus(word: str) -> bool:
+    from rnn_tui.data import catalog, tabular
+
+    return word in catalog.CORPORA or tabular.looks_like_path(word)
+
+
+def run_tune(app: Any, command: SlashCommand) -> None:
+    app.tune_pane.start_command(command, _default_dataset(app) if not command.arguments
+                                else "")
+    app.show_pane("tune")
 
 
 def run_cancel(app: Any, command: SlashCommand) -> None:
-    cancelled = app.training_pane.cancel(command.argument())
+    which = command.argument()
+    cancelled = []
+    if which in (None, "tune") and app.tune_pane.stop():
+        cancelled.append("the search (its finished trials are kept)")
+    elif which == "tune":
+        raise UserError("no search to stop")
+    if which != "tune":
+        cancelled += app.training_pane.cancel(which)
     app.say(f"cancelling: {', '.join(cancelled)}" if cancelled else "no run to cancel")
 
 

@@ -30,6 +30,8 @@ ARCH = "arch"
 PRESET = "preset"
 RUN = "run"
 COMMAND = "command"
+# A corpus name, or a model reference (/compare imdb, /compare my-lstm my-gru).
+DATASET_OR_MODEL = "dataset-or-model"
 # An option that takes no value (``--restart``).
 FLAG = "flag"
 # A value from a fixed list: "choice:pre|post".
@@ -44,7 +46,9 @@ class CommandSpec:
     """One slash command: its name, usage line, help, and the kinds of its arguments.
 
     ``arguments`` lists the kinds of the positional arguments, in order, all optional (a
-    command checks what it needs when it runs). ``options`` maps each ``--option`` to the
+    command checks what it needs when it runs); with ``repeats`` the last kind may come
+    any number of times (``/compare A B C``). ``details``: more for ``/help NAME``.
+    ``options`` maps each ``--option`` to the
     kind of its value, or is a function that returns that table (``/train`` takes the
     options of ``rnn-tui train``). ``runs_bare`` says whether the command alone does
     something useful (the palette runs it) or needs more typing (the palette fills the input).
@@ -59,6 +63,8 @@ class CommandSpec:
     examples: tuple[str, ...] = ()
     option_help: Callable[[], list[tuple[str, str]]] | None = None
     handler: Callable[[Any, SlashCommand], None] | None = None
+    repeats: bool = False
+    details: str = ""
 
     def option_table(self) -> OptionTable:
         return self.options() if callable(self.options) else self.options
@@ -121,6 +127,47 @@ def train_option_help() -> list[tuple[str, str]]:
     return rows
 
 
+# /tune takes the options of ``rnn-tui tune`` that matter in the app (the CLI's --help
+# explains the space file and shared storages).
+TUNE_OPTION_HELP = (
+    ("--budget DURATION", "time for the search: 20m, 1h30m, 90s (20m when neither this nor "
+                          "--trials is given)"),
+    ("--trials N", "trials to run (0: retrain and publish the study's best only)"),
+    ("--study NAME", "the study's name (default DATASET-SPACE); the same name continues a "
+                     "stopped study"),
+    ("--space default|FILE", "the search space: 'default', or a YAML/JSON file (rnn-tui tune "
+                             "--help shows one)"),
+    ("--metric NAME", "what trials are scored on (val_accuracy; val_loss for regression)"),
+    ("--name NAME", "registry name of the best model (default DATASET-tuned)"),
+    ("--alias ALIAS", "point this alias (e.g. best) at the published version"),
+    ("--storage URL", "an Optuna RDB URL (default: SQLite in the rnn-tui home)"),
+    ("--seed N", "every trial's seed"),
+    ("--pruner halving|median|none", "how poor trials stop early (halving: after its first "
+                                     "epoch a trial goes on while in the best third)"),
+    ("--no-pruning", "run every trial to its last epoch (--pruner none)"),
+    ("--no-retrain", "search only: publish nothing"),
+)
+TUNE_OPTIONS: OptionTable = {
+    "--budget": "text", "--trials": "integer", "--study": "text", "--space": "text",
+    "--metric": "text", "--name": "text", "--alias": "text", "--storage": "text",
+    "--seed": "integer", "--no-pruning": FLAG, "--no-retrain": FLAG,
+    "--pruner": CHOICE + "halving|median|none",
+}
+TUNE_DETAILS = (
+    "Runs rnn-tui tune in its own process and shows its live trial table in the Tune pane "
+    "(F9): each trial's params, the metric after each epoch, complete / pruned / failed and "
+    "time, the best so far starred and in bold. Poor trials stop early (pruning). Stop (the "
+    "pane's button, Ctrl+G or /cancel tune) ends the running trial cleanly and keeps the "
+    "finished ones in the study. When the search ends, the best trial is trained again on "
+    "every training row and published: the model appears in the model list.")
+COMPARE_DETAILS = (
+    "With a corpus (or nothing: the tutorial's multiplication problem) it trains SimpleRNN, "
+    "LSTM and GRU one after another (the Training pane), then shows them in the Compare "
+    "pane (F10). With model references it compares those at once. The pane is rnn-tui "
+    "compare's: test metrics, parameters, size, training time, keystroke latency (measured "
+    "on the runtime) and the overlaid loss and accuracy curves. A name that is both a "
+    "corpus and a model means the corpus: write the model as NAME:VERSION.")
+
 COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in (
@@ -140,11 +187,27 @@ COMMANDS: dict[str, CommandSpec] = {
         ),
         CommandSpec(
             "compare",
-            "/compare [DATASET]",
-            "train SimpleRNN, LSTM and GRU on one task, side by side",
-            arguments=(DATASET,),
-            examples=("/compare", "/compare imdb"),
+            "/compare [DATASET], or /compare MODEL MODEL ...",
+            "train SimpleRNN, LSTM and GRU on one task, or take published models; then "
+            "compare them side by side",
+            arguments=(DATASET_OR_MODEL, MODEL),  # MODEL MODEL ...: the last kind repeats
+            repeats=True,
+            examples=("/compare", "/compare imdb", "/compare imdb-sentiment my-imdb-gru@best"),
             handler=handlers.run_compare,
+            details=COMPARE_DETAILS,
+        ),
+        CommandSpec(
+            "tune",
+            "/tune [DATASET] [--budget 20m] [--trials N] [--study NAME] ...",
+            "search architectures and settings (Optuna) within a budget, then publish the "
+            "best model",
+            arguments=(DATASET,),
+            options=TUNE_OPTIONS,
+            examples=("/tune imdb --budget 20m", "/tune imdb --trials 3 --study quick",
+                      "/tune reuters --space my-space.yaml --budget 1h --alias best"),
+            option_help=lambda: list(TUNE_OPTION_HELP),
+            handler=handlers.run_tune,
+            details=TUNE_DETAILS,
         ),
         CommandSpec(
             "model",
@@ -194,8 +257,10 @@ COMMANDS: dict[str, CommandSpec] = {
              "--lr": "float"},
             examples=("/teach", "/teach imdb-sentiment --alias best"),
             handler=handlers.run_teach),
-        CommandSpec("cancel", "/cancel [RUN]", "cancel a training run (default: all)", (RUN,),
-                    examples=("/cancel", "/cancel lstm"), handler=handlers.run_cancel),
+        CommandSpec("cancel", "/cancel [RUN | tune]", "cancel a training run, or the search "
+                    "(default: all)", (RUN,),
+                    examples=("/cancel", "/cancel lstm", "/cancel tune"),
+                    handler=handlers.run_cancel),
         CommandSpec("clear", "/clear", "clear the transcript", handler=handlers.run_clear),
         CommandSpec("help", "/help [COMMAND]", "list the commands and keys; with COMMAND: its "
                     "options and examples", (COMMAND,), examples=("/help", "/help train"),
@@ -316,7 +381,7 @@ def parse_command(text: str) -> SlashCommand:
             command.options[option] = value
         else:
             command.arguments.append(word)
-    if len(command.arguments) > len(spec.arguments):
+    if len(command.arguments) > len(spec.arguments) and not spec.repeats:
         extra = " ".join(command.arguments[len(spec.arguments) :])
         raise UserError(f"/{name} takes at most {len(spec.arguments)} argument(s); "
                         f"unexpected: {extra}. Usage: {spec.usage}")
@@ -400,10 +465,15 @@ def complete(value: str, candidates: CandidateSource) -> str | None:
                 skip = table[word] != FLAG
             else:
                 index += 1
-        if index >= len(spec.arguments):
+        if index >= len(spec.arguments) and not spec.repeats:
             return None
-        kind = spec.arguments[index]
-        pool = list(COMMANDS) if kind == COMMAND else list(candidates(kind))
+        kind = spec.arguments[min(index, len(spec.arguments) - 1)]
+        if kind == COMMAND:
+            pool = list(COMMANDS)
+        elif kind == DATASET_OR_MODEL:
+            pool = [*candidates(DATASET), *candidates(MODEL)]
+        else:
+            pool = list(candidates(kind))
         if spec.name == "model":
             pool = ["auto", *pool]
     if partial_word in pool:  # typed in full: only the space is missing

@@ -59,11 +59,15 @@ class EventsProcess:
             ``--json`` is added.
         env: extra environment variables (tests point RNN_TUI_HOME at a tmp dir this way,
             though the parent's environment is inherited anyway).
+        more_events: event name -> class, for a command with events of its own besides
+            the training ones (``tune``'s ``TrialsChanged``).
     """
 
-    def __init__(self, arguments: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(self, arguments: list[str], env: dict[str, str] | None = None,
+                 more_events: dict[str, Any] | None = None) -> None:
         self.arguments = list(arguments)
         self.env = env
+        self.more_events = dict(more_events or {})
         self.process: subprocess.Popen[str] | None = None
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES_KEPT)
         self.other_output: list[str] = []
@@ -137,7 +141,9 @@ class EventsProcess:
         if not line:
             return None
         try:
-            return event_from_dict(json.loads(line))
+            data = json.loads(line)
+            kind = self.more_events.get(data.get("event")) if isinstance(data, dict) else None
+            return kind.from_dict(data) if kind is not None else event_from_dict(data)
         except (ValueError, TypeError, AttributeError):
             self.other_output.append(line)  # a JSON result (evaluate) or stray text
             return None

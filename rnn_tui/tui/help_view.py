@@ -17,8 +17,9 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("F1, ?", "this help (? in an empty input or away from it); Esc closes it"),
     ("F2 / Esc Esc", "the Chat pane"),
     ("F3 F4 F5", "the Training, Summary and Data panes"),
+    ("F9 F10", "the Tune and Compare panes"),
     ("Ctrl+B", "to the model list (Enter there makes a model active); again: hide it"),
-    ("Ctrl+G", "stop the training runs"),
+    ("Ctrl+G", "stop the training runs and the search"),
     ("Ctrl+P", "the command palette: every command, searchable"),
     ("Tab, →", "complete a command word (then a space); Tab elsewhere moves the focus"),
     ("↑ ↓", "earlier inputs (kept between sessions)"),
@@ -65,6 +66,8 @@ def command_view(name: str) -> RenderableType:
     """
     spec = command_spec(name)
     parts: list[RenderableType] = [Text(spec.usage, style="bold"), Text(spec.summary)]
+    if spec.details:
+        parts.append(Text("\n" + spec.details))
     options = option_rows(spec)
     if options:
         parts.append(Text("\nOptions", style="bold underline"))

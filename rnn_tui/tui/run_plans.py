@@ -1,4 +1,4 @@
-"""From a /train or /compare command to the ``rnn-tui train`` arguments of each run.
+"""From a /train, /compare or /tune command to the ``rnn-tui`` arguments of each run.
 
 Plain Python. ``/compare`` is the tutorials' SimpleRNN vs LSTM vs GRU comparison in demo size:
 on the multiplication problem by default (synthetic, so it works offline on any machine) with
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rnn_tui.errors import UserError
 from rnn_tui.tui.commands import SlashCommand
 
 COMPARE_ARCHS = ("simplernn", "lstm", "gru")
@@ -84,3 +85,44 @@ def compare_plans(dataset: str | None) -> list[RunPlan]:
         checked_config(words)
         plans.append(RunPlan(arch, ["train", *words]))
     return plans
+
+
+DEFAULT_TUNE_BUDGET = "20m"  # a /tune with neither --budget nor --trials (the issue's own)
+
+
+def tune_plan(command: SlashCommand, default_dataset: str) -> RunPlan:
+    """``/tune [DATASET] --budget 5m ...`` -> ``tune --dataset DATASET --budget 5m ...``.
+
+    What can be checked without loading the corpus is checked here, by the code the CLI
+    checks it with (the budget, the space file, the names), so a mistake is said at once
+    rather than by a process that imports TensorFlow first.
+    """
+    from rnn_tui.data import catalog, tabular
+    from rnn_tui.tune.study import parse_budget
+
+    dataset = command.argument() or default_dataset
+    if dataset not in catalog.CORPORA and not tabular.looks_like_path(dataset):
+        catalog.get(dataset)  # raises NotFoundError naming the known corpora
+    options = dict(command.options)
+    if options.get("--budget"):
+        parse_budget(options["--budget"])
+    if "--budget" not in options and "--trials" not in options:
+        options["--budget"] = DEFAULT_TUNE_BUDGET
+    if options.get("--trials") is not None and int(options["--trials"]) < 0:
+        raise UserError("--trials must be 0 or more")
+    if options.get("--space") not in (None, "default"):
+        from rnn_tui.tune.space import load_space
+
+        load_space(options["--space"])
+    if options.get("--name"):
+        from rnn_tui.registry.names import check_name
+
+        check_name(options["--name"])
+    if options.get("--alias"):
+        from rnn_tui.registry.names import check_alias
+
+        check_alias(options["--alias"])
+    words = ["tune", "--dataset", dataset]
+    for option, value in options.items():
+        words += [option] if value is None else [option, value]
+    return RunPlan(f"tune {dataset}", words)

@@ -65,6 +65,7 @@ class TrainingPane(Vertical):
         """A run finished, failed or was cancelled (the app reports it in the transcript)."""
 
         progress: RunProgress
+        run_id: str = ""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -126,7 +127,7 @@ class TrainingPane(Vertical):
                 card.progress.exited(-1, "its process ended without a last word (killed?)")
             card.show()
             if card.progress.done:
-                self.post_message(self.RunEnded(card.progress))
+                self.post_message(self.RunEnded(card.progress, card.run_id))
         self._show_latest()
 
     # ------------------------------------------------------------------ starting
@@ -134,24 +135,28 @@ class TrainingPane(Vertical):
         """Queue the run of a /train command (a bad one raises a UserError first)."""
         self._enqueue([train_plan(command)])
 
-    def start_compare(self, dataset: str | None) -> None:
-        """Queue SimpleRNN, LSTM and GRU runs on ``dataset`` (see ``run_plans``)."""
-        self._enqueue(compare_plans(dataset))
+    def start_compare(self, dataset: str | None) -> list[str]:
+        """Queue SimpleRNN, LSTM and GRU runs on ``dataset`` (see ``run_plans``); their
+        ids (``RunEnded.run_id``)."""
+        return self._enqueue(compare_plans(dataset))
 
     def start_plans(self, plans: list[RunPlan]) -> None:
         """Queue runs of any ``rnn-tui`` command that writes training events (``teach``)."""
         self._enqueue(plans)
 
-    def _enqueue(self, plans: list[RunPlan]) -> None:
+    def _enqueue(self, plans: list[RunPlan]) -> list[str]:
         self.query_one("#training-empty").display = False
         runs = self.query_one("#runs", Horizontal)
+        run_ids = []
         for plan in plans:
             run_id = f"run-{next(self._ids)}"
             runs.mount(RunCard(run_id, RunProgress(plan.label), classes="run-card"))
             self._queue.append((run_id, plan))
+            run_ids.append(run_id)
         self._show_latest()
         self._start_next()
         self.app.refresh_bindings()  # Ctrl+G (stop) is offered while runs are busy
+        return run_ids
 
     def _show_latest(self) -> None:
         """Side by side fit a few cards: the newest stay, older finished ones step aside
@@ -212,7 +217,7 @@ class TrainingPane(Vertical):
         if card is not None:
             card.progress.exited(message.returncode, message.stderr_tail)
             card.show()
-            self.post_message(self.RunEnded(card.progress))
+            self.post_message(self.RunEnded(card.progress, card.run_id))
         if self._active == message.run_id:
             self._active = None
         self._start_next()
