@@ -4,7 +4,8 @@
   point); it samples at random for the first ``STARTUP_TRIALS`` trials.
 - Pruner (``make_pruner``), judged after every epoch: successive halving by default (after
   its first epoch a trial goes on only while it is in the best third of the trials at that
-  epoch; Optuna's benchmarks pair it, as Hyperband, with TPE), the median rule (a trial
+  epoch; Optuna's documentation reports it, and Hyperband, generally beating the median rule
+  in its benchmarks), the median rule (a trial
   worse than the median of earlier trials at the same epoch stops), or none.
 - Storage: any Optuna RDB URL; by default a SQLite file in the user's home
   (``default_storage``). Every process running the same command on the same storage and
