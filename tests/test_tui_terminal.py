@@ -138,6 +138,10 @@ def test_a_double_ctrl_q_during_training_leaves_at_once(terminal):
                   "--batch-size 32 --epochs 5000 --name tmux-quit")
     terminal.press("Enter")
     terminal.wait_for("epoch", "batch", timeout=120)
+    # the words can be on the screen (the command's echo) before the run's process is up
+    deadline = time.monotonic() + 120
+    while not _training_pids("tmux-quit") and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert _training_pids("tmux-quit")
     terminal.press("C-q")
     terminal.wait_for("Quit?")

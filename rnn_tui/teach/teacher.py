@@ -482,8 +482,9 @@ def _mix(lesson: Lesson, x_replay: np.ndarray, y_replay: np.ndarray
     repeats = max(1, round(CORRECTION_SHARE * len(x_replay)
                            / ((1 - CORRECTION_SHARE) * len(lesson.y))))
     copies = np.tile(lesson.x, (repeats,) + (1,) * (lesson.x.ndim - 1))
+    whole = len(lesson.x) * max(1, (repeats + 1) // 2)  # half the copies (the first) whole
     if CONTEXT_DROPOUT and repeats > 1:
-        copies[len(lesson.x):] = _drop_tokens(copies[len(lesson.x):], CONTEXT_DROPOUT)
+        copies[whole:] = _drop_tokens(copies[whole:], CONTEXT_DROPOUT)
     x = np.concatenate([x_replay, copies])
     y = np.concatenate([y_replay.astype(np.float32),
                         np.tile(y_lesson, (repeats,) + (1,) * (y_lesson.ndim - 1))])
