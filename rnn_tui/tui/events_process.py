@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 STDERR_LINES_KEPT = 40
@@ -171,6 +171,26 @@ class EventsProcess:
         if self._stderr_reader is not None:
             self._stderr_reader.join(timeout=2)
         return code
+
+    def follow(self, on_event: Callable[[Any], None],
+               on_started: Callable[[EventsProcess], None] | None = None
+               ) -> tuple[int, str] | None:
+        """Start, hand each event to ``on_event``, wait. Returns (exit code, the error output
+        kept), or None when the run was detached (it goes on alone; the app is leaving).
+        A Python that cannot be started at all is exit code -1, its error kept."""
+        try:
+            self.start()
+            if on_started is not None:
+                on_started(self)
+            for event in self.events():
+                on_event(event)
+            if self.detached:
+                return None
+            code = self.wait()
+        except OSError as error:
+            self.stderr_tail.append(str(error))
+            code = -1
+        return code, "\n".join(self.stderr_tail)
 
     def run(self) -> Iterator[Any]:
         """Start, yield the events, wait."""

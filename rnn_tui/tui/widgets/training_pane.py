@@ -184,19 +184,14 @@ class TrainingPane(Vertical):
     @work(thread=True, group="training")
     def _watch(self, run_id: str, process: EventsProcess) -> None:
         """Read one run's events until it exits (a thread: the pipe read blocks)."""
-        try:
-            process.start()
+        def started(process: EventsProcess) -> None:
             if process.process is not None and self._watcher is not None:
                 self._watcher.ignore_pid(process.process.pid)  # its log is ours to skip
-            for event in process.events():
-                self.post_message(RunEvent(run_id, event))
-            if process.detached:
-                return  # it trains on its own; the app is leaving
-            code = process.wait()
-        except OSError as error:  # could not start python at all
-            process.stderr_tail.append(str(error))
-            code = -1
-        self.post_message(RunExited(run_id, code, "\n".join(process.stderr_tail)))
+
+        ended = process.follow(lambda event: self.post_message(RunEvent(run_id, event)),
+                               on_started=started)
+        if ended is not None:  # None: it trains on its own, the app is leaving
+            self.post_message(RunExited(run_id, *ended))
 
     # ------------------------------------------------------------------ events
     def _card(self, run_id: str) -> RunCard | None:

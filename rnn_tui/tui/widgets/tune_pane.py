@@ -116,17 +116,9 @@ class TunePane(Vertical):
     @work(thread=True, group="tune")
     def _watch(self, process: EventsProcess) -> None:
         """Read the search's events until it exits (a thread: the pipe read blocks)."""
-        try:
-            process.start()
-            for event in process.events():
-                self.post_message(TuneEvent(event))
-            if process.detached:
-                return  # it searches on its own; the app is leaving
-            code = process.wait()
-        except OSError as error:  # could not start python at all
-            process.stderr_tail.append(str(error))
-            code = -1
-        self.post_message(TuneExited(code, "\n".join(process.stderr_tail)))
+        ended = process.follow(lambda event: self.post_message(TuneEvent(event)))
+        if ended is not None:  # None: it searches on its own, the app is leaving
+            self.post_message(TuneExited(*ended))
 
     # ------------------------------------------------------------------ events
     @on(TuneEvent)
